@@ -1,0 +1,72 @@
+# warmstation — `make run` starts the demo, `make test` runs the whole suite. `make help` lists all.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.12 (Django 6 needs it): from PATH, else pyenv.
+PY312 := $(shell command -v python3.12 2>/dev/null || (command -v pyenv >/dev/null && echo "$$(pyenv root)/versions/$$(pyenv versions --bare | grep -E '^3\.12(\.|$$)' | tail -1)/bin/python"))
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages: Chromium for browser tests, CJK fonts for screenshots and PDFs, gettext for
+# translations, poppler for reading PDFs in tests.
+APT_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei gettext poppler-utils poppler-data
+
+.PHONY: help setup system-deps run test test-fast lint fmt bench totp clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
+
+system-deps: ## Install the Debian packages the project needs (only those missing)
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@test -x "$(PY312)" || { echo "Python 3.12 not found (install it, or pyenv install 3.12)"; exit 1; }
+	@test -x $(PY) || $(PY312) -m venv $(VENV)
+	@test -x $(UV) || $(PY) -m pip install -q uv==0.13.8
+	$(UV) sync --frozen --python $(PY) -q
+	@touch $@
+
+setup: system-deps $(VENV)/.synced ## Create the environment and install everything
+	@$(MANAGE) compilemessages -v0 --ignore=.venv
+
+run: setup ## Set up, migrate, load the Fangshan demo data, start web server + task worker on :8000
+	$(MANAGE) migrate -v0
+	$(MANAGE) seed_demo
+	@echo ""
+	@echo "warmstation: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server and the task worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(MANAGE) db_worker --interval 1 & \
+	$(VENV)/bin/granian --interface wsgi warmstation.config.wsgi:application \
+	  --host $(HOST) --port $(PORT) --workers 1 --blocking-threads 2 --backpressure 16 --no-ws & \
+	wait
+
+test: setup ## Run the whole suite (browser tests included) on $$DATABASE_URL, SQLite by default
+	$(PY) -m pytest $(ARGS)
+
+test-fast: setup ## The suite without the browser tests
+	$(PY) -m pytest -m "not browser" $(ARGS)
+
+lint: $(VENV)/.synced ## ruff, and models in step with migrations
+	$(VENV)/bin/ruff check .
+	$(MANAGE) makemigrations --check --dry-run -v1
+
+fmt: $(VENV)/.synced ## Format the code
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+totp: $(VENV)/.synced ## Current TOTP code of a demo admin: make totp M=13800000006
+	@$(MANAGE) totp_now $(M)
+
+bench: setup ## Benchmarks (see bench/RESULTS.md)
+	@if ls bench/*.py >/dev/null 2>&1; then for b in bench/bench_*.py; do $(PY) $$b; done; else echo "no benchmarks yet"; fi
+
+clean: ## Remove the environment and local data (var/)
+	rm -rf $(VENV) var

@@ -1,0 +1,276 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from warmstation.core.crypto import EncryptedTextField
+from warmstation.core.models import TimeStampedModel
+
+mobile_validator = RegexValidator(
+    r"^1[3-9]\d{9}$", "请输入11位手机号。 Enter an 11-digit mainland mobile number."
+)
+
+
+class AuthLevel(models.IntegerChoices):
+    """How strongly this session proved who it is. Roles only act at or above their level:
+    a district admin signed in by SMS code is just a worker until they sign in with password
+    and TOTP."""
+
+    NONE = 0, "未登录 none"
+    CODE = 1, "短信验证码 SMS code"
+    PASSWORD = 2, "密码 password"
+    MFA = 3, "密码+动态码 password + TOTP"
+
+
+class Role(models.TextChoices):
+    WORKER = "worker", "小哥 Worker"
+    STEWARD = "steward", "服务管家 Steward"
+    MERCHANT = "merchant", "合作商户 Merchant"
+    DEPARTMENT = "department", "部门工作人员 Department staff"
+    AREA_ADMIN = "area_admin", "街乡/社区管理员 Area admin"
+    DISTRICT_ADMIN = "district_admin", "区级管理员 District admin"
+    RESIDENT = "resident", "居民 Resident"
+
+
+ROLE_MIN_LEVEL = {
+    Role.WORKER: AuthLevel.CODE,
+    Role.RESIDENT: AuthLevel.CODE,
+    Role.STEWARD: AuthLevel.PASSWORD,
+    Role.MERCHANT: AuthLevel.PASSWORD,
+    Role.DEPARTMENT: AuthLevel.PASSWORD,
+    Role.AREA_ADMIN: AuthLevel.MFA,
+    Role.DISTRICT_ADMIN: AuthLevel.MFA,
+}
+STAFF_ROLES = frozenset(r for r, level in ROLE_MIN_LEVEL.items() if level >= AuthLevel.PASSWORD)
+ADMIN_ROLES = frozenset({Role.AREA_ADMIN, Role.DISTRICT_ADMIN})
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, mobile: str, password: str | None = None, **fields):
+        user = self.model(mobile=mobile, **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, mobile: str, password: str | None = None, **fields):
+        """`createsuperuser` makes a district admin (the only role the Django admin admits)."""
+        user = self.create_user(mobile, password, **fields)
+        from warmstation.areas.models import Area
+
+        root = Area.objects.filter(parent=None).order_by("path").first()
+        if root is None:
+            raise ValueError("Load areas first (manage.py seed_demo or an area import).")
+        RoleGrant.objects.create(user=user, role=Role.DISTRICT_ADMIN, area=root)
+        return user
+
+
+class User(AbstractBaseUser):
+    """A person who uses the system, known by their mainland mobile number (手机号) and real name
+    (实名). What they may do comes from their RoleGrants, not from flags on this row."""
+
+    mobile = models.CharField(max_length=32, unique=True, validators=[mobile_validator])
+    real_name = models.CharField(max_length=64, blank=True)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    # Staff sign-in protection.
+    failed_logins = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    totp_secret = EncryptedTextField(blank=True, default="")
+    totp_confirmed_at = models.DateTimeField(null=True, blank=True)
+    totp_last_step = models.BigIntegerField(default=0)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "mobile"
+    REQUIRED_FIELDS = ["real_name"]
+
+    # Transient, per request: set by the session middleware or the bearer-token auth.
+    auth_level: int = AuthLevel.NONE
+
+    class Meta:
+        verbose_name = "用户 user"
+
+    def __str__(self) -> str:
+        return self.real_name or self.mobile
+
+    # Django admin gate: only district admins who signed in with TOTP reach the admin.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active and self.has_role(Role.DISTRICT_ADMIN)
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_staff
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_staff
+
+    def has_perms(self, perm_list, obj=None) -> bool:
+        return self.is_staff
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_staff
+
+    def active_grants(self) -> list["RoleGrant"]:
+        """The grants this session may use: those whose role's sign-in level it has reached.
+        Cached on the instance for the request."""
+        if not self.is_active or self.pk is None:
+            return []
+        cache = getattr(self, "_grants_cache", None)
+        if cache is None:
+            cache = list(self.grants.select_related("area", "department").all())
+            self._grants_cache = cache
+        return [g for g in cache if self.auth_level >= ROLE_MIN_LEVEL[g.role]]
+
+    def has_role(self, *roles: str) -> bool:
+        return any(g.role in roles for g in self.active_grants())
+
+    def forget_grants(self) -> None:
+        self.__dict__.pop("_grants_cache", None)
+
+
+class RoleGrant(TimeStampedModel):
+    """A role held by a person, scoped to an area (and everything below it), and for department
+    staff to a department. A person may hold several. Stations and merchants get their own
+    scope columns when those apps land."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants")
+    role = models.CharField(max_length=24, choices=Role.choices)
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="role_grants")
+    department = models.ForeignKey(
+        "appeals.Department", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="role_grants",
+    )
+    granted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "area"], condition=Q(department=None),
+                name="rolegrant_unique_area",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "department"], condition=Q(department__isnull=False),
+                name="rolegrant_unique_department",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="department") | Q(department__isnull=False),
+                name="rolegrant_department_staff_has_department",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.department or self.area
+        return f"{self.get_role_display()} @ {scope}"
+
+
+class Brand(models.Model):
+    """A company or platform workers work for: the 11 express brands of the Fangshan meeting,
+    美团, 饿了么, ride-hailing platforms."""
+
+    class Kind(models.TextChoices):
+        EXPRESS = "express", "快递 Express"
+        FOOD = "food_delivery", "外卖 Food delivery"
+        RIDE = "ride_hailing", "网约车 Ride-hailing"
+        OTHER = "other", "其他 Other"
+
+    code = models.SlugField(max_length=32, unique=True)
+    name_zh = models.CharField(max_length=32)
+    name_en = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["kind", "code"]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class WorkerProfile(TimeStampedModel):
+    """A new-employment worker (新就业群体): courier, rider or driver, with where they work."""
+
+    class JobType(models.TextChoices):
+        COURIER = "courier", "快递员 Courier"
+        FOOD = "food_delivery", "外卖骑手 Food-delivery rider"
+        RIDE = "ride_hailing", "网约车司机 Ride-hailing driver"
+        OTHER = "other", "其他 Other"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="worker_profile")
+    job_type = models.CharField(max_length=16, choices=JobType.choices)
+    brand = models.ForeignKey(Brand, null=True, blank=True, on_delete=models.PROTECT)
+    areas = models.ManyToManyField("areas.Area", related_name="workers", blank=True)
+    # 身份证号, collected only where a service needs it; encrypted at rest, masked on screen.
+    id_number = EncryptedTextField(blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_job_type_display()})"
+
+
+class ConsentRecord(models.Model):
+    """A worker's consent, or its withdrawal, to one processing purpose (PIPL art. 14): kept
+    as a history, never edited."""
+
+    class Purpose(models.TextChoices):
+        TERMS = "terms", "服务协议与隐私政策 Terms and privacy policy"
+        LOCATION = "location", "精确位置 Precise location"
+        NOTICES = "notices", "接收通知 Receive notices"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    version = models.CharField(max_length=16, default="2026-11")
+    granted = models.BooleanField()
+    at = models.DateTimeField(auto_now_add=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {'+' if self.granted else '-'} {self.at:%Y-%m-%d}"
+
+
+class SmsCode(models.Model):
+    """A one-time sign-in code sent by SMS. Only its hash is stored."""
+
+    mobile = models.CharField(max_length=32, db_index=True)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.mobile[:3]}****{self.mobile[-4:]} {self.created_at:%H:%M}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for API clients (the worker app, a partner system). Only its hash is
+    stored; it carries the sign-in level it was issued at."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    name = models.CharField(max_length=64, blank=True)
+    auth_level = models.PositiveSmallIntegerField(choices=AuthLevel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

@@ -1,0 +1,469 @@
+"""Every write about people: sign-in codes, staff passwords and TOTP, API tokens, role grants,
+worker registration, and the worker's privacy rights (export, close)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from warmstation.accounts.models import (
+    ADMIN_ROLES,
+    STAFF_ROLES,
+    ApiToken,
+    Brand,
+    ConsentRecord,
+    Role,
+    RoleGrant,
+    SmsCode,
+    User,
+    WorkerProfile,
+    mobile_validator,
+)
+from warmstation.areas.models import Area
+from warmstation.core.audit import audit_record
+from warmstation.core.errors import ApplicationError, RateLimited
+from warmstation.core.masking import mask_mobile
+from warmstation.core.models import AuditEvent
+from warmstation.outreach.models import OutboxMessage
+from warmstation.outreach.services import outbox_enqueue
+
+DENIED = AuditEvent.Result.DENIED
+FAILED = AuditEvent.Result.FAILED
+
+
+def normalize_mobile(mobile: str) -> str:
+    mobile = (mobile or "").strip().replace(" ", "").replace("-", "")
+    if mobile.startswith("+86"):
+        mobile = mobile[3:]
+    try:
+        mobile_validator(mobile)
+    except ValidationError:
+        raise ApplicationError(
+            "请输入正确的11位手机号。", "Enter a valid 11-digit mobile number.",
+            code="invalid_mobile", status=422,
+        ) from None
+    return mobile
+
+
+def _code_hash(mobile: str, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{mobile}:{code}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def _local_day_start(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# --- SMS one-time codes (workers, residents) -------------------------------------------------
+
+def sms_code_request(*, mobile: str, request: HttpRequest | None = None) -> SmsCode:
+    """Send a 6-digit sign-in code. At most one per number per SMS_CODE_RESEND_SECONDS and
+    SMS_CODE_DAILY_CAP per (Shanghai) day; a new code voids the older ones."""
+    mobile = normalize_mobile(mobile)
+    now = timezone.now()
+    wait = settings.SMS_CODE_RESEND_SECONDS
+    with transaction.atomic():
+        last = SmsCode.objects.filter(mobile=mobile).order_by("-created_at").first()
+        if last and (now - last.created_at).total_seconds() < wait:
+            left = wait - int((now - last.created_at).total_seconds())
+            raise RateLimited(
+                f"发送太频繁，请 {left} 秒后再试。", f"Too soon: try again in {left} s.",
+                extra={"retry_after": left},
+            )
+        sent_today = SmsCode.objects.filter(
+            mobile=mobile, created_at__gte=_local_day_start(now)
+        ).count()
+        if sent_today >= settings.SMS_CODE_DAILY_CAP:
+            audit_record("auth.sms_code", actor_label=mask_mobile(mobile), result=DENIED,
+                         request=request, detail={"reason": "daily_cap"})
+            raise RateLimited("今日验证码次数已用完，请明天再试。",
+                              "Daily limit of codes reached: try again tomorrow.")
+        # Two simultaneous requests both pass the check above; the cache's atomic add lets
+        # only one of them through (Redis across processes when REDIS_URL is set).
+        if not cache.add(f"sms-code-lock:{mobile}", 1, timeout=wait):
+            raise RateLimited(f"发送太频繁，请 {wait} 秒后再试。",
+                              f"Too soon: try again in {wait} s.", extra={"retry_after": wait})
+        SmsCode.objects.filter(mobile=mobile, used_at=None, voided_at=None).update(voided_at=now)
+        code = f"{secrets.randbelow(10**6):06d}"
+        sms = SmsCode.objects.create(
+            mobile=mobile, code_hash=_code_hash(mobile, code),
+            expires_at=now + timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
+            ip=(request.META.get("REMOTE_ADDR") if request else None),
+        )
+        minutes = settings.SMS_CODE_TTL_SECONDS // 60
+        outbox_enqueue(
+            channel=OutboxMessage.Channel.SMS, recipient=mobile, purpose="sign_in_code",
+            sensitive=True,
+            body=f"【37°C+暖心驿站】您的登录验证码为 {code}，{minutes} 分钟内有效，请勿告诉他人。",
+        )
+        audit_record("auth.sms_code", actor_label=mask_mobile(mobile), obj=sms, request=request)
+    return sms
+
+
+def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = None) -> User:
+    """Check a code; on success return the person (created on first sign-in, without roles
+    until they register as a worker). Single use; SMS_CODE_MAX_ATTEMPTS wrong tries void it."""
+    mobile = normalize_mobile(mobile)
+    code = (code or "").strip()
+    now = timezone.now()
+    with transaction.atomic():
+        # Row lock: concurrent tries on one code are counted one after another.
+        sms = (
+            SmsCode.objects.select_for_update()
+            .filter(mobile=mobile, used_at=None, voided_at=None, expires_at__gt=now)
+            .order_by("-created_at").first()
+        )
+        if sms is None:
+            audit_record("auth.login", actor_label=mask_mobile(mobile), result=FAILED,
+                         request=request, detail={"method": "sms", "reason": "no_code"})
+            raise ApplicationError(
+                "验证码无效或已过期，请重新获取。", "The code is invalid or expired: request a new one.",
+                code="code_invalid", status=400,
+            )
+        if not hmac.compare_digest(sms.code_hash, _code_hash(mobile, code)):
+            sms.attempts += 1
+            left = settings.SMS_CODE_MAX_ATTEMPTS - sms.attempts
+            if left <= 0:
+                sms.voided_at = now
+            sms.save(update_fields=["attempts", "voided_at"])
+            audit_record("auth.login", actor_label=mask_mobile(mobile), result=FAILED,
+                         request=request, detail={"method": "sms", "attempts": sms.attempts})
+            if left <= 0:
+                raise ApplicationError(
+                    "错误次数过多，验证码已作废，请重新获取。",
+                    "Too many wrong tries: this code is void, request a new one.",
+                    code="code_void",
+                )
+            raise ApplicationError(f"验证码错误，还可尝试 {left} 次。",
+                                   f"Wrong code: {left} tries left.", code="code_wrong")
+        sms.used_at = now
+        sms.save(update_fields=["used_at"])
+        user = User.objects.filter(mobile=mobile, is_active=True).first()
+        created = user is None
+        if created:
+            user = User.objects.create_user(mobile)
+        audit_record("auth.login", actor=user, request=request,
+                     detail={"method": "sms", "new_account": created})
+    return user
+
+
+# --- Staff: password, lockout, TOTP ------------------------------------------------------------
+
+# A hash to check against when the account does not exist, so timing does not tell.
+_DUMMY_HASH = None
+
+
+def _locked_error(user: User) -> ApplicationError:
+    minutes = max(1, int((user.locked_until - timezone.now()).total_seconds() // 60) + 1)
+    return ApplicationError(
+        f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试。",
+        f"Too many failed sign-ins: the account is locked for {minutes} more minutes.",
+        code="account_locked", status=423,
+    )
+
+
+def _count_failure(user: User, request, reason: str) -> None:
+    """Add one failed try; at STAFF_LOCKOUT_THRESHOLD lock the account. Caller holds the row
+    lock on `user`."""
+    user.failed_logins += 1
+    locked = user.failed_logins >= settings.STAFF_LOCKOUT_THRESHOLD
+    if locked:
+        user.locked_until = timezone.now() + timedelta(seconds=settings.STAFF_LOCKOUT_SECONDS)
+        user.failed_logins = 0
+    user.save(update_fields=["failed_logins", "locked_until"])
+    audit_record("auth.login", actor=user, obj=user, result=FAILED, request=request,
+                 detail={"method": "password", "reason": reason, "locked": locked})
+
+
+def staff_password_check(*, mobile: str, password: str, request=None) -> User:
+    """Password sign-in for staff roles. Locks the account for STAFF_LOCKOUT_SECONDS after
+    STAFF_LOCKOUT_THRESHOLD failures in a row (password or TOTP)."""
+    global _DUMMY_HASH
+    wrong = ApplicationError("手机号或密码错误。", "Wrong mobile number or password.",
+                             code="bad_credentials")
+    try:
+        mobile = normalize_mobile(mobile)
+    except ApplicationError:
+        raise wrong from None
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(mobile=mobile, is_active=True).first()
+        if user is None:
+            _DUMMY_HASH = _DUMMY_HASH or make_password("dummy-password-for-timing")
+            from django.contrib.auth.hashers import check_password
+
+            check_password(password or "", _DUMMY_HASH)
+            audit_record("auth.login", actor_label=mask_mobile(mobile), result=FAILED,
+                         request=request, detail={"method": "password", "reason": "unknown"})
+            raise wrong
+        if user.locked_until and user.locked_until > timezone.now():
+            audit_record("auth.login", actor=user, obj=user, result=DENIED, request=request,
+                         detail={"method": "password", "reason": "locked"})
+            raise _locked_error(user)
+        if not user.check_password(password or ""):
+            _count_failure(user, request, "password")
+            if user.locked_until and user.locked_until > timezone.now():
+                raise _locked_error(user)
+            raise wrong
+        if not user.grants.filter(role__in=STAFF_ROLES).exists():
+            audit_record("auth.login", actor=user, obj=user, result=DENIED, request=request,
+                         detail={"method": "password", "reason": "no_staff_role"})
+            raise ApplicationError("该账号没有工作人员角色，请用短信验证码登录。",
+                                   "This account has no staff role: sign in with an SMS code.",
+                                   code="not_staff", status=403)
+        user.failed_logins = 0
+        user.locked_until = None
+        user.save(update_fields=["failed_logins", "locked_until"])
+        audit_record("auth.login", actor=user, obj=user, request=request,
+                     detail={"method": "password"})
+    return user
+
+
+def needs_mfa(user: User) -> bool:
+    return user.grants.filter(role__in=ADMIN_ROLES).exists()
+
+
+def totp_enrolment_start(*, user: User) -> str:
+    """A new secret for a person who has none confirmed yet; returns its otpauth:// URI."""
+    if user.totp_confirmed_at:
+        raise ApplicationError("已绑定动态码。", "TOTP is already set up.", code="totp_exists")
+    if not user.totp_secret:
+        user.totp_secret = pyotp.random_base32()
+        user.save(update_fields=["totp_secret"])
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(
+        name=user.mobile, issuer_name=settings.TOTP_ISSUER
+    )
+
+
+def totp_verify(*, user: User, code: str, request=None) -> None:
+    """Check a TOTP code (±30 s), refuse a replayed step, confirm a pending enrolment, and count
+    failures toward the same lockout as passwords."""
+    code = (code or "").strip()
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.locked_until and user.locked_until > timezone.now():
+            raise _locked_error(user)
+        if not user.totp_secret:
+            raise ApplicationError("尚未绑定动态码。", "TOTP is not set up.", code="totp_missing")
+        totp = pyotp.TOTP(user.totp_secret)
+        now_step = totp.timecode(timezone.now())
+        matched = None
+        if code.isdigit() and len(code) == 6:
+            for step in (now_step, now_step - 1, now_step + 1):
+                if hmac.compare_digest(totp.generate_otp(step), code):
+                    matched = step
+                    break
+        if matched is None or matched <= user.totp_last_step:
+            _count_failure(user, request, "totp" if matched is None else "totp_replay")
+            if user.locked_until and user.locked_until > timezone.now():
+                raise _locked_error(user)
+            raise ApplicationError("动态码错误或已使用。", "Wrong or already used TOTP code.",
+                                   code="totp_wrong")
+        user.totp_last_step = matched
+        user.failed_logins = 0
+        fields = ["totp_last_step", "failed_logins"]
+        if not user.totp_confirmed_at:
+            user.totp_confirmed_at = timezone.now()
+            fields.append("totp_confirmed_at")
+        user.save(update_fields=fields)
+        audit_record("auth.mfa", actor=user, obj=user, request=request)
+
+
+# --- API bearer tokens -----------------------------------------------------------------------
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def api_token_issue(*, user: User, auth_level: int, name: str = "", request=None) -> str:
+    """Issue a bearer token at the sign-in level just proven; returns the raw token (shown once)."""
+    raw = "ws_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, key_hash=_token_hash(raw), prefix=raw[:8], name=name[:64],
+        auth_level=auth_level,
+        expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_DAYS),
+    )
+    audit_record("auth.token_issue", actor=user, obj=token, request=request,
+                 detail={"level": auth_level})
+    return raw
+
+
+def api_token_authenticate(raw: str) -> User | None:
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_token_hash(raw or ""), revoked_at=None, expires_at__gt=now,
+                user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    if token.last_used_at is None or (now - token.last_used_at) > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # throttled write
+    user = token.user
+    user.auth_level = token.auth_level
+    user.api_token_id = token.pk
+    return user
+
+
+def api_token_revoke(*, user: User, token_id: int, request=None) -> None:
+    updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
+    if updated:
+        audit_record("auth.token_revoke", actor=user, object_type="accounts.apitoken",
+                     object_id=token_id, request=request)
+
+
+# --- Roles ---------------------------------------------------------------------------------
+
+def role_grant(*, actor: User | None, user: User, role: str, area: Area,
+               department=None, request=None) -> RoleGrant:
+    if role == Role.DEPARTMENT and department is None:
+        raise ApplicationError("部门工作人员需指定部门。", "Department staff need a department.",
+                               code="department_required", status=422)
+    grant, created = RoleGrant.objects.get_or_create(
+        user=user, role=role, area=area, department=department,
+        defaults={"granted_by": actor},
+    )
+    if created:
+        audit_record("role.grant", actor=actor, obj=user, request=request,
+                     detail={"role": role, "area": area.code,
+                             "department": department.code if department else None})
+        user.forget_grants()
+    return grant
+
+
+def role_revoke(*, actor: User | None, grant: RoleGrant, request=None) -> None:
+    detail = {"role": grant.role, "area": grant.area.code,
+              "department": grant.department.code if grant.department else None}
+    user = grant.user
+    grant.delete()
+    user.forget_grants()
+    audit_record("role.revoke", actor=actor, obj=user, request=request, detail=detail)
+
+
+# --- Workers -------------------------------------------------------------------------------
+
+def worker_register(
+    *, user: User, real_name: str, job_type: str, brand: Brand | None, areas: list[Area],
+    accept_terms: bool, allow_location: bool = False, request=None,
+) -> WorkerProfile:
+    """Complete a worker's registration (or update it): real name, job, brand, work areas, and
+    the consents given on this form."""
+    real_name = (real_name or "").strip()
+    errors = []
+    if not (1 < len(real_name) <= 32):
+        errors.append(("请填写真实姓名（2–32个字）。", "Enter your real name (2–32 characters)."))
+    if job_type not in WorkerProfile.JobType.values:
+        errors.append(("请选择工作类型。", "Choose a job type."))
+    if not areas:
+        errors.append(("请至少选择一个工作区域。", "Choose at least one area you work in."))
+    if not accept_terms and not hasattr(user, "worker_profile"):
+        errors.append(("须同意服务协议与隐私政策。", "You must accept the terms and privacy policy."))
+    if errors:
+        raise ApplicationError("；".join(e[0] for e in errors), " ".join(e[1] for e in errors),
+                               code="invalid_registration", status=422)
+    ip = request.META.get("REMOTE_ADDR") if request else None
+    with transaction.atomic():
+        user.real_name = real_name
+        user.save(update_fields=["real_name"])
+        profile, created = WorkerProfile.objects.update_or_create(
+            user=user, defaults={"job_type": job_type, "brand": brand}
+        )
+        profile.areas.set(areas)
+        if accept_terms:
+            ConsentRecord.objects.create(user=user, purpose=ConsentRecord.Purpose.TERMS,
+                                         granted=True, ip=ip)
+        last_location = user.consents.filter(purpose=ConsentRecord.Purpose.LOCATION).first()
+        if created or (last_location and last_location.granted) != allow_location:
+            ConsentRecord.objects.create(user=user, purpose=ConsentRecord.Purpose.LOCATION,
+                                         granted=allow_location, ip=ip)
+        # The worker role is held district-wide; the profile's areas say where they work.
+        root = Area.objects.get(code=areas[0].path.strip("/").split("/")[0])
+        if not user.grants.filter(role=Role.WORKER).exists():
+            role_grant(actor=user, user=user, role=Role.WORKER, area=root, request=request)
+        audit_record("worker.register" if created else "worker.update", actor=user,
+                     obj=profile, request=request,
+                     detail={"areas": [a.code for a in areas], "job_type": job_type})
+    return profile
+
+
+def worker_data_export(*, user: User, request=None) -> dict:
+    """Everything the system holds about this person (PIPL art. 45: right to a copy)."""
+    profile = getattr(user, "worker_profile", None)
+    data = {
+        "exported_at": timezone.now().isoformat(),
+        "account": {
+            "mobile": user.mobile, "real_name": user.real_name,
+            "date_joined": user.date_joined.isoformat(),
+        },
+        "roles": [
+            {"role": g.role, "area": g.area.code,
+             "department": g.department.code if g.department else None,
+             "since": g.created_at.isoformat()}
+            for g in user.grants.select_related("area", "department")
+        ],
+        "worker_profile": None,
+        "consents": [
+            {"purpose": c.purpose, "version": c.version, "granted": c.granted,
+             "at": c.at.isoformat()} for c in user.consents.all()
+        ],
+        "sign_in_codes": [
+            {"created_at": s.created_at.isoformat(), "used": s.used_at is not None}
+            for s in SmsCode.objects.filter(mobile=user.mobile)[:100]
+        ],
+        "api_tokens": [
+            {"prefix": t.prefix, "name": t.name, "created_at": t.created_at.isoformat(),
+             "revoked": t.revoked_at is not None} for t in user.api_tokens.all()
+        ],
+        "activity": [
+            {"at": e.at.isoformat(), "action": e.action, "result": e.result,
+             "object_type": e.object_type, "object_id": e.object_id}
+            for e in AuditEvent.objects.filter(actor=user).order_by("-at")[:1000]
+        ],
+    }
+    if profile:
+        data["worker_profile"] = {
+            "job_type": profile.job_type,
+            "brand": profile.brand.name_zh if profile.brand else None,
+            "areas": [{"code": a.code, "name": a.name_zh} for a in profile.areas.all()],
+            "id_number": profile.id_number or None,
+        }
+    audit_record("privacy.export", actor=user, obj=user, request=request)
+    return data
+
+
+def account_close(*, user: User, request=None) -> None:
+    """Close an account (PIPL art. 47): personal data is erased, the row stays so records that
+    others rely on (audit, and later ledger entries and cases) keep a target, now anonymous."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        audit_record("privacy.close", actor=user, obj=user, request=request)
+        old_mobile = user.mobile
+        user.mobile = f"closed-{user.pk}"
+        user.real_name = ""
+        user.is_active = False
+        user.closed_at = timezone.now()
+        user.totp_secret = ""
+        user.set_unusable_password()
+        user.save()
+        WorkerProfile.objects.filter(user=user).delete()
+        user.grants.all().delete()
+        user.api_tokens.all().update(revoked_at=timezone.now())
+        SmsCode.objects.filter(mobile=old_mobile).delete()
+        OutboxMessage.objects.filter(recipient=old_mobile).update(
+            recipient="closed", body="（账户已注销 account closed）"
+        )
+        user.forget_grants()

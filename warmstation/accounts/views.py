@@ -1,0 +1,245 @@
+"""Sign-in pages (workers by SMS code, staff by password + TOTP), home pages, registration,
+my data, and the area admin's list of workers."""
+
+import json
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from warmstation.accounts import services
+from warmstation.accounts.models import STAFF_ROLES, AuthLevel, Brand, Role, WorkerProfile
+from warmstation.accounts.selectors import access_worker_by_id, worker_list
+from warmstation.accounts.sessions import session_sign_in
+from warmstation.areas.models import Area
+from warmstation.areas.scoping import managed_area_list
+from warmstation.areas.selectors import area_card
+from warmstation.core.audit import audit_record
+from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.pages import staff_page
+
+
+def _next(request, default: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or default
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _error(request, exc: ApplicationError) -> str:
+    return exc.message(request.LANGUAGE_CODE)
+
+
+def worker_login(request):
+    """Step 1: mobile → code sent. Step 2: code → signed in."""
+    ctx = {"next": _next(request), "step": "mobile", "mobile": ""}
+    if request.method == "POST":
+        mobile = request.POST.get("mobile", "")
+        ctx["mobile"] = mobile
+        try:
+            if request.POST.get("action") == "verify":
+                ctx["step"] = "code"
+                user = services.sms_code_verify(mobile=mobile, code=request.POST.get("code", ""),
+                                                request=request)
+                session_sign_in(request, user, AuthLevel.CODE)
+                if not hasattr(user, "worker_profile") and not user.has_role(Role.RESIDENT):
+                    return redirect(f"/register/?next={ctx['next']}")
+                return redirect(ctx["next"])
+            services.sms_code_request(mobile=mobile, request=request)
+            ctx["step"] = "code"
+            ctx["mobile"] = services.normalize_mobile(mobile)
+            ctx["sent"] = True
+            ctx["demo_console"] = settings.SMS_BACKEND == "console"
+        except ApplicationError as exc:
+            ctx["error"] = _error(request, exc)
+            if exc.code in ("code_void", "code_invalid"):
+                ctx["step"] = "mobile"
+            status = 429 if exc.status == 429 else 400
+            return render(request, "accounts/worker_login.html", ctx, status=status)
+    return render(request, "accounts/worker_login.html", ctx)
+
+
+def staff_login(request):
+    """Password; then, for admin roles, TOTP (with enrolment the first time)."""
+    ctx = {"next": _next(request)}
+    user = request.user
+    if user.is_authenticated and user.auth_level >= AuthLevel.PASSWORD and \
+            services.needs_mfa(user) and user.auth_level < AuthLevel.MFA:
+        return redirect(f"/staff/mfa/?next={ctx['next']}")
+    if request.method == "POST":
+        ctx["mobile"] = request.POST.get("mobile", "")
+        try:
+            user = services.staff_password_check(mobile=ctx["mobile"],
+                                                 password=request.POST.get("password", ""),
+                                                 request=request)
+        except ApplicationError as exc:
+            ctx["error"] = _error(request, exc)
+            return render(request, "accounts/staff_login.html", ctx, status=400)
+        session_sign_in(request, user, AuthLevel.PASSWORD)
+        if services.needs_mfa(user):
+            return redirect(f"/staff/mfa/?next={ctx['next']}")
+        return redirect(ctx["next"])
+    return render(request, "accounts/staff_login.html", ctx)
+
+
+def staff_mfa(request):
+    user = request.user
+    if not user.is_authenticated or user.auth_level < AuthLevel.PASSWORD:
+        return redirect("/staff/login/")
+    ctx = {"next": _next(request)}
+    if not user.totp_confirmed_at:
+        uri = services.totp_enrolment_start(user=user)
+        ctx["enrol"] = True
+        ctx["secret"] = user.totp_secret
+        ctx["qr_svg"] = segno.make(uri, error="m").svg_inline(scale=4)
+    if request.method == "POST":
+        try:
+            services.totp_verify(user=user, code=request.POST.get("code", ""), request=request)
+        except ApplicationError as exc:
+            ctx["error"] = _error(request, exc)
+            if exc.code == "account_locked":
+                logout(request)
+            return render(request, "accounts/staff_mfa.html", ctx, status=400)
+        session_sign_in(request, user, AuthLevel.MFA)
+        return redirect(ctx["next"])
+    return render(request, "accounts/staff_mfa.html", ctx)
+
+
+@require_POST
+def sign_out(request):
+    if request.user.is_authenticated:
+        audit_record("auth.logout", actor=request.user, request=request)
+    logout(request)
+    return redirect("/")
+
+
+def home(request):
+    user = request.user
+    if not user.is_authenticated:
+        return render(request, "accounts/landing.html")
+    profile = WorkerProfile.objects.filter(user=user).prefetch_related("areas").first()
+    if profile is None and user.auth_level == AuthLevel.CODE and not user.has_role(Role.RESIDENT):
+        return redirect("/register/")
+    grants = user.active_grants()
+    staff_grants = [g for g in grants if g.role in STAFF_ROLES]
+    cards = [(a, area_card(a)) for a in profile.areas.all()] if profile else []
+    managed = list(managed_area_list(user)[:200]) if user.has_role(Role.AREA_ADMIN,
+                                                                   Role.DISTRICT_ADMIN) else []
+    inactive = [g for g in user.grants.select_related("area", "department")
+                if g.pk not in {x.pk for x in grants}]
+    return render(request, "accounts/home.html", {
+        "profile": profile, "cards": cards, "staff_grants": staff_grants,
+        "managed": managed, "inactive_grants": inactive,
+        "worker_count": worker_list(user=user).count() if managed else None,
+        "is_district": user.has_role(Role.DISTRICT_ADMIN),
+    })
+
+
+def register(request):
+    """Worker registration (or profile update): real name, job, brand, areas, consents."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("/login/?next=/register/")
+    profile = getattr(user, "worker_profile", None)
+    streets = Area.objects.filter(depth=1).order_by("path")
+    ctx = {
+        "profile": profile, "job_types": WorkerProfile.JobType.choices,
+        "brands": Brand.objects.all(), "next": _next(request),
+        "areas": Area.objects.filter(depth__gte=1).select_related("parent").order_by("path"),
+        "streets": streets,
+        "selected": {a.pk for a in profile.areas.all()} if profile else set(),
+        "real_name": user.real_name,
+        "job_type": profile.job_type if profile else "",
+        "brand_id": profile.brand_id if profile else None,
+    }
+    if request.method == "POST":
+        area_ids = [int(x) for x in request.POST.getlist("areas") if x.isdigit()]
+        brand_id = request.POST.get("brand") or ""
+        brand = Brand.objects.filter(pk=brand_id).first() if brand_id.isdigit() else None
+        ctx.update(real_name=request.POST.get("real_name", ""), selected=set(area_ids),
+                   job_type=request.POST.get("job_type", ""), brand_id=brand and brand.pk)
+        try:
+            services.worker_register(
+                user=user, real_name=ctx["real_name"], job_type=ctx["job_type"], brand=brand,
+                areas=list(Area.objects.filter(pk__in=area_ids[:10], depth__gte=1)),
+                accept_terms=request.POST.get("accept_terms") == "on",
+                allow_location=request.POST.get("allow_location") == "on", request=request,
+            )
+        except ApplicationError as exc:
+            ctx["error"] = _error(request, exc)
+            return render(request, "accounts/register.html", ctx, status=400)
+        messages.success(request, "资料已保存。" if request.LANGUAGE_CODE != "en" else "Saved.")
+        return redirect(ctx["next"] if ctx["next"] != "/register/" else "/")
+    return render(request, "accounts/register.html", ctx)
+
+
+def my_data(request):
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("/login/?next=/me/")
+    profile = WorkerProfile.objects.filter(user=user).select_related("brand").first()
+    return render(request, "accounts/my_data.html", {
+        "profile": profile, "consents": user.consents.all()[:20],
+        "id_masked": profile and profile.id_number and
+        f"{profile.id_number[:6]}********{profile.id_number[-4:]}",
+    })
+
+
+def my_data_export(request):
+    if not request.user.is_authenticated:
+        return redirect("/login/?next=/me/")
+    data = services.worker_data_export(user=request.user, request=request)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.json"'
+    return response
+
+
+@require_POST
+def my_account_close(request):
+    if not request.user.is_authenticated:
+        return redirect("/login/")
+    if request.POST.get("confirm", "").strip() not in ("注销", "CLOSE"):
+        messages.error(request, "请输入“注销”以确认。 Type 注销 (or CLOSE) to confirm.")
+        return redirect("/me/")
+    services.account_close(user=request.user, request=request)
+    logout(request)
+    messages.success(request, "账户已注销，个人信息已删除。 Your account is closed.")
+    return redirect("/")
+
+
+@staff_page(Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
+def workers(request):
+    area_code = request.GET.get("area") or None
+    qs = worker_list(user=request.user, area_code=area_code)
+    from django.core.paginator import Paginator
+
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/workers.html", {
+        "page": page, "area_code": area_code or "",
+        "areas": managed_area_list(request.user),
+    })
+
+
+@require_POST
+@staff_page(Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
+def worker_reveal(request, worker_id: int):
+    try:
+        profile = access_worker_by_id(request.user, worker_id)
+    except NotFound:
+        return render(request, "core/error.html", {"status": 404}, status=404)
+    audit_record("privacy.reveal", actor=request.user, obj=profile.user, request=request,
+                 detail={"field": "mobile"})
+    return render(request, "accounts/workers.html#mobile",
+                  {"w": profile, "mobile": profile.user.mobile})
+
+

@@ -1,0 +1,31 @@
+from django.db import models
+
+from warmstation.core.models import TimeStampedModel
+
+
+class Department(TimeStampedModel):
+    """A government department or body that receives and handles workers' needs (职能部门):
+    区住建委, 区人力社保局, 区总工会, the city-management command centre, a police station…
+    `area` is where it has authority (the district for 区 bodies, a street for its office)."""
+
+    class Kind(models.TextChoices):
+        DISTRICT_BODY = "district_body", "区直部门 District body"
+        MASS_ORG = "mass_org", "群团组织 Mass organisation"
+        COMMAND_CENTRE = "command_centre", "指挥中心 Command centre"
+        POLICE = "police", "公安 Police"
+        STREET_OFFICE = "street_office", "街乡办事处 Street/town office"
+        REGULATOR = "regulator", "行业监管 Regulator"
+
+    code = models.SlugField(max_length=48, unique=True)
+    name_zh = models.CharField(max_length=64)
+    name_en = models.CharField(max_length=128, blank=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="departments")
+    phone = models.CharField(max_length=32, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name_zh

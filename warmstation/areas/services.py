@@ -1,0 +1,66 @@
+"""Writes to areas and their contacts. Callers have already checked scope through
+areas.scoping.access_area_by_id(..., for_change=True)."""
+
+from django.db import transaction
+
+from warmstation.areas.models import Area, AreaContact
+from warmstation.core.audit import audit_record
+from warmstation.core.errors import ApplicationError
+
+
+def area_upsert(*, code: str, name_zh: str, level: str, parent: Area | None, name_en: str = "",
+                center_lat: float | None = None, center_lng: float | None = None) -> Area:
+    """Create or update an area by code (imports and demo data); path follows the parent."""
+    area = Area.objects.filter(code=code).first() or Area(code=code)
+    area.name_zh, area.name_en, area.level, area.parent = name_zh, name_en, level, parent
+    area.center_lat, area.center_lng = center_lat, center_lng
+    area.compute_path()
+    area.full_clean()
+    area.save()
+    return area
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in AreaContact.Kind.values:
+        raise ApplicationError(
+            "联系方式类型无效。", f"Unknown contact kind; use one of {', '.join(AreaContact.Kind.values)}.",
+            code="invalid_kind", status=422,
+        )
+
+
+def contact_create(*, actor, area: Area, kind: str, name: str, phone: str = "",
+                   address: str = "", hours: str = "", request=None) -> AreaContact:
+    _check_kind(kind)
+    with transaction.atomic():
+        if AreaContact.objects.filter(area=area, kind=kind, name=name.strip()).exists():
+            raise ApplicationError("该区域已有同名联系方式。",
+                                   "This area already has a contact of that kind and name.",
+                                   code="duplicate_contact", status=409)
+        contact = AreaContact.objects.create(area=area, kind=kind, name=name.strip(),
+                                             phone=phone.strip(), address=address.strip(),
+                                             hours=hours.strip())
+        audit_record("area_contact.create", actor=actor, obj=contact, request=request,
+                     detail={"area": area.code, "kind": kind})
+    return contact
+
+
+def contact_update(*, actor, contact: AreaContact, request=None, **changes) -> AreaContact:
+    changed = {k: v.strip() for k, v in changes.items() if v is not None}
+    if not changed:
+        return contact
+    with transaction.atomic():
+        before = {k: getattr(contact, k) for k in changed}
+        for key, value in changed.items():
+            setattr(contact, key, value)
+        contact.full_clean()
+        contact.save()
+        audit_record("area_contact.update", actor=actor, obj=contact, request=request,
+                     detail={"before": before, "after": changed})
+    return contact
+
+
+def contact_delete(*, actor, contact: AreaContact, request=None) -> None:
+    with transaction.atomic():
+        audit_record("area_contact.delete", actor=actor, obj=contact, request=request,
+                     detail={"area": contact.area.code, "kind": contact.kind, "name": contact.name})
+        contact.delete()

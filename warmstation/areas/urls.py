@@ -1,0 +1,10 @@
+from django.urls import path
+
+from warmstation.areas import views
+
+app_name = "areas"
+urlpatterns = [
+    path("", views.area_list, name="list"),
+    path("<str:code>/", views.area_detail, name="detail"),
+    path("contacts/<int:contact_id>/delete/", views.contact_delete, name="contact_delete"),
+]

@@ -1,0 +1,82 @@
+"""The one NinjaAPI at /api/v1/: UTF-8 JSON, bearer tokens or the session, problem+json errors."""
+
+import json
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
+from ninja.security import HttpBearer, SessionAuth
+
+from warmstation.accounts.services import api_token_authenticate
+from warmstation.core.errors import ApplicationError, problem, problem_from_error
+
+
+class UTF8JSONRenderer(JSONRenderer):
+    """Chinese stays readable in the body (ninja escapes non-ASCII by default)."""
+
+    def render(self, request, data, *, response_status):
+        return json.dumps(data, cls=NinjaJSONEncoder, ensure_ascii=False)
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request, token):
+        user = api_token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="37°C+ 暖心驿站 API",
+    version="1",
+    description="warmstation: services for delivery workers in Fangshan district. "
+    "Errors are application/problem+json with `detail.zh` and `detail.en`.",
+    renderer=UTF8JSONRenderer(),
+    auth=[BearerAuth(), SessionAuth()],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ApplicationError)
+def on_application_error(request, exc: ApplicationError):
+    return problem_from_error(request, exc)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    fields = []
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "query", "path"))
+        fields.append({"field": loc, "message": err.get("msg", "")})
+    names = "、".join(f["field"] for f in fields if f["field"]) or "?"
+    return problem(
+        request, status=422, code="invalid_input",
+        message_zh=f"输入有误：{names}。", message_en=f"Invalid input: {names}.",
+        extra={"errors": fields},
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return problem(request, status=401, code="not_authenticated",
+                   message_zh="请先登录。", message_en="Please sign in first.")
+
+
+@api.exception_handler(Http404)
+def on_404(request, exc):
+    return problem(request, status=404, code="not_found",
+                   message_zh="未找到该记录。", message_en="Not found.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return problem(request, status=exc.status_code, code="http_error",
+                   message_zh=str(exc), message_en=str(exc))
+
+
+api.add_router("/auth", "warmstation.accounts.api.auth_router")
+api.add_router("/me", "warmstation.accounts.api.me_router")
+api.add_router("/workers", "warmstation.accounts.api.workers_router")
+api.add_router("/areas", "warmstation.areas.api.router")

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from warmstation.config.api import api
+from warmstation.core import views as core_views
+
+admin.site.site_header = "37°C+ 暖心驿站 · 管理后台"
+admin.site.site_title = "37°C+ 暖心驿站"
+admin.site.login = core_views.admin_login_redirect
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("warmstation.accounts.urls")),
+    path("areas/", include("warmstation.areas.urls")),
+    path("audit/", include("warmstation.core.urls")),
+]
+
+handler404 = "warmstation.core.views.page_not_found"
+handler403 = "warmstation.core.views.permission_denied"

@@ -1,0 +1,42 @@
+"""Encryption at rest for personal data (ID numbers): Fernet (AES-128-CBC + HMAC-SHA256)."""
+
+import base64
+import functools
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.db import models
+
+
+@functools.cache
+def _fernet() -> MultiFernet:
+    keys = [k for k in settings.FIELD_ENCRYPTION_KEY.split(",") if k]
+    if not keys:
+        # Derived from SECRET_KEY so a demo needs no extra setting; production sets its own key
+        # (a list: the first encrypts, all decrypt, so keys can be rotated).
+        digest = hashlib.sha256(("field-encryption:" + settings.SECRET_KEY).encode()).digest()
+        keys = [base64.urlsafe_b64encode(digest).decode()]
+    return MultiFernet([Fernet(k) for k in keys])
+
+
+def encrypt(value: str) -> str:
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken as exc:  # a wrong key must not pass silently as empty data
+        raise ValueError("cannot decrypt field: wrong FIELD_ENCRYPTION_KEY?") from exc
+
+
+class EncryptedTextField(models.TextField):
+    """A text column stored encrypted; the database never sees the plain value."""
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None or value == "" else decrypt(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return value if value in (None, "") else encrypt(value)

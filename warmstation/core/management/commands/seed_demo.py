@@ -1,0 +1,29 @@
+from django.core.management.base import BaseCommand
+
+from warmstation.core.demo.data import DEMO_PASSWORD
+from warmstation.core.demo.seed import seed_demo
+
+
+class Command(BaseCommand):
+    help = "Load the Fangshan demo data (idempotent) and print the demo sign-ins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--workers", type=int, default=300)
+        parser.add_argument("--quiet", action="store_true")
+
+    def handle(self, *args, workers, quiet, **options):
+        result = seed_demo(workers=workers)
+        if quiet:
+            return
+        self.stdout.write(f"Demo data: {result['areas']} areas, "
+                          f"{result['workers_created']} sample workers added.")
+        self.stdout.write("")
+        self.stdout.write("Demo sign-ins 演示账号 (http://127.0.0.1:8000):")
+        for role, mobile, name, totp in result["accounts"]:
+            if role in ("worker", "resident"):
+                how = "/login/  SMS code 短信验证码 (printed in this console)"
+            else:
+                how = f"/staff/login/  password 密码 {DEMO_PASSWORD}"
+                if totp:
+                    how += f"  + TOTP: make totp M={mobile}  (secret {totp})"
+            self.stdout.write(f"  {role:<15} {mobile}  {name}  {how}")

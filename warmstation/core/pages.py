@@ -1,0 +1,34 @@
+"""Gates for HTML pages: the page form of core.permissions (redirect to sign-in instead of 401,
+a 403 page for a wrong role)."""
+
+import functools
+
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from warmstation.accounts.models import ROLE_MIN_LEVEL, AuthLevel
+from warmstation.core.audit import audit_record
+from warmstation.core.models import AuditEvent
+
+
+def staff_page(*roles: str):
+    """The page needs one of `roles`. Anonymous, or signed in below the level the roles need
+    (an admin signed in by SMS code), go to the right sign-in page; anyone else gets 403."""
+    need = min(ROLE_MIN_LEVEL[r] for r in roles)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated or user.auth_level < need:
+                target = "accounts:worker_login" if need <= AuthLevel.CODE else "accounts:staff_login"
+                return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+            if not user.has_role(*roles):
+                audit_record("access.denied", actor=user, result=AuditEvent.Result.DENIED,
+                             request=request, detail={"path": request.path})
+                return render(request, "core/error.html", {"status": 403}, status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

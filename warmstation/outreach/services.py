@@ -1,0 +1,89 @@
+"""The outbox: write a message with the change, deliver it after commit, retry with backoff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from warmstation.outreach.channels import DeliveryError, send_sms
+from warmstation.outreach.models import OutboxMessage
+
+
+def outbox_enqueue(
+    *, channel: str, recipient: str, body: str, purpose: str = "", sensitive: bool = False
+) -> OutboxMessage:
+    """Record a message in the caller's transaction; delivery is queued only once it commits."""
+    from warmstation.outreach.tasks import deliver_outbox_message
+
+    message = OutboxMessage.objects.create(
+        channel=channel, recipient=recipient, body=body, purpose=purpose, sensitive=sensitive
+    )
+    transaction.on_commit(lambda: deliver_outbox_message.enqueue(message.pk))
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … capped at one hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
+    """Try to deliver one message. Idempotent: a sent or dead message is left alone, and the row
+    lock stops two workers from sending the same message at once."""
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
+        )
+        if message is None or message.status != OutboxMessage.Status.PENDING:
+            return message
+        message.attempts += 1
+        try:
+            if message.channel == OutboxMessage.Channel.SMS:
+                message.provider_id = send_sms(
+                    message_id=message.pk, mobile=message.recipient, text=message.body
+                )
+            else:
+                raise DeliveryError(f"channel {message.channel} is not available yet")
+        except DeliveryError as exc:
+            message.last_error = str(exc)[:1000]
+            if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+                message.status = OutboxMessage.Status.DEAD
+                message.next_attempt_at = None
+            else:
+                message.next_attempt_at = timezone.now() + backoff(message.attempts)
+        else:
+            message.status = OutboxMessage.Status.SENT
+            message.sent_at = timezone.now()
+            message.next_attempt_at = None
+            message.last_error = ""
+            if message.sensitive and settings.SMS_BACKEND != "console":
+                # A sign-in code has done its job once sent; do not keep it readable. (The
+                # console demo keeps it: there the admin's outbox list IS the phone.)
+                message.body = "（已发送，内容不保留 sent, not kept）"
+        message.save()
+    if message.status == OutboxMessage.Status.PENDING and message.next_attempt_at:
+        from warmstation.outreach.tasks import deliver_outbox_message
+
+        deliver_outbox_message.using(run_after=message.next_attempt_at).enqueue(message.pk)
+    return message
+
+
+def outbox_retry_due(*, now=None) -> int:
+    """Re-queue pending messages whose next attempt is due (a safety net if a queued task was
+    lost, e.g. the worker's database was restored). Returns how many were queued."""
+    from warmstation.outreach.tasks import deliver_outbox_message
+
+    now = now or timezone.now()
+    due = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).filter(
+        next_attempt_at__lte=now
+    ) | OutboxMessage.objects.filter(
+        status=OutboxMessage.Status.PENDING, next_attempt_at=None,
+        created_at__lte=now - timedelta(minutes=5),
+    )
+    ids = list(due.values_list("pk", flat=True))
+    for pk in ids:
+        deliver_outbox_message.enqueue(pk)
+    return len(ids)
