@@ -1,0 +1,102 @@
+"""factory_boy factories and helpers shared by every app's tests."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import factory
+from django.test import Client
+
+from warmstation.accounts.middleware import SESSION_LEVEL, SESSION_STARTED
+from warmstation.accounts.models import AuthLevel, Brand, Role, RoleGrant, User, WorkerProfile
+from warmstation.appeals.models import Department
+from warmstation.areas.models import Area, AreaContact
+from warmstation.areas.services import area_upsert
+
+_mobiles = itertools.count(1)
+PASSWORD = "Correct-horse-37"
+
+
+def next_mobile() -> str:
+    return f"1370000{next(_mobiles):04d}"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("mobile",)
+
+    mobile = factory.LazyFunction(next_mobile)
+    real_name = factory.Sequence(lambda n: f"测试{n}")
+    password = factory.django.Password(PASSWORD)
+
+
+class BrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Brand
+        django_get_or_create = ("code",)
+
+    code = "sf"
+    name_zh = "顺丰速运"
+    kind = "express"
+
+
+def build_area_tree() -> dict[str, Area]:
+    district = area_upsert(code="110111", name_zh="房山区", name_en="Fangshan", level="district",
+                           parent=None, center_lat=39.7476, center_lng=116.1370)
+    gc = area_upsert(code="GC", name_zh="拱辰街道", level="street", parent=district)
+    xl = area_upsert(code="XL", name_zh="西潞街道", level="street", parent=district)
+    ylj = area_upsert(code="YLJ", name_zh="伊林郡社区", level="community", parent=gc)
+    sz = area_upsert(code="SZ", name_zh="苏庄三里社区", level="community", parent=xl)
+    AreaContact.objects.create(area=district, kind="hotline", name="北京市民服务热线",
+                               phone="12345")
+    AreaContact.objects.create(area=gc, kind="hotline", name="拱辰小哥专属热线",
+                               phone="010-69300001")
+    AreaContact.objects.create(area=gc, kind="police", name="拱辰派出所", phone="010-69300010")
+    AreaContact.objects.create(area=ylj, kind="community_office", name="伊林郡社区居委会",
+                               phone="010-69310001")
+    AreaContact.objects.create(area=xl, kind="hotline", name="西潞小哥专属热线",
+                               phone="010-69300002")
+    return {"district": district, "gc": gc, "xl": xl, "ylj": ylj, "sz": sz}
+
+
+def make_user(role: str | None = None, area: Area | None = None, *, department=None,
+              mobile: str | None = None, totp: bool = False) -> User:
+    user = UserFactory(**({"mobile": mobile} if mobile else {}))
+    if totp:
+        user.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+        user.save(update_fields=["totp_secret"])
+    if role:
+        if role == Role.DEPARTMENT and department is None:
+            department = Department.objects.create(code=f"d{user.pk}", name_zh="区人力社保局",
+                                                   kind="district_body", area=area)
+        RoleGrant.objects.create(user=user, role=role, area=area, department=department)
+    return user
+
+
+def make_worker(areas: list[Area], *, mobile: str | None = None) -> User:
+    root = Area.objects.get(code=areas[0].path.strip("/").split("/")[0])
+    user = make_user(Role.WORKER, root, mobile=mobile)
+    profile = WorkerProfile.objects.create(user=user, job_type="courier", brand=BrandFactory())
+    profile.areas.set(areas)
+    return user
+
+
+def signed_in(user: User, level: int = AuthLevel.MFA) -> Client:
+    """A test client whose session holds `user` at sign-in `level` (as the real sign-in leaves
+    it), without going through the pages."""
+    client = Client()
+    client.force_login(user, backend="warmstation.accounts.backends.MobilePasswordBackend")
+    session = client.session
+    session[SESSION_LEVEL] = int(level)
+    session[SESSION_STARTED] = time.time()
+    session.save()
+    return client
+
+
+def as_level(user: User, level: int = AuthLevel.MFA) -> User:
+    """The same person as a service would see them after signing in at `level`."""
+    user.auth_level = int(level)
+    user.forget_grants()
+    return user
