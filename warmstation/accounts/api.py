@@ -1,7 +1,7 @@
 """Sign-in, the signed-in person, and (for area and district admins) workers in scope."""
 
 from django.conf import settings
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 
 from warmstation.accounts import services
@@ -79,7 +79,7 @@ def revoke_token(request):
     token_id = getattr(request.user, "api_token_id", None)
     if token_id:
         services.api_token_revoke(user=request.user, token_id=token_id, request=request)
-    return 204, None
+    return Status(204, None)
 
 
 @me_router.get("", url_name="me", operation_id="get_me", summary="Who I am and what I may do",
@@ -115,7 +115,7 @@ def export_my_data(request):
                 response={204: None, **AUTH_ERRORS})
 def close_my_account(request):
     services.account_close(user=request.user, request=request)
-    return 204, None
+    return Status(204, None)
 
 
 @workers_router.get("", url_name="workers", operation_id="list_workers",

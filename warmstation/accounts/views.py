@@ -129,13 +129,15 @@ def home(request):
         return redirect("/register/")
     grants = user.active_grants()
     staff_grants = [g for g in grants if g.role in STAFF_ROLES]
-    cards = [(a, area_card(a)) for a in profile.areas.all()] if profile else []
+    card_areas = list(profile.areas.all()) if profile else []
+    card_areas += [g.area for g in grants if g.role == Role.RESIDENT and g.area not in card_areas]
+    cards = [(a, area_card(a)) for a in card_areas]
     managed = list(managed_area_list(user)[:200]) if user.has_role(Role.AREA_ADMIN,
                                                                    Role.DISTRICT_ADMIN) else []
     inactive = [g for g in user.grants.select_related("area", "department")
                 if g.pk not in {x.pk for x in grants}]
     return render(request, "accounts/home.html", {
-        "profile": profile, "cards": cards, "staff_grants": staff_grants,
+        "profile": profile, "cards": cards, "staff_grants": staff_grants, "grants": grants,
         "managed": managed, "inactive_grants": inactive,
         "worker_count": worker_list(user=user).count() if managed else None,
         "is_district": user.has_role(Role.DISTRICT_ADMIN),

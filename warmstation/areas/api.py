@@ -2,12 +2,12 @@
 are printed on the public service cards); changing needs an area or district admin whose area
 covers it — anything else looks missing."""
 
-from ninja import Router
+from ninja import Router, Status
 
 from warmstation.accounts.models import Role
 from warmstation.areas import services
 from warmstation.areas.permissions import access_area_by_code, access_contact_by_id
-from warmstation.areas.schemas import AreaDetailOut, AreaOut, ContactIn, ContactOut, ContactPatch
+from warmstation.areas.schemas import AreaDetailOut, AreaOut, ContactIn, ContactOut, ContactPatch  # noqa: F401
 from warmstation.areas.scoping import managed_area_list
 from warmstation.areas.selectors import area_card, area_tree
 from warmstation.core.permissions import require_roles
@@ -36,8 +36,8 @@ def list_managed_areas(request):
             response={200: AreaDetailOut, 404: ProblemOut, **AUTH_ERRORS})
 def get_area(request, code: str):
     area = access_area_by_code(request.user, code)
-    out = AreaOut.from_orm(area).model_dump()
-    return {**out, "card": [ContactOut.from_orm(c) for c in area_card(area)]}
+    area.card = area_card(area)
+    return area
 
 
 @router.post("/{code}/contacts", url_name="area_contacts", operation_id="create_area_contact",
@@ -48,7 +48,7 @@ def create_area_contact(request, code: str, payload: ContactIn):
     area = access_area_by_code(request.user, code, for_change=True)
     contact = services.contact_create(actor=request.user, area=area, request=request,
                                       **payload.model_dump())
-    return 201, contact
+    return Status(201, contact)
 
 
 @router.patch("/contacts/{contact_id}", url_name="area_contact",
@@ -68,4 +68,4 @@ def update_area_contact(request, contact_id: int, payload: ContactPatch):
 def delete_area_contact(request, contact_id: int):
     contact = access_contact_by_id(request.user, contact_id, for_change=True)
     services.contact_delete(actor=request.user, contact=contact, request=request)
-    return 204, None
+    return Status(204, None)

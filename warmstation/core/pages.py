@@ -12,16 +12,19 @@ from warmstation.core.models import AuditEvent
 
 
 def staff_page(*roles: str):
-    """The page needs one of `roles`. Anonymous, or signed in below the level the roles need
-    (an admin signed in by SMS code), go to the right sign-in page; anyone else gets 403."""
+    """The page needs one of `roles`. Anonymous people, and people who hold such a role but
+    signed in below the level it needs (an admin signed in by SMS code), go to the right
+    sign-in page; anyone else without the role gets 403."""
     need = min(ROLE_MIN_LEVEL[r] for r in roles)
+    target = "accounts:worker_login" if need <= AuthLevel.CODE else "accounts:staff_login"
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
             user = request.user
-            if not user.is_authenticated or user.auth_level < need:
-                target = "accounts:worker_login" if need <= AuthLevel.CODE else "accounts:staff_login"
+            held_but_inactive = user.is_authenticated and not user.has_role(*roles) and \
+                user.grants.filter(role__in=roles).exists()
+            if not user.is_authenticated or held_but_inactive:
                 return redirect(f"{reverse(target)}?next={request.get_full_path()}")
             if not user.has_role(*roles):
                 audit_record("access.denied", actor=user, result=AuditEvent.Result.DENIED,

@@ -69,8 +69,10 @@ def _contacts(areas: dict[str, Area]) -> None:
     for kind, name, phone, address, hours in data.DISTRICT_CONTACTS:
         _contact(root, kind, name, phone, address, hours)
     rng = random.Random(3701)
-    for i, area in enumerate(a for a in areas.values() if a.depth >= 1 and a.level != "community"
-                             and a.level != "village"):
+    # Sorted by code: the same names and numbers on every run, whatever order areas came in.
+    ordered = sorted(areas.values(), key=lambda a: a.code)
+    for i, area in enumerate(a for a in ordered if a.depth >= 1
+                             and a.level not in ("community", "village")):
         n = 6930_0000 + i * 37
         short = area.name_zh.removesuffix("地区")
         if area.level == "area":
@@ -84,7 +86,7 @@ def _contacts(areas: dict[str, Area]) -> None:
                  "24小时")
         _contact(area, "service_centre", f"{area.name_zh}党群服务中心", f"010-{n + 20}",
                  f"{area.name_zh}政府街{i + 2}号", "9:00-21:00")
-    for area in areas.values():
+    for area in ordered:
         if area.level in ("community", "village"):
             office = "村委会" if area.level == "village" else "社区居委会"
             _contact(area, "community_office", f"{area.name_zh}{office}",
@@ -130,7 +132,8 @@ def _demo_accounts(areas: dict[str, Area]) -> list[tuple[str, str, str, str]]:
 def _workers(areas: dict[str, Area], count: int) -> int:
     """`count` sample workers spread over the district (deterministic)."""
     rng = random.Random(37)
-    targets = [a for a in areas.values() if a.depth >= 1 and a.level != "area"]
+    targets = sorted((a for a in areas.values() if a.depth >= 1 and a.level != "area"),
+                     key=lambda a: a.code)
     brands = list(Brand.objects.exclude(code="other"))
     root = areas["110111"]
     wanted = [f"1990000{i:04d}" for i in range(count)]
