@@ -38,10 +38,9 @@ def test_json_keeps_chinese_readable(tree):
 
 def test_audit_rows_cannot_be_updated(db):
     event = audit_record("test.event", actor_label="x")
-    with pytest.raises(DatabaseError), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE core_auditevent SET action = 'forged' WHERE id = %s",
-                           [event.pk])
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE core_auditevent SET action = 'forged' WHERE id = %s",
+                       [event.pk])
     event.refresh_from_db()
     assert event.action == "test.event"
 
