@@ -5,8 +5,11 @@ from ninja import Field, Schema
 from warmstation.core.masking import mask_mobile
 
 
+MOBILE = r"^(\+86)?1[3-9][0-9]{9}$"
+
+
 class SmsCodeIn(Schema):
-    mobile: str = Field(..., max_length=20, examples=["13800138000"])
+    mobile: str = Field(..., pattern=MOBILE, examples=["13800138000"])
 
 
 class SmsCodeOut(Schema):
@@ -15,13 +18,13 @@ class SmsCodeOut(Schema):
 
 
 class SmsVerifyIn(Schema):
-    mobile: str = Field(..., max_length=20)
-    code: str = Field(..., max_length=6)
+    mobile: str = Field(..., pattern=MOBILE)
+    code: str = Field(..., pattern=r"^[0-9]{6}$")
     token_name: str = Field("", max_length=64)
 
 
 class StaffTokenIn(Schema):
-    mobile: str = Field(..., max_length=20)
+    mobile: str = Field(..., pattern=MOBILE)
     password: str = Field(..., max_length=256)
     totp: str = Field("", max_length=6, description="Required for area and district admins")
     token_name: str = Field("", max_length=64)

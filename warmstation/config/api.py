@@ -28,7 +28,20 @@ class BearerAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class WarmstationAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Declare error bodies as application/problem+json, which is what they are."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if str(status).startswith(("4", "5")) and "application/json" in content:
+                        content["application/problem+json"] = content.pop("application/json")
+        return schema
+
+
+api = WarmstationAPI(
     title="37°C+ 暖心驿站 API",
     version="1",
     description="warmstation: services for delivery workers in Fangshan district. "
