@@ -4,7 +4,6 @@ from ninja import Field, Schema
 
 from warmstation.core.masking import mask_mobile
 
-
 MOBILE = r"^(\+86)?1[3-9][0-9]{9}$"
 
 
