@@ -2,6 +2,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from warmstation.core.crypto import EncryptedTextField
 from warmstation.core.models import TimeStampedModel
@@ -16,20 +17,20 @@ class AuthLevel(models.IntegerChoices):
     a district admin signed in by SMS code is just a worker until they sign in with password
     and TOTP."""
 
-    NONE = 0, "未登录 none"
-    CODE = 1, "短信验证码 SMS code"
-    PASSWORD = 2, "密码 password"
-    MFA = 3, "密码+动态码 password + TOTP"
+    NONE = 0, _("未登录")
+    CODE = 1, _("短信验证码")
+    PASSWORD = 2, _("密码")
+    MFA = 3, _("密码+动态码")
 
 
 class Role(models.TextChoices):
-    WORKER = "worker", "小哥 Worker"
-    STEWARD = "steward", "服务管家 Steward"
-    MERCHANT = "merchant", "合作商户 Merchant"
-    DEPARTMENT = "department", "部门工作人员 Department staff"
-    AREA_ADMIN = "area_admin", "街乡/社区管理员 Area admin"
-    DISTRICT_ADMIN = "district_admin", "区级管理员 District admin"
-    RESIDENT = "resident", "居民 Resident"
+    WORKER = "worker", _("小哥")
+    STEWARD = "steward", _("服务管家")
+    MERCHANT = "merchant", _("合作商户")
+    DEPARTMENT = "department", _("部门工作人员")
+    AREA_ADMIN = "area_admin", _("街乡/社区管理员")
+    DISTRICT_ADMIN = "district_admin", _("区级管理员")
+    RESIDENT = "resident", _("居民")
 
 
 ROLE_MIN_LEVEL = {
@@ -179,10 +180,10 @@ class Brand(models.Model):
     美团, 饿了么, ride-hailing platforms."""
 
     class Kind(models.TextChoices):
-        EXPRESS = "express", "快递 Express"
-        FOOD = "food_delivery", "外卖 Food delivery"
-        RIDE = "ride_hailing", "网约车 Ride-hailing"
-        OTHER = "other", "其他 Other"
+        EXPRESS = "express", _("快递")
+        FOOD = "food_delivery", _("外卖")
+        RIDE = "ride_hailing", _("网约车")
+        OTHER = "other", _("其他")
 
     code = models.SlugField(max_length=32, unique=True)
     name_zh = models.CharField(max_length=32)
@@ -200,10 +201,10 @@ class WorkerProfile(TimeStampedModel):
     """A new-employment worker (新就业群体): courier, rider or driver, with where they work."""
 
     class JobType(models.TextChoices):
-        COURIER = "courier", "快递员 Courier"
-        FOOD = "food_delivery", "外卖骑手 Food-delivery rider"
-        RIDE = "ride_hailing", "网约车司机 Ride-hailing driver"
-        OTHER = "other", "其他 Other"
+        COURIER = "courier", _("快递员")
+        FOOD = "food_delivery", _("外卖骑手")
+        RIDE = "ride_hailing", _("网约车司机")
+        OTHER = "other", _("其他")
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="worker_profile")
     job_type = models.CharField(max_length=16, choices=JobType.choices)
@@ -221,9 +222,9 @@ class ConsentRecord(models.Model):
     as a history, never edited."""
 
     class Purpose(models.TextChoices):
-        TERMS = "terms", "服务协议与隐私政策 Terms and privacy policy"
-        LOCATION = "location", "精确位置 Precise location"
-        NOTICES = "notices", "接收通知 Receive notices"
+        TERMS = "terms", _("服务协议与隐私政策")
+        LOCATION = "location", _("精确位置")
+        NOTICES = "notices", _("接收通知")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
     purpose = models.CharField(max_length=16, choices=Purpose.choices)

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from warmstation.core.models import TimeStampedModel
 
@@ -9,12 +10,12 @@ class Department(TimeStampedModel):
     `area` is where it has authority (the district for 区 bodies, a street for its office)."""
 
     class Kind(models.TextChoices):
-        DISTRICT_BODY = "district_body", "区直部门 District body"
-        MASS_ORG = "mass_org", "群团组织 Mass organisation"
-        COMMAND_CENTRE = "command_centre", "指挥中心 Command centre"
-        POLICE = "police", "公安 Police"
-        STREET_OFFICE = "street_office", "街乡办事处 Street/town office"
-        REGULATOR = "regulator", "行业监管 Regulator"
+        DISTRICT_BODY = "district_body", _("区直部门")
+        MASS_ORG = "mass_org", _("群团组织")
+        COMMAND_CENTRE = "command_centre", _("指挥中心")
+        POLICE = "police", _("公安")
+        STREET_OFFICE = "street_office", _("街乡办事处")
+        REGULATOR = "regulator", _("行业监管")
 
     code = models.SlugField(max_length=48, unique=True)
     name_zh = models.CharField(max_length=64)

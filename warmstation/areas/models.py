@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from warmstation.core.models import TimeStampedModel
 
@@ -10,13 +11,13 @@ class Area(TimeStampedModel):
     the root, so "this area and everything below it" is one indexed prefix query."""
 
     class Level(models.TextChoices):
-        DISTRICT = "district", "区 District"
-        AREA = "area", "地区 Area"
-        STREET = "street", "街道 Street"
-        TOWN = "town", "镇 Town"
-        TOWNSHIP = "township", "乡 Township"
-        COMMUNITY = "community", "社区 Community"
-        VILLAGE = "village", "村 Village"
+        DISTRICT = "district", _("区")
+        AREA = "area", _("地区")
+        STREET = "street", _("街道")
+        TOWN = "town", _("镇")
+        TOWNSHIP = "township", _("乡")
+        COMMUNITY = "community", _("社区")
+        VILLAGE = "village", _("村")
 
     code = models.CharField(max_length=32, unique=True)
     name_zh = models.CharField(max_length=64)
@@ -61,11 +62,11 @@ class AreaContact(TimeStampedModel):
     (党群服务中心). A community without its own line of a kind shows its street's."""
 
     class Kind(models.TextChoices):
-        HOTLINE = "hotline", "服务热线 Service hotline"
-        STEWARD = "steward", "服务管家 Service steward"
-        POLICE = "police", "派出所 Police station"
-        COMMUNITY_OFFICE = "community_office", "社区联系方式 Community office"
-        SERVICE_CENTRE = "service_centre", "党群服务中心 Party-mass service centre"
+        HOTLINE = "hotline", _("服务热线")
+        STEWARD = "steward", _("服务管家")
+        POLICE = "police", _("派出所")
+        COMMUNITY_OFFICE = "community_office", _("社区联系方式")
+        SERVICE_CENTRE = "service_centre", _("党群服务中心")
 
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="contacts")
     kind = models.CharField(max_length=24, choices=Kind.choices)

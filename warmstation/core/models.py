@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TimeStampedModel(models.Model):
@@ -18,9 +19,9 @@ class AuditEvent(models.Model):
     0002), so even a bug or a console session cannot rewrite history."""
 
     class Result(models.TextChoices):
-        OK = "ok", "成功 ok"
-        DENIED = "denied", "拒绝 denied"
-        FAILED = "failed", "失败 failed"
+        OK = "ok", _("成功")
+        DENIED = "denied", _("拒绝")
+        FAILED = "failed", _("失败")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

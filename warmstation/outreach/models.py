@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxMessage(models.Model):
@@ -8,13 +9,13 @@ class OutboxMessage(models.Model):
     nothing is sent for it; an accepted row is kept until delivered or visibly dead."""
 
     class Channel(models.TextChoices):
-        SMS = "sms", "短信 SMS"
-        WEBHOOK = "webhook", "群机器人 Group webhook"
+        SMS = "sms", _("短信")
+        WEBHOOK = "webhook", _("群机器人")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "待发送 pending"
-        SENT = "sent", "已发送 sent"
-        DEAD = "dead", "发送失败 dead letter"
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        DEAD = "dead", _("发送失败")
 
     channel = models.CharField(max_length=16, choices=Channel.choices)
     recipient = models.CharField(max_length=255)
