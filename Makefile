@@ -39,6 +39,7 @@ setup: system-deps $(VENV)/.synced ## Create the environment and install everyth
 
 run: setup ## Set up, migrate, load the Fangshan demo data, start web server + task worker on :8000
 	$(MANAGE) migrate -v0
+	$(MANAGE) collectstatic --noinput -v0
 	$(MANAGE) seed_demo
 	@echo ""
 	@echo "warmstation: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server and the task worker)"
