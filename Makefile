@@ -42,14 +42,15 @@ run: setup ## Set up, migrate, load the Fangshan demo data, start web server + t
 	$(MANAGE) collectstatic --noinput -v0
 	$(MANAGE) seed_demo
 	@echo ""
-	@echo "warmstation: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server and the task worker)"
+	@echo "warmstation: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server, the task worker and the outbox retrier)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(MANAGE) db_worker --interval 1 & \
+	$(MANAGE) outbox_retry --loop 60 & \
 	$(VENV)/bin/granian --interface wsgi warmstation.config.wsgi:application \
 	  --host $(HOST) --port $(PORT) --workers 1 --blocking-threads 2 --backpressure 16 --no-ws & \
 	wait
 
-test: setup ## Run the whole suite (browser tests included) on $$DATABASE_URL, SQLite by default
+test: setup ## Run the whole suite (browser tests included) on DATABASE_URL, SQLite by default
 	$(PY) -m pytest $(ARGS)
 
 test-fast: setup ## The suite without the browser tests

@@ -1,7 +1,7 @@
 """Settings, all from the environment (12-factor).
 
 DATABASE_URL   default: SQLite file var/warmstation.sqlite3
-REDIS_URL      optional: Redis cache (rate limits, sessions' cache); local memory otherwise
+REDIS_URL      optional: Redis cache (rate-limit guards across processes); local memory otherwise
 SECRET_KEY     optional: generated once into var/secret_key when unset
 FIELD_ENCRYPTION_KEY  optional: Fernet key for personal data at rest; derived from SECRET_KEY
 SMS_BACKEND    "console" (default: recorded and printed) or "http" (SMS_GATEWAY_URL)
@@ -39,6 +39,8 @@ SECRET_KEY = _secret_key()
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]").split(",")
+# Set when a reverse proxy in front overwrites X-Real-IP with the client's address.
+TRUST_X_REAL_IP = _env_bool("TRUST_X_REAL_IP", False)
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [

@@ -35,7 +35,8 @@ class EncryptedTextField(models.TextField):
     """A text column stored encrypted; the database never sees the plain value."""
 
     def from_db_value(self, value, expression, connection):
-        return None if value is None or value == "" else decrypt(value)
+        # Empty stays "" (not None): the column is NOT NULL and a full save writes it back.
+        return value if value in (None, "") else decrypt(value)
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)

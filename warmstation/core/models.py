@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -43,3 +45,7 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.result}"
+
+    @property
+    def detail_json(self) -> str:
+        return json.dumps(self.detail, ensure_ascii=False, sort_keys=True)

@@ -1,6 +1,6 @@
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
@@ -69,5 +69,3 @@ def _known_actions() -> list[str]:
     return list(AuditEvent.objects.order_by().values_list("action", flat=True).distinct()[:100])
 
 
-def robots(request):
-    return HttpResponse("User-agent: *\nDisallow: /\n", content_type="text/plain")
