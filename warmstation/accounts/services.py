@@ -85,30 +85,38 @@ def sms_code_request(*, mobile: str, request: HttpRequest | None = None) -> SmsC
         sent_today = SmsCode.objects.filter(
             mobile=mobile, created_at__gte=_local_day_start(now)
         ).count()
-        if sent_today >= settings.SMS_CODE_DAILY_CAP:
-            audit_record("auth.sms_code", actor_label=mask_mobile(mobile), result=DENIED,
-                         request=request, detail={"reason": "daily_cap"})
-            raise RateLimited("今日验证码次数已用完，请明天再试。",
-                              "Daily limit of codes reached: try again tomorrow.")
-        # Two simultaneous requests both pass the check above; the cache's atomic add lets
-        # only one of them through (Redis across processes when REDIS_URL is set).
-        if not cache.add(f"sms-code-lock:{mobile}", 1, timeout=wait):
-            raise RateLimited(f"发送太频繁，请 {wait} 秒后再试。",
-                              f"Too soon: try again in {wait} s.", extra={"retry_after": wait})
-        SmsCode.objects.filter(mobile=mobile, used_at=None, voided_at=None).update(voided_at=now)
-        code = f"{secrets.randbelow(10**6):06d}"
-        sms = SmsCode.objects.create(
-            mobile=mobile, code_hash=_code_hash(mobile, code),
-            expires_at=now + timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
-            ip=(request.META.get("REMOTE_ADDR") if request else None),
-        )
-        minutes = settings.SMS_CODE_TTL_SECONDS // 60
-        outbox_enqueue(
-            channel=OutboxMessage.Channel.SMS, recipient=mobile, purpose="sign_in_code",
-            sensitive=True,
-            body=f"【37°C+暖心驿站】您的登录验证码为 {code}，{minutes} 分钟内有效，请勿告诉他人。",
-        )
-        audit_record("auth.sms_code", actor_label=mask_mobile(mobile), obj=sms, request=request)
+        capped = sent_today >= settings.SMS_CODE_DAILY_CAP
+        sms = None if capped else _sms_code_send(mobile=mobile, now=now, request=request)
+    if capped:
+        # After the block: raising inside it would roll this audit row back with it.
+        audit_record("auth.sms_code", actor_label=mask_mobile(mobile), result=DENIED,
+                     request=request, detail={"reason": "daily_cap"})
+        raise RateLimited("今日验证码次数已用完，请明天再试。",
+                          "Daily limit of codes reached: try again tomorrow.")
+    return sms
+
+
+def _sms_code_send(*, mobile: str, now: datetime, request: HttpRequest | None) -> SmsCode:
+    wait = settings.SMS_CODE_RESEND_SECONDS
+    # Two simultaneous requests both pass the checks in sms_code_request; the cache's atomic
+    # add lets only one of them through (Redis across processes when REDIS_URL is set).
+    if not cache.add(f"sms-code-lock:{mobile}", 1, timeout=wait):
+        raise RateLimited(f"发送太频繁，请 {wait} 秒后再试。",
+                          f"Too soon: try again in {wait} s.", extra={"retry_after": wait})
+    SmsCode.objects.filter(mobile=mobile, used_at=None, voided_at=None).update(voided_at=now)
+    code = f"{secrets.randbelow(10**6):06d}"
+    sms = SmsCode.objects.create(
+        mobile=mobile, code_hash=_code_hash(mobile, code),
+        expires_at=now + timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
+        ip=(request.META.get("REMOTE_ADDR") if request else None),
+    )
+    minutes = settings.SMS_CODE_TTL_SECONDS // 60
+    outbox_enqueue(
+        channel=OutboxMessage.Channel.SMS, recipient=mobile, purpose="sign_in_code",
+        sensitive=True,
+        body=f"【37°C+暖心驿站】您的登录验证码为 {code}，{minutes} 分钟内有效，请勿告诉他人。",
+    )
+    audit_record("auth.sms_code", actor_label=mask_mobile(mobile), obj=sms, request=request)
     return sms
 
 
@@ -118,6 +126,9 @@ def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = Non
     mobile = normalize_mobile(mobile)
     code = (code or "").strip()
     now = timezone.now()
+    # Failures are raised after the block: raising inside it would roll back the count of
+    # wrong tries and the audit row with it.
+    error = None
     with transaction.atomic():
         # Row lock: concurrent tries on one code are counted one after another.
         sms = (
@@ -128,11 +139,11 @@ def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = Non
         if sms is None:
             audit_record("auth.login", actor_label=mask_mobile(mobile), result=FAILED,
                          request=request, detail={"method": "sms", "reason": "no_code"})
-            raise ApplicationError(
+            error = ApplicationError(
                 "验证码无效或已过期，请重新获取。", "The code is invalid or expired: request a new one.",
                 code="code_invalid", status=400,
             )
-        if not hmac.compare_digest(sms.code_hash, _code_hash(mobile, code)):
+        elif not hmac.compare_digest(sms.code_hash, _code_hash(mobile, code)):
             sms.attempts += 1
             left = settings.SMS_CODE_MAX_ATTEMPTS - sms.attempts
             if left <= 0:
@@ -141,21 +152,34 @@ def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = Non
             audit_record("auth.login", actor_label=mask_mobile(mobile), result=FAILED,
                          request=request, detail={"method": "sms", "attempts": sms.attempts})
             if left <= 0:
-                raise ApplicationError(
+                error = ApplicationError(
                     "错误次数过多，验证码已作废，请重新获取。",
                     "Too many wrong tries: this code is void, request a new one.",
                     code="code_void",
                 )
-            raise ApplicationError(f"验证码错误，还可尝试 {left} 次。",
-                                   f"Wrong code: {left} tries left.", code="code_wrong")
-        sms.used_at = now
-        sms.save(update_fields=["used_at"])
-        user = User.objects.filter(mobile=mobile, is_active=True).first()
-        created = user is None
-        if created:
-            user = User.objects.create_user(mobile)
-        audit_record("auth.login", actor=user, request=request,
-                     detail={"method": "sms", "new_account": created})
+            else:
+                error = ApplicationError(f"验证码错误，还可尝试 {left} 次。",
+                                         f"Wrong code: {left} tries left.", code="code_wrong")
+        else:
+            sms.used_at = now
+            sms.save(update_fields=["used_at"])
+            # A disabled account keeps its number: refuse it (creating a second account for the
+            # number would fail on the unique mobile, or get round the disabling).
+            user = User.objects.filter(mobile=mobile).first()
+            created = user is None
+            if created:
+                user = User.objects.create_user(mobile)
+            if not user.is_active:
+                audit_record("auth.login", actor_label=mask_mobile(mobile), obj=user,
+                             result=DENIED, request=request,
+                             detail={"method": "sms", "reason": "inactive"})
+                error = ApplicationError("该账号已停用。", "This account is disabled.",
+                                         code="account_disabled")
+            else:
+                audit_record("auth.login", actor=user, request=request,
+                             detail={"method": "sms", "new_account": created})
+    if error is not None:
+        raise error
     return user
 
 
@@ -197,6 +221,9 @@ def staff_password_check(*, mobile: str, password: str, request=None) -> User:
         mobile = normalize_mobile(mobile)
     except ApplicationError:
         raise wrong from None
+    # Refusals are raised after the block: raising inside it would roll back the failure count,
+    # the lock and the audit row with it.
+    error = None
     with transaction.atomic():
         user = User.objects.select_for_update().filter(mobile=mobile, is_active=True).first()
         if user is None:
@@ -206,27 +233,34 @@ def staff_password_check(*, mobile: str, password: str, request=None) -> User:
             check_password(password or "", _DUMMY_HASH)
             audit_record("auth.login", actor_label=mask_mobile(mobile), result=FAILED,
                          request=request, detail={"method": "password", "reason": "unknown"})
-            raise wrong
-        if user.locked_until and user.locked_until > timezone.now():
+            error = wrong
+        elif user.locked_until and user.locked_until > timezone.now():
             audit_record("auth.login", actor=user, obj=user, result=DENIED, request=request,
                          detail={"method": "password", "reason": "locked"})
-            raise _locked_error(user)
-        if not user.check_password(password or ""):
+            error = _locked_error(user)
+        elif not user.check_password(password or ""):
             _count_failure(user, request, "password")
             if user.locked_until and user.locked_until > timezone.now():
-                raise _locked_error(user)
-            raise wrong
-        if not user.grants.filter(role__in=STAFF_ROLES).exists():
+                error = _locked_error(user)
+            else:
+                error = wrong
+        elif not user.grants.filter(role__in=STAFF_ROLES).exists():
             audit_record("auth.login", actor=user, obj=user, result=DENIED, request=request,
                          detail={"method": "password", "reason": "no_staff_role"})
-            raise ApplicationError("该账号没有工作人员角色，请用短信验证码登录。",
-                                   "This account has no staff role: sign in with an SMS code.",
-                                   code="not_staff", status=403)
-        user.failed_logins = 0
-        user.locked_until = None
-        user.save(update_fields=["failed_logins", "locked_until"])
-        audit_record("auth.login", actor=user, obj=user, request=request,
-                     detail={"method": "password"})
+            error = ApplicationError("该账号没有工作人员角色，请用短信验证码登录。",
+                                     "This account has no staff role: sign in with an SMS code.",
+                                     code="not_staff", status=403)
+        else:
+            # For admins the password is half the sign-in: the count of failures is reset by
+            # the TOTP step, or knowing the password would allow endless TOTP guesses.
+            if not needs_mfa(user):
+                user.failed_logins = 0
+            user.locked_until = None
+            user.save(update_fields=["failed_logins", "locked_until"])
+            audit_record("auth.login", actor=user, obj=user, request=request,
+                         detail={"method": "password"})
+    if error is not None:
+        raise error
     return user
 
 
@@ -265,19 +299,25 @@ def totp_verify(*, user: User, code: str, request=None) -> None:
                     matched = step
                     break
         if matched is None or matched <= user.totp_last_step:
+            # Raised after the block, so the failure count and its audit row are kept.
             _count_failure(user, request, "totp" if matched is None else "totp_replay")
             if user.locked_until and user.locked_until > timezone.now():
-                raise _locked_error(user)
-            raise ApplicationError("动态码错误或已使用。", "Wrong or already used TOTP code.",
-                                   code="totp_wrong")
-        user.totp_last_step = matched
-        user.failed_logins = 0
-        fields = ["totp_last_step", "failed_logins"]
-        if not user.totp_confirmed_at:
-            user.totp_confirmed_at = timezone.now()
-            fields.append("totp_confirmed_at")
-        user.save(update_fields=fields)
-        audit_record("auth.mfa", actor=user, obj=user, request=request)
+                error = _locked_error(user)
+            else:
+                error = ApplicationError("动态码错误或已使用。", "Wrong or already used TOTP code.",
+                                         code="totp_wrong")
+        else:
+            error = None
+            user.totp_last_step = matched
+            user.failed_logins = 0
+            fields = ["totp_last_step", "failed_logins"]
+            if not user.totp_confirmed_at:
+                user.totp_confirmed_at = timezone.now()
+                fields.append("totp_confirmed_at")
+            user.save(update_fields=fields)
+            audit_record("auth.mfa", actor=user, obj=user, request=request)
+    if error is not None:
+        raise error
 
 
 # --- API bearer tokens -----------------------------------------------------------------------

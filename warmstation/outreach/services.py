@@ -67,7 +67,10 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
     if message.status == OutboxMessage.Status.PENDING and message.next_attempt_at:
         from warmstation.outreach.tasks import deliver_outbox_message
 
-        deliver_outbox_message.using(run_after=message.next_attempt_at).enqueue(message.pk)
+        # A backend that cannot defer (the immediate one) refuses run_after; there the message
+        # stays pending and outbox_retry_due queues it once it is due.
+        if deliver_outbox_message.get_backend().supports_defer:
+            deliver_outbox_message.using(run_after=message.next_attempt_at).enqueue(message.pk)
     return message
 
 
