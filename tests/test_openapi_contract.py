@@ -6,6 +6,8 @@ hypothesis strategy is driven here directly.)"""
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -29,6 +31,19 @@ OPERATIONS = sorted(
 SIGN_IN = {"/api/v1/auth/sms-code", "/api/v1/auth/sms-token", "/api/v1/auth/staff-token"}
 
 
+@pytest.fixture
+def keep_test_connection():
+    """Calling the WSGI app fires request_started/finished, whose handler closes the database
+    connection — and with it the test's transaction on PostgreSQL. Django's test Client
+    disconnects that handler the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("keep_test_connection")
 @pytest.mark.parametrize("method, path", OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_operation_conforms_to_schema(db, method, path):
     tree = build_area_tree()

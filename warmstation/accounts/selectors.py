@@ -12,7 +12,7 @@ def worker_list(*, user, area_code: str | None = None) -> QuerySet[WorkerProfile
         WorkerProfile.objects.select_related("user", "brand").prefetch_related("areas"),
         user, field="areas",
     )
-    if area_code:
+    if area_code and "\x00" not in area_code:
         qs = qs.filter(areas__path__contains=f"/{area_code}/")
     return qs.filter(user__is_active=True).order_by("user__real_name", "pk")
 

@@ -6,6 +6,7 @@ from ninja import Router, Status
 
 from warmstation.accounts.models import Role
 from warmstation.areas import services
+from warmstation.areas.models import Area
 from warmstation.areas.permissions import access_area_by_code, access_contact_by_id
 from warmstation.areas.schemas import AreaDetailOut, AreaOut, ContactIn, ContactOut, ContactPatch  # noqa: F401
 from warmstation.areas.scoping import managed_area_list
@@ -19,7 +20,7 @@ ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 
 @router.get("", url_name="areas", operation_id="list_areas", summary="All areas, top-down",
             response={200: list[AreaOut], **AUTH_ERRORS})
-def list_areas(request, level: str | None = None):
+def list_areas(request, level: Area.Level | None = None):
     qs = area_tree().select_related("parent")
     return qs.filter(level=level) if level else qs
 

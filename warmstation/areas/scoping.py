@@ -72,6 +72,8 @@ def access_area_by_id(user, area_id: int, *, for_change: bool = False) -> Area:
 
 
 def access_area_by_code(user, code: str, *, for_change: bool = False) -> Area:
+    if not code or "\x00" in code or len(code) > 32:  # PostgreSQL refuses NUL in a literal
+        raise NotFound()
     area_id = Area.objects.filter(code=code).values_list("pk", flat=True).first()
     if area_id is None:
         raise NotFound()

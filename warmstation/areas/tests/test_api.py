@@ -141,3 +141,10 @@ def test_area_page_adds_a_contact_and_shows_errors(people):
     response = client.post(f"/areas/contacts/{other.pk}/delete/")
     assert response.status_code == 404
     assert AreaContact.objects.filter(pk=other.pk).exists()
+
+
+def test_hostile_codes_are_refused_not_crashed(people):
+    client = client_for(people, "gc_admin")
+    assert client.get("/api/v1/areas/YL%00J").status_code == 404
+    assert client.get("/api/v1/areas", {"level": "street\x00"}).status_code == 422
+    assert client.get("/api/v1/workers", {"area": "G\x00C"}).status_code == 200
