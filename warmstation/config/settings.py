@@ -194,6 +194,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 NINJA_PAGINATION_PER_PAGE = 50
+# Bounded, so a huge limit or offset is a 422, not an integer overflow in the database.
+NINJA_PAGINATION_MAX_LIMIT = 200
+NINJA_PAGINATION_MAX_OFFSET = 1_000_000
+NINJA_PAGINATION_CLASS = "warmstation.core.pagination.BoundedLimitOffset"
 
 LOGGING = {
     "version": 1,

@@ -148,3 +148,10 @@ def test_hostile_codes_are_refused_not_crashed(people):
     assert client.get("/api/v1/areas/YL%00J").status_code == 404
     assert client.get("/api/v1/areas", {"level": "street\x00"}).status_code == 422
     assert client.get("/api/v1/workers", {"area": "G\x00C"}).status_code == 200
+
+
+def test_huge_page_parameters_are_refused(people):
+    client = client_for(people, "gc_admin")
+    assert client.get("/api/v1/workers", {"limit": 10**25}).status_code == 422
+    assert client.get("/api/v1/workers", {"offset": 10**25}).status_code == 422
+    assert client.get("/api/v1/workers", {"limit": 200}).status_code == 200
