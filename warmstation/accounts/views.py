@@ -7,6 +7,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,6 +23,7 @@ from warmstation.areas.scoping import managed_area_list
 from warmstation.areas.selectors import area_card
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.masking import mask_id_number
 from warmstation.core.pages import staff_page
 
 
@@ -189,8 +191,7 @@ def my_data(request):
     profile = WorkerProfile.objects.filter(user=user).select_related("brand").first()
     return render(request, "accounts/my_data.html", {
         "profile": profile, "consents": user.consents.all()[:20],
-        "id_masked": profile and profile.id_number and
-        f"{profile.id_number[:6]}********{profile.id_number[-4:]}",
+        "id_masked": mask_id_number(profile.id_number) if profile else "",
     })
 
 
@@ -223,8 +224,6 @@ def my_account_close(request):
 def workers(request):
     area_code = request.GET.get("area") or None
     qs = worker_list(user=request.user, area_code=area_code)
-    from django.core.paginator import Paginator
-
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "accounts/workers.html", {
         "page": page, "area_code": area_code or "",
