@@ -7,6 +7,7 @@ FIELD_ENCRYPTION_KEY  optional: Fernet key for personal data at rest; derived fr
 SMS_BACKEND    "console" (default: recorded and printed) or "http" (SMS_GATEWAY_URL)
 """
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "warmstation.areas",
     "warmstation.appeals",
     "warmstation.outreach",
+    "warmstation.stations",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -160,7 +162,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "warmstation" / "static"]
+# Leaflet's JS and CSS come from the django-leaflet package (served by whitenoise, no CDN). Its
+# app is not installed — it pulls in GeoDjango/GDAL, which we do not need — only its files.
+_LEAFLET_STATIC = Path(importlib.util.find_spec("leaflet").submodule_search_locations[0]) / "static"
+STATICFILES_DIRS = [BASE_DIR / "warmstation" / "static", _LEAFLET_STATIC]
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # e.g. a 天地图 or self-hosted XYZ template
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -162,4 +162,8 @@ def seed_demo(*, workers: int = 300) -> dict:
     _reference(areas)
     accounts = _demo_accounts(areas)
     created = _workers(areas, workers)
-    return {"areas": len(areas), "workers_created": created, "accounts": accounts}
+    from warmstation.stations.demo import seed_stations
+
+    stations = seed_stations()
+    return {"areas": len(areas), "workers_created": created, "accounts": accounts,
+            "stations": stations}

@@ -1,0 +1,61 @@
+"""Is a place open at a moment? Evaluated in the district's local time (Asia/Shanghai), with
+overnight spans (18:00–02:00 belongs to the day it opens), 24-hour places, date exceptions
+(holidays) and temporary closure. Pure functions over plain data, so stations and merchants
+share them and tests need no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Span:
+    opens: time
+    closes: time
+
+    @property
+    def overnight(self) -> bool:
+        return self.closes <= self.opens
+
+
+@dataclass
+class Schedule:
+    weekly: dict[int, list[Span]] = field(default_factory=dict)   # 0 = Monday
+    # date → None (closed all day) or the one span that replaces the weekday's
+    exceptions: dict[date, Span | None] = field(default_factory=dict)
+    is_24h: bool = False
+    closed: bool = False  # temporarily closed
+
+    def spans_on(self, day: date) -> list[Span]:
+        if day in self.exceptions:
+            span = self.exceptions[day]
+            return [span] if span else []
+        return self.weekly.get(day.weekday(), [])
+
+    def is_open(self, at: datetime) -> bool:
+        if self.closed:
+            return False
+        local = at.astimezone(LOCAL)
+        today, now = local.date(), local.time()
+        if self.is_24h:
+            return not (today in self.exceptions and self.exceptions[today] is None)
+        for span in self.spans_on(today):
+            if span.overnight:
+                if now >= span.opens:
+                    return True
+            elif span.opens <= now < span.closes:
+                return True
+        # The tail of yesterday's overnight spans (e.g. 00:30 inside 18:00–02:00).
+        return any(span.overnight and now < span.closes
+                   for span in self.spans_on(today - timedelta(days=1)))
+
+
+def describe(span: Span) -> str:
+    end = f"{'次日' if span.overnight and span.closes != time(0) else ''}{span.closes:%H:%M}"
+    if span.closes == time(0):
+        end = "24:00"
+    return f"{span.opens:%H:%M}–{end}"

@@ -1,0 +1,236 @@
+"""Every write about stations: the station itself and its hours, its cabinet (stock in and out,
+lending and returns), and its ledger of services and check-ins."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from warmstation.core import geo
+from warmstation.core.audit import audit_record
+from warmstation.core.errors import ApplicationError
+from warmstation.stations.models import (
+    Amenity,
+    GoodsItem,
+    HoursException,
+    Loan,
+    OpeningHours,
+    ServiceItem,
+    ServiceRecord,
+    Station,
+    Stock,
+    StockMovement,
+)
+
+
+def _invalid(zh: str, en: str, code: str = "invalid_input") -> ApplicationError:
+    return ApplicationError(zh, en, code=code, status=422)
+
+
+def station_save(*, actor, station: Station, request=None, **fields) -> Station:
+    """Create (unsaved `station`) or update a station; cells follow the location."""
+    for key, value in fields.items():
+        setattr(station, key, value)
+    if not (-90 <= station.lat <= 90 and -180 <= station.lng <= 180):
+        raise _invalid("坐标超出范围。", "Coordinates out of range.")
+    station.cell_s, station.cell_l = geo.cells_of(station.lat, station.lng)
+    if not station.checkin_token:
+        station.checkin_token = Station.new_checkin_token()
+    created = station.pk is None
+    station.full_clean()
+    with transaction.atomic():
+        station.save()
+        audit_record("station.create" if created else "station.update", actor=actor,
+                     obj=station, request=request, detail={k: str(v) for k, v in fields.items()})
+    return station
+
+
+def station_set_status(*, actor, station: Station, temporarily_closed: bool, note: str = "",
+                       is_24h: bool | None = None, request=None) -> Station:
+    with transaction.atomic():
+        station.temporarily_closed = temporarily_closed
+        station.closed_note = note.strip()[:128] if temporarily_closed else ""
+        if is_24h is not None:
+            station.is_24h = is_24h
+        station.save(update_fields=["temporarily_closed", "closed_note", "is_24h", "updated_at"])
+        audit_record("station.status", actor=actor, obj=station, request=request,
+                     detail={"closed": temporarily_closed, "note": station.closed_note,
+                             "is_24h": station.is_24h})
+    return station
+
+
+def station_set_hours(*, actor, station: Station, spans: list[tuple[int, time, time]],
+                      request=None) -> None:
+    """Replace the weekly hours. A span whose close is not after its open runs overnight."""
+    for weekday, opens, closes in spans:
+        if not 0 <= weekday <= 6:
+            raise _invalid("星期须为 0–6（周一至周日）。", "Weekday must be 0–6 (Monday–Sunday).")
+        if opens == closes and opens != time(0):
+            raise _invalid("开门和关门时间不能相同（全天请用 00:00–00:00）。",
+                           "Open and close times cannot be equal (use 00:00–00:00 for all day).")
+    with transaction.atomic():
+        station.hours.all().delete()
+        OpeningHours.objects.bulk_create(
+            OpeningHours(station=station, weekday=w, opens=o, closes=c) for w, o, c in spans
+        )
+        audit_record("station.hours", actor=actor, obj=station, request=request,
+                     detail={"spans": [f"{w} {o:%H:%M}-{c:%H:%M}" for w, o, c in spans]})
+
+
+def station_set_exception(*, actor, station: Station, date, closed: bool, opens=None,
+                          closes=None, note: str = "", request=None) -> HoursException:
+    if not closed and (opens is None or closes is None):
+        raise _invalid("请填写当天的开门和关门时间。", "Give that day's opening and closing times.")
+    with transaction.atomic():
+        exc, _ = HoursException.objects.update_or_create(
+            station=station, date=date,
+            defaults={"closed": closed, "opens": None if closed else opens,
+                      "closes": None if closed else closes, "note": note[:64]},
+        )
+        audit_record("station.exception", actor=actor, obj=station, request=request,
+                     detail={"date": str(date), "closed": closed})
+    return exc
+
+
+def station_set_amenities(*, actor, station: Station, codes: list[str], request=None) -> None:
+    amenities = list(Amenity.objects.filter(code__in=codes))
+    unknown = set(codes) - {a.code for a in amenities}
+    if unknown:
+        raise _invalid(f"未知的设施：{', '.join(sorted(unknown))}",
+                       f"Unknown amenities: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        station.amenities.set(amenities)
+        audit_record("station.amenities", actor=actor, obj=station, request=request,
+                     detail={"amenities": sorted(codes)})
+
+
+# --- the cabinet ------------------------------------------------------------------------------
+
+def _item(code: str) -> GoodsItem:
+    item = GoodsItem.objects.filter(code=code).first()
+    if item is None:
+        raise _invalid("未知的物品。", "Unknown item.", code="unknown_item")
+    return item
+
+
+def stock_change(*, actor, station: Station, item_code: str, delta: int, reason: str,
+                 note: str = "", request=None) -> Stock:
+    """Receive (delta > 0), give out or count (delta < 0) goods. Refuses to go below zero."""
+    if reason not in (StockMovement.Reason.IN, StockMovement.Reason.OUT,
+                      StockMovement.Reason.ADJUST) or delta == 0:
+        raise _invalid("数量或类型无效。", "Invalid quantity or reason.")
+    if reason == StockMovement.Reason.IN and delta < 0 or \
+            reason == StockMovement.Reason.OUT and delta > 0:
+        raise _invalid("入库须为正数，发放须为负数。", "Stock in must be positive, out negative.")
+    item = _item(item_code)
+    with transaction.atomic():
+        stock, _ = Stock.objects.get_or_create(station=station, item=item)
+        # One conditional UPDATE: concurrent givers cannot take the count below zero.
+        updated = Stock.objects.filter(pk=stock.pk, quantity__gte=-delta if delta < 0 else 0) \
+            .update(quantity=F("quantity") + delta)
+        if not updated:
+            raise ApplicationError(f"{item.name_zh}库存不足。", f"Not enough {item.name_en or item.code} in stock.",
+                                   code="out_of_stock", status=409)
+        StockMovement.objects.create(station=station, item=item, delta=delta, reason=reason,
+                                     note=note[:128], actor=actor)
+        audit_record("stock.change", actor=actor, obj=station, request=request,
+                     detail={"item": item.code, "delta": delta, "reason": reason})
+        stock.refresh_from_db()
+    return stock
+
+
+def loan_create(*, actor, station: Station, item_code: str, worker, hours: int | None = None,
+                request=None) -> Loan:
+    """Lend one shared item. Never more than on the shelf, whatever the concurrency: the stock
+    row is decremented by a conditional UPDATE (and the database refuses a negative count)."""
+    item = _item(item_code)
+    if not item.lendable:
+        raise _invalid("该物品不可借用。", "This item is not lent out.", code="not_lendable")
+    if worker is None or not worker.is_active:
+        raise _invalid("请先确认借用人。", "Identify the borrower first.", code="no_borrower")
+    with transaction.atomic():
+        try:
+            taken = Stock.objects.filter(station=station, item=item, quantity__gte=1) \
+                .update(quantity=F("quantity") - 1)
+        except IntegrityError:
+            taken = 0
+        if not taken:
+            raise ApplicationError(f"{item.name_zh}已借完。", "None left to lend.",
+                                   code="out_of_stock", status=409)
+        loan = Loan.objects.create(
+            station=station, item=item, worker=worker, lent_by=actor,
+            due_at=timezone.now() + timedelta(hours=hours or item.loan_hours),
+        )
+        StockMovement.objects.create(station=station, item=item, delta=-1,
+                                     reason=StockMovement.Reason.LEND, actor=actor,
+                                     note=f"loan {loan.pk}")
+        audit_record("loan.create", actor=actor, obj=loan, request=request,
+                     detail={"station": station.pk, "item": item.code, "worker": worker.pk})
+    return loan
+
+
+def loan_return(*, actor, loan: Loan, station: Station | None = None, request=None) -> Loan:
+    """Take an item back (at any station of the same item: it goes on that station's shelf).
+    Returning twice is refused."""
+    station = station or loan.station
+    with transaction.atomic():
+        now = timezone.now()
+        if not Loan.objects.filter(pk=loan.pk, returned_at=None).update(returned_at=now):
+            raise ApplicationError("该物品已归还。", "Already returned.", code="already_returned",
+                                   status=409)
+        stock, _ = Stock.objects.get_or_create(station=station, item=loan.item)
+        Stock.objects.filter(pk=stock.pk).update(quantity=F("quantity") + 1)
+        StockMovement.objects.create(station=station, item=loan.item, delta=1,
+                                     reason=StockMovement.Reason.RETURN, actor=actor,
+                                     note=f"loan {loan.pk}")
+        audit_record("loan.return", actor=actor, obj=loan, request=request,
+                     detail={"station": station.pk})
+        loan.returned_at = now
+    return loan
+
+
+# --- the ledger of services (台账) --------------------------------------------------------------
+
+def service_record_create(*, actor, station: Station, service_code: str, worker=None,
+                          worker_label: str = "", note: str = "", at: datetime | None = None,
+                          request=None) -> ServiceRecord:
+    service = ServiceItem.objects.filter(code=service_code).first()
+    if service is None:
+        raise _invalid("请选择服务项目。", "Choose a service item.", code="unknown_service")
+    at = at or timezone.now()
+    if at > timezone.now() + timedelta(minutes=5):
+        raise _invalid("服务时间不能晚于现在。", "A service cannot be recorded in the future.")
+    with transaction.atomic():
+        record = ServiceRecord.objects.create(
+            station=station, kind=ServiceRecord.Kind.SERVICE, service=service, worker=worker,
+            worker_label=(worker_label or "").strip()[:64], note=note.strip()[:255], at=at,
+            recorded_by=actor,
+        )
+        audit_record("service_record.create", actor=actor, obj=record, request=request,
+                     detail={"station": station.pk, "service": service.code})
+    return record
+
+
+def station_check_in(*, worker, token: str, request=None) -> ServiceRecord:
+    """A worker scans the station's QR code. One check-in per worker per station per hour
+    counts (a re-scan returns the earlier one)."""
+    station = Station.objects.filter(checkin_token=token or "", is_active=True).first()
+    if station is None:
+        raise ApplicationError("二维码无效。", "Unknown station code.", code="bad_token",
+                               status=404)
+    now = timezone.now()
+    with transaction.atomic():
+        recent = ServiceRecord.objects.filter(
+            station=station, worker=worker, kind=ServiceRecord.Kind.CHECK_IN,
+            at__gte=now - timedelta(hours=1),
+        ).first()
+        if recent:
+            return recent
+        record = ServiceRecord.objects.create(station=station, kind=ServiceRecord.Kind.CHECK_IN,
+                                              worker=worker, at=now)
+        audit_record("station.check_in", actor=worker, obj=record, request=request,
+                     detail={"station": station.pk})
+    return record
