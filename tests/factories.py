@@ -100,3 +100,28 @@ def as_level(user: User, level: int = AuthLevel.MFA) -> User:
     user.auth_level = int(level)
     user.forget_grants()
     return user
+
+
+def make_station(area: Area, lat: float, lng: float, *, name: str | None = None,
+                 hours=None, is_24h: bool = False, amenities=(), steward: User | None = None,
+                 stock: dict | None = None, kind: str = "youth"):
+    """A station through the real service (cells computed), with weekly `hours` as
+    [(weekday, opens, closes)] and `stock` as {goods code: quantity} (goods created if
+    missing)."""
+    from warmstation.stations import services
+    from warmstation.stations.models import Amenity, GoodsItem, Station, Stock
+
+    station = services.station_save(
+        actor=None, station=Station(), name=name or f"驿站{next(_mobiles)}", kind=kind,
+        area=area, address="测试地址", lat=lat, lng=lng, is_24h=is_24h, steward=steward,
+    )
+    if hours:
+        services.station_set_hours(actor=None, station=station, spans=list(hours))
+    for code in amenities:
+        station.amenities.add(Amenity.objects.get_or_create(code=code,
+                                                            defaults={"name_zh": code})[0])
+    for code, quantity in (stock or {}).items():
+        item, _ = GoodsItem.objects.get_or_create(
+            code=code, defaults={"name_zh": code, "lendable": code in ("umbrella", "power_bank")})
+        Stock.objects.create(station=station, item=item, quantity=quantity)
+    return station
