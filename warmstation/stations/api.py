@@ -2,8 +2,6 @@
 Reads of active stations are public; changes need the station's steward or an area/district
 admin covering it (anything else looks missing)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from django.apps import apps
@@ -114,6 +112,16 @@ def station_out(station) -> StationOut:
         shared_items=[_stock_out(s) for s in station.stock.all() if s.item.lendable],
         steward_name=station.steward.real_name if station.steward else "",
     )
+
+
+@router.post("/check-in", url_name="station_check_in", operation_id="check_in",
+             summary="A worker checks in by the station's QR code",
+             response={201: ServiceRecordOut, 404: ProblemOut, **AUTH_ERRORS})
+@require_roles(Role.WORKER)
+def check_in(request, payload: CheckInIn):
+    record = services.station_check_in(worker=request.user, token=payload.token, request=request)
+    return Status(201, ServiceRecordOut(id=record.pk, station_id=record.station_id,
+                                        kind=record.kind, service=None, at=record.at))
 
 
 @router.get("/{station_id}", auth=None, url_name="station", operation_id="get_station",
@@ -257,13 +265,3 @@ def record_service(request, station_id: int, payload: ServiceRecordIn):
         note=payload.note, request=request)
     return Status(201, ServiceRecordOut(id=record.pk, station_id=station.pk, kind=record.kind,
                                         service=record.service.code, at=record.at))
-
-
-@router.post("/check-in", url_name="station_check_in", operation_id="check_in",
-             summary="A worker checks in by the station's QR code",
-             response={201: ServiceRecordOut, 404: ProblemOut, **AUTH_ERRORS})
-@require_roles(Role.WORKER)
-def check_in(request, payload: CheckInIn):
-    record = services.station_check_in(worker=request.user, token=payload.token, request=request)
-    return Status(201, ServiceRecordOut(id=record.pk, station_id=record.station_id,
-                                        kind=record.kind, service=None, at=record.at))
