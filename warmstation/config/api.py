@@ -52,12 +52,10 @@ api = WarmstationAPI(
 )
 
 
-@api.exception_handler(ApplicationError)
 def on_application_error(request, exc: ApplicationError):
     return problem_from_error(request, exc)
 
 
-@api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
     fields = []
     for err in exc.errors:
@@ -71,23 +69,31 @@ def on_validation_error(request, exc: ValidationError):
     )
 
 
-@api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
     return problem(request, status=401, code="not_authenticated",
                    message_zh="请先登录。", message_en="Please sign in first.")
 
 
-@api.exception_handler(Http404)
 def on_404(request, exc):
     return problem(request, status=404, code="not_found",
                    message_zh="未找到该记录。", message_en="Not found.")
 
 
-@api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     return problem(request, status=exc.status_code, code="http_error",
                    message_zh=str(exc), message_en=str(exc))
 
+
+def install_problem_handlers(target: NinjaAPI) -> None:
+    """Every API of ours answers errors as problem+json in Chinese and English."""
+    target.add_exception_handler(ApplicationError, on_application_error)
+    target.add_exception_handler(ValidationError, on_validation_error)
+    target.add_exception_handler(AuthenticationError, on_auth_error)
+    target.add_exception_handler(Http404, on_404)
+    target.add_exception_handler(HttpError, on_http_error)
+
+
+install_problem_handlers(api)
 
 api.add_router("/auth", "warmstation.accounts.api.auth_router")
 api.add_router("/me", "warmstation.accounts.api.me_router")
