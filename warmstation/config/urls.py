@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from warmstation.config.api import api
 from warmstation.core import views as core_views
+from warmstation.stations.hsds import hsds
 
 admin.site.site_header = "37°C+ 暖心驿站 · 管理后台"
 admin.site.site_title = "37°C+ 暖心驿站"
@@ -11,6 +12,7 @@ admin.site.login = core_views.admin_login_redirect
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("hsds/", hsds.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("warmstation.accounts.urls")),

@@ -1,4 +1,5 @@
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -109,6 +110,8 @@ class Station(TimeStampedModel):
     resources = models.ManyToManyField(ResourceItem, blank=True, related_name="stations")
     services = models.ManyToManyField(ServiceItem, blank=True, related_name="stations")
     checkin_token = models.CharField(max_length=32, unique=True, editable=False)
+    # The id other directories know it by (HSDS); our integer pk stays internal.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         ordering = ["name"]
