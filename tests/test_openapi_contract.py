@@ -19,12 +19,16 @@ from warmstation.accounts.services import api_token_issue
 from warmstation.config.wsgi import application
 
 # Loaded in process from the app's own /api/v1/openapi.json and called in process.
-SCHEMA = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+SCHEMAS = {
+    "api": schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application),
+    "hsds": schemathesis.openapi.from_wsgi("/hsds/openapi.json", application),
+}
 # Closing the account or revoking the token would end the fuzzing session for later examples.
 SKIP = {("POST", "/api/v1/me/close"), ("POST", "/api/v1/auth/revoke")}
 OPERATIONS = sorted(
-    (method.upper(), path)
-    for path, item in SCHEMA.raw_schema["paths"].items()
+    (name, method.upper(), path)
+    for name, schema in SCHEMAS.items()
+    for path, item in schema.raw_schema["paths"].items()
     for method in item
     if (method.upper(), path) not in SKIP
 )
@@ -46,12 +50,13 @@ def keep_test_connection():
 
 
 @pytest.mark.usefixtures("keep_test_connection")
-@pytest.mark.parametrize("method, path", OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
-def test_operation_conforms_to_schema(db, method, path):
+@pytest.mark.parametrize("name, method, path", OPERATIONS,
+                         ids=[f"{m} {p}" for _n, m, p in OPERATIONS])
+def test_operation_conforms_to_schema(db, name, method, path):
     tree = build_area_tree()
     admin = make_user(Role.DISTRICT_ADMIN, tree["district"])
     headers = {"Authorization": f"Bearer {api_token_issue(user=admin, auth_level=AuthLevel.MFA)}"}
-    operation = SCHEMA[path][method]
+    operation = SCHEMAS[name][path][method]
 
     @given(case=operation.as_strategy())
     # Deterministic in CI; FUZZ_RANDOM=1 explores new examples on every run.

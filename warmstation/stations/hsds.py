@@ -9,9 +9,9 @@ import uuid
 from datetime import datetime
 
 from django.db.models import Q
-from ninja import NinjaAPI, Query
+from ninja import Query
 
-from warmstation.config.api import UTF8JSONRenderer, install_problem_handlers
+from warmstation.config.api import UTF8JSONRenderer, WarmstationAPI, install_problem_handlers
 from warmstation.core.errors import NotFound
 from warmstation.core.schemas import ProblemOut
 from warmstation.stations.models import Station
@@ -20,7 +20,7 @@ NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://warmstation.example/hsds")
 BYDAY = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 DEFAULT_OPERATOR = "房山区委改革办"
 
-hsds = NinjaAPI(
+hsds = WarmstationAPI(
     title="37°C+ 暖心驿站 — Open Referral HSDS 3.0", version="hsds-3.0",
     description="Warm stations for delivery workers in Fangshan district, Beijing, as HSDS 3.0.",
     renderer=UTF8JSONRenderer(), urls_namespace="hsds", auth=None,
