@@ -14,6 +14,12 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded files of a test live and die with the test.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def tree(db):
     """District 110111 → streets GC (拱辰) and XL (西潞) → communities YLJ (under GC) and SZ

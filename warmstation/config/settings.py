@@ -172,7 +172,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "media/"
+# On one machine the app serves uploaded pictures itself; behind a proxy, let the proxy serve
+# MEDIA_ROOT at /media/ and set SERVE_MEDIA=0.
+SERVE_MEDIA = _env_bool("SERVE_MEDIA", True)
 WHITENOISE_USE_FINDERS = _env_bool("WHITENOISE_USE_FINDERS", True)
 
 if REDIS_URL := os.environ.get("REDIS_URL"):

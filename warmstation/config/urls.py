@@ -1,5 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from warmstation.config.api import api
 from warmstation.core import views as core_views
@@ -19,6 +20,11 @@ urlpatterns = [
     path("areas/", include("warmstation.areas.urls")),
     path("audit/", include("warmstation.core.urls")),
 ]
+
+if settings.SERVE_MEDIA:
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", core_views.media, name="media"),
+    ]
 
 handler404 = "warmstation.core.views.page_not_found"
 handler403 = "warmstation.core.views.permission_denied"

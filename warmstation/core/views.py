@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
+from django.views.static import serve as static_serve
 
 from warmstation.accounts.models import Role
 from warmstation.core.audit import audit_record
@@ -20,6 +22,15 @@ def healthz(request):
     except Exception:  # noqa: BLE001 — any database failure means "not healthy"
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def media(request, path):
+    """Uploaded pictures (already re-encoded and public: station photos) on a one-machine
+    install; a proxy serves MEDIA_ROOT instead when SERVE_MEDIA=0."""
+    response = static_serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Cache-Control"] = "public, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def page_not_found(request, exception=None):

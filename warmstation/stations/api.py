@@ -6,7 +6,8 @@ from typing import Literal
 
 from django.apps import apps
 from django.utils import timezone
-from ninja import Query, Router, Status
+from ninja import File, Form, Query, Router, Status
+from ninja.files import UploadedFile
 
 from warmstation.accounts.models import Role, User
 from warmstation.core import geo
@@ -16,7 +17,7 @@ from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
 from warmstation.stations import selectors, services
 from warmstation.stations.hours import Span, describe
-from warmstation.stations.models import Loan
+from warmstation.stations.models import Loan, StationPhoto
 from warmstation.stations.permissions import access_station_by_id, station_managed_list
 from warmstation.stations.schemas import (
     AmenitiesIn,
@@ -26,6 +27,7 @@ from warmstation.stations.schemas import (
     LoanIn,
     LoanOut,
     NearbyOut,
+    PhotoOut,
     PlaceOut,
     ServiceRecordIn,
     ServiceRecordOut,
@@ -111,7 +113,13 @@ def station_out(station) -> StationOut:
         amenities=[a.code for a in station.amenities.all()],
         shared_items=[_stock_out(s) for s in station.stock.all() if s.item.lendable],
         steward_name=station.steward.real_name if station.steward else "",
+        photos=[_photo_out(p) for p in station.photos.all()],
     )
+
+
+def _photo_out(photo) -> PhotoOut:
+    return PhotoOut(id=photo.pk, url=photo.image.url, thumb_url=photo.thumbnail.url,
+                    width=photo.width, height=photo.height, caption=photo.caption)
 
 
 @router.post("/check-in", url_name="station_check_in", operation_id="check_in",
@@ -265,3 +273,31 @@ def record_service(request, station_id: int, payload: ServiceRecordIn):
         note=payload.note, request=request)
     return Status(201, ServiceRecordOut(id=record.pk, station_id=station.pk, kind=record.kind,
                                         service=record.service.code, at=record.at))
+
+
+@router.post("/{station_id}/photos", url_name="station_photos", operation_id="add_station_photo",
+             summary="Add a photo (re-encoded, metadata stripped)",
+             response={201: PhotoOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
+@require_roles(*STAFF)
+def add_station_photo(request, station_id: int, image: File[UploadedFile],
+                      caption: Form[str] = ""):
+    station = _for_change(request, station_id)
+    if image.size > 8 * 1024 * 1024:
+        raise ApplicationError("图片不能超过 8 MB。", "The picture must be 8 MB at most.",
+                               code="bad_image", status=422)
+    photo = services.photo_add(actor=request.user, station=station, data=image.read(),
+                               caption=caption[:64], request=request)
+    return Status(201, _photo_out(photo))
+
+
+@router.delete("/{station_id}/photos/{photo_id}", url_name="station_photo",
+               operation_id="delete_station_photo", summary="Remove a photo",
+               response={204: None, 404: ProblemOut, **AUTH_ERRORS})
+@require_roles(*STAFF)
+def delete_station_photo(request, station_id: int, photo_id: int):
+    station = _for_change(request, station_id)
+    photo = StationPhoto.objects.filter(pk=photo_id, station=station).first()
+    if photo is None:
+        raise ApplicationError("未找到该照片。", "Not found.", code="not_found", status=404)
+    services.photo_delete(actor=request.user, photo=photo, request=request)
+    return Status(204, None)

@@ -128,6 +128,26 @@ class Station(TimeStampedModel):
         return secrets.token_urlsafe(12)
 
 
+class StationPhoto(models.Model):
+    """A picture of the station (its door, its cabinet), re-encoded without metadata."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(upload_to="stations/%Y/%m/")
+    thumbnail = models.FileField(upload_to="stations/%Y/%m/")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    caption = models.CharField(max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.station} photo {self.pk}"
+
+
 class OpeningHours(models.Model):
     """One opening span on a weekday (0 = Monday). `closes` <= `opens` means the span runs past
     midnight into the next day (e.g. 18:00–02:00)."""

@@ -108,6 +108,15 @@ class CheckInIn(Schema):
     token: str = Field(..., max_length=32)
 
 
+class PhotoOut(Schema):
+    id: int
+    url: str
+    thumb_url: str
+    width: int
+    height: int
+    caption: str
+
+
 class StationOut(Schema):
     id: int
     name: str
@@ -125,3 +134,4 @@ class StationOut(Schema):
     amenities: list[str]
     shared_items: list[StockOut]
     steward_name: str
+    photos: list[PhotoOut] = []

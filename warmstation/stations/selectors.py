@@ -80,7 +80,7 @@ def station_nearby(*, lat: float, lng: float, radius_m: float, limit: int,
 
 def station_page(station_id: int) -> Station:
     return Station.objects.select_related("area", "steward").prefetch_related(
-        "hours", "exceptions", "amenities", "resources", "services", "contacts",
+        "hours", "exceptions", "amenities", "resources", "services", "contacts", "photos",
         Prefetch("stock", queryset=Stock.objects.select_related("item")),
     ).get(pk=station_id)
 

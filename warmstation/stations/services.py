@@ -3,8 +3,10 @@ lending and returns), and its ledger of services and check-ins."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, time, timedelta
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -12,6 +14,7 @@ from django.utils import timezone
 from warmstation.core import geo
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import ApplicationError
+from warmstation.core.images import reencode_image
 from warmstation.stations.models import (
     Amenity,
     GoodsItem,
@@ -21,6 +24,7 @@ from warmstation.stations.models import (
     ServiceItem,
     ServiceRecord,
     Station,
+    StationPhoto,
     Stock,
     StockMovement,
 )
@@ -234,3 +238,44 @@ def station_check_in(*, worker, token: str, request=None) -> ServiceRecord:
         audit_record("station.check_in", actor=worker, obj=record, request=request,
                      detail={"station": station.pk})
     return record
+
+
+# --- photos -----------------------------------------------------------------------------------
+
+MAX_PHOTOS = 12
+
+
+def photo_add(*, actor, station: Station, data: bytes, caption: str = "",
+              request=None) -> StationPhoto:
+    """Add a picture: re-encoded (no EXIF/GPS), resized, with a thumbnail."""
+    if station.photos.count() >= MAX_PHOTOS:
+        raise ApplicationError(f"每个驿站最多 {MAX_PHOTOS} 张照片。",
+                               f"A station has at most {MAX_PHOTOS} photos.", code="too_many",
+                               status=409)
+    picture = reencode_image(data)
+    name = secrets.token_hex(8)
+    photo = StationPhoto(station=station, width=picture.width, height=picture.height,
+                         caption=caption.strip()[:64], uploaded_by=actor)
+    photo.image.save(f"{name}.jpg", ContentFile(picture.full), save=False)
+    photo.thumbnail.save(f"{name}-t.jpg", ContentFile(picture.thumb), save=False)
+    try:
+        with transaction.atomic():
+            photo.save()
+            audit_record("station.photo_add", actor=actor, obj=station, request=request,
+                         detail={"photo": photo.pk})
+    except Exception:
+        photo.image.delete(save=False)  # no orphan files for a row that was not written
+        photo.thumbnail.delete(save=False)
+        raise
+    return photo
+
+
+def photo_delete(*, actor, photo: StationPhoto, request=None) -> None:
+    station = photo.station
+    with transaction.atomic():
+        audit_record("station.photo_delete", actor=actor, obj=station, request=request,
+                     detail={"photo": photo.pk})
+        photo.delete()
+    # Files go after the commit: a rolled-back delete must not lose the picture.
+    photo.image.delete(save=False)
+    photo.thumbnail.delete(save=False)
