@@ -14,6 +14,7 @@ class OutboxMessage(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待发送")
+        SENDING = "sending", _("发送中")
         SENT = "sent", _("已发送")
         DEAD = "dead", _("发送失败")
 
@@ -31,6 +32,9 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When a worker claimed it for sending; a claim older than CLAIM_TIMEOUT is a crashed
+    # worker's, and the message is retried.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=128, blank=True)
 
     class Meta:
