@@ -31,7 +31,7 @@ from warmstation.accounts.models import (
     mobile_validator,
 )
 from warmstation.areas.models import Area
-from warmstation.core.audit import audit_record
+from warmstation.core.audit import audit_record, client_ip
 from warmstation.core.errors import ApplicationError, RateLimited
 from warmstation.core.masking import mask_mobile
 from warmstation.core.models import AuditEvent
@@ -68,10 +68,32 @@ def _local_day_start(now: datetime) -> datetime:
 
 # --- SMS one-time codes (workers, residents) -------------------------------------------------
 
+def _check_ip_budget(request: HttpRequest | None) -> None:
+    """At most SMS_CODE_PER_IP_HOUR code requests per client address per hour, whatever the
+    numbers: one address cycling through many numbers is an SMS-bombing or a cost attack."""
+    ip = client_ip(request)
+    if not ip:
+        return
+    key = f"sms-code-ip:{ip}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        used = 1
+    if used > settings.SMS_CODE_PER_IP_HOUR:
+        audit_record("auth.sms_code", result=DENIED, request=request,
+                     detail={"reason": "ip_budget"})
+        raise RateLimited("此网络请求验证码过于频繁，请稍后再试。",
+                          "Too many codes requested from this network: try again later.",
+                          extra={"retry_after": 3600})
+
+
 def sms_code_request(*, mobile: str, request: HttpRequest | None = None) -> SmsCode:
     """Send a 6-digit sign-in code. At most one per number per SMS_CODE_RESEND_SECONDS and
     SMS_CODE_DAILY_CAP per (Shanghai) day; a new code voids the older ones."""
     mobile = normalize_mobile(mobile)
+    _check_ip_budget(request)
     now = timezone.now()
     wait = settings.SMS_CODE_RESEND_SECONDS
     with transaction.atomic():

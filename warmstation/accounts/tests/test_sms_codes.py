@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.db.models import F
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 
 from tests.factories import make_worker
@@ -537,3 +537,15 @@ def test_a_disabled_account_cannot_sign_in_by_code_nor_get_a_second_account(tree
     assert not User.objects.get(mobile=MOBILE).is_active
     assert not AuditEvent.objects.filter(action="auth.login", result=AuditEvent.Result.OK).exists()
     assert AuditEvent.objects.filter(action="auth.login", result=AuditEvent.Result.DENIED).exists()
+
+
+def test_one_address_cannot_request_codes_for_many_numbers(db, settings):
+    settings.SMS_CODE_PER_IP_HOUR = 3
+    request = RequestFactory().post("/login/", REMOTE_ADDR="10.1.2.3")
+    for i in range(3):
+        sms_code_request(mobile=f"1390000000{i}", request=request)
+    with pytest.raises(RateLimited):
+        sms_code_request(mobile="13900000009", request=request)
+    assert not SmsCode.objects.filter(mobile="13900000009").exists()
+    other = RequestFactory().post("/login/", REMOTE_ADDR="10.9.9.9")
+    sms_code_request(mobile="13900000009", request=other)
