@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "warmstation.areas",
     "warmstation.appeals",
     "warmstation.outreach",
+    "warmstation.points",
+    "warmstation.benefits",
     "warmstation.stations",
     "django.contrib.admin",
     "django.contrib.auth",

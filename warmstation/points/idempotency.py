@@ -1,0 +1,111 @@
+"""Idempotency keys for every call that moves points.
+
+`idempotent(...)` runs a piece of work at most once per (scope, caller, key) and remembers its
+response — a refusal (ApplicationError) included, so a retried refusal is the same refusal.
+The same key with a different body is a 422. Concurrent duplicates meet at the unique
+constraint: `INSERT … ON CONFLICT DO NOTHING` waits for the first transaction holding the key,
+then inserts nothing, and the late-comer replays what the first one stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from warmstation.core.errors import ApplicationError
+from warmstation.points.models import IdempotencyKey
+
+
+class KeyReused(ApplicationError):
+    status = 422
+    code = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__("该幂等键已用于另一个请求。",
+                         "This Idempotency-Key was already used for a different request.")
+
+
+class KeyInvalid(ApplicationError):
+    status = 422
+    code = "idempotency_key_invalid"
+
+    def __init__(self) -> None:
+        super().__init__("请提供有效的幂等键（Idempotency-Key，1–128 个可见字符）。",
+                         "Send a valid Idempotency-Key (1–128 printable characters).")
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    raw = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _canonical(response: dict) -> dict:
+    """Keys sorted, as JSON round-trips them: a replay (read back from a jsonb column, which
+    reorders keys) and the first answer are then the same dict in the same order."""
+    return json.loads(json.dumps(response, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def _check_key(key: str | None) -> str:
+    if not key or len(key) > 128 or not key.isprintable():
+        raise KeyInvalid()
+    return key
+
+
+def _claim(scope: str, owner_id: int, key: str, digest: str) -> int | None:
+    """Insert the key row; None if it exists (after waiting for its writer to finish)."""
+    table = IdempotencyKey._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (scope, owner_id, key, request_hash, status_code, response, "  # noqa: S608
+            "created_at) VALUES (%s, %s, %s, %s, 0, %s, %s) "
+            "ON CONFLICT (scope, owner_id, key) DO NOTHING RETURNING id",
+            [scope, owner_id, key, digest, "{}", timezone.now()],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _replay(record: IdempotencyKey, digest: str) -> dict:
+    if record.request_hash != digest:
+        raise KeyReused()
+    if record.status_code >= 400:
+        r = record.response
+        raise ApplicationError(r.get("message_zh", ""), r.get("message_en", ""),
+                               code=r.get("code"), status=record.status_code,
+                               extra=r.get("extra") or None)
+    return _canonical(record.response)
+
+
+def idempotent(*, scope: str, owner_id: int, key: str | None, body: dict[str, Any],
+               work: Callable[[], dict]) -> tuple[dict, bool]:
+    """Run `work()` (which returns a JSON-able dict) once for this key; returns (response,
+    replayed). Must not be called inside a transaction that already holds the key."""
+    key = _check_key(key)
+    digest = request_hash(body)
+    error: ApplicationError | None = None
+    with transaction.atomic():
+        record_id = _claim(scope, owner_id, key, digest)
+        if record_id is not None:
+            try:
+                # A savepoint: a refusal undoes the work's writes but keeps the key row, so the
+                # refusal itself is remembered (raised below, after the block commits).
+                with transaction.atomic():
+                    response = _canonical(work())
+                status = 200
+            except ApplicationError as exc:
+                error, status = exc, exc.status
+                response = {"code": exc.code, "message_zh": exc.message_zh,
+                            "message_en": exc.message_en, "extra": exc.extra}
+            IdempotencyKey.objects.filter(pk=record_id).update(status_code=status,
+                                                               response=response)
+    if record_id is None:
+        return _replay(IdempotencyKey.objects.get(scope=scope, owner_id=owner_id, key=key),
+                       digest), True
+    if error is not None:
+        raise error
+    return response, False
