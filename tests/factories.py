@@ -125,3 +125,40 @@ def make_station(area: Area, lat: float, lng: float, *, name: str | None = None,
             code=code, defaults={"name_zh": code, "lendable": code in ("umbrella", "power_bank")})
         Stock.objects.create(station=station, item=item, quantity=quantity)
     return station
+
+
+def make_merchant(area: Area, lat: float = 39.7207, lng: float = 116.1101, *,
+                  name: str | None = None, kind: str = "restaurant", staff: User | None = None,
+                  opens=None, closes=None):
+    """A partner merchant through the real service (cells and settlement account made), with
+    `staff` linked to its counter."""
+    from datetime import time as _time
+
+    from warmstation.benefits import services
+    from warmstation.benefits.models import Merchant
+
+    merchant = services.merchant_save(
+        actor=None, merchant=Merchant(), name=name or f"商户{next(_mobiles)}", kind=kind,
+        area=area, address="测试地址", lat=lat, lng=lng, contact_name="王老板",
+        phone="010-69300099", opens=opens or _time(0), closes=closes or _time(0),
+    )
+    if staff is not None:
+        services.merchant_staff_add(actor=None, merchant=merchant, user=staff)
+    return merchant
+
+
+def make_offer(merchant, *, kind: str = "meal", title: str = "爱心套餐", price="12.00",
+               normal_price="20.00", points: int | None = None, **fields):
+    from decimal import Decimal
+
+    from warmstation.benefits import services
+    from warmstation.benefits.models import Offer
+
+    if kind == "points":
+        price = normal_price = None
+        points = points or 30
+    return services.offer_save(
+        actor=None, offer=Offer(merchant=merchant), kind=kind, title=title,
+        price=Decimal(price) if price is not None else None,
+        normal_price=Decimal(normal_price) if normal_price is not None else None,
+        points=points, **fields)

@@ -1,0 +1,112 @@
+"""Reads: the nearby search of meal partners (called by the shared /places/nearby), offers,
+redemptions and the daily settlement."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from warmstation.areas.scoping import scope_q
+from warmstation.benefits.models import Merchant, Offer, Redemption
+from warmstation.core import geo
+from warmstation.stations.hours import LOCAL, Schedule, Span
+
+
+def schedule_of(merchant: Merchant) -> Schedule:
+    span = Span(merchant.opens, merchant.closes)
+    return Schedule(weekly={d: [span] for d in range(7)}, closed=merchant.temporarily_closed,
+                    is_24h=merchant.opens == merchant.closes)
+
+
+def _offer_line(o: Offer) -> dict:
+    return {"title": o.title, "price": float(o.price) if o.price is not None else None,
+            "normal_price": float(o.normal_price) if o.normal_price is not None else None,
+            "points": o.points}
+
+
+def merchant_nearby(*, lat: float, lng: float, radius_m: float, open_now: bool | None = None,
+                    at: datetime | None = None, limit: int = 20) -> list[dict]:
+    """Active partner merchants within radius_m of (lat, lng) WGS-84, nearest first, with
+    exact distances; candidates come from the grid-cell index, never a scan of the table."""
+    at = at or timezone.now()
+    field, cells = geo.covering_cells(lat, lng, radius_m)
+    min_lat, min_lng, max_lat, max_lng = geo.bbox(lat, lng, radius_m)
+    rows = Merchant.objects.filter(**{f"{field}__in": cells}, is_active=True,
+                                   lat__gte=min_lat, lat__lte=max_lat,
+                                   lng__gte=min_lng, lng__lte=max_lng) \
+        .values_list("pk", "lat", "lng", "opens", "closes", "temporarily_closed")
+    ranked = []
+    for pk, mlat, mlng, opens, closes, closed in rows:
+        d = geo.distance_m(lat, lng, mlat, mlng)
+        if d > radius_m:
+            continue
+        is_open = Schedule(weekly={x: [Span(opens, closes)] for x in range(7)}, closed=closed,
+                           is_24h=opens == closes).is_open(at)
+        if open_now is not None and is_open != open_now:
+            continue
+        ranked.append((d, pk, is_open))
+    ranked.sort()
+    ranked = ranked[:limit]
+    merchants = Merchant.objects.in_bulk([pk for _d, pk, _o in ranked])
+    offers: dict[int, list[Offer]] = {}
+    for o in Offer.objects.filter(merchant_id__in=merchants.keys(), is_active=True) \
+            .order_by("merchant_id", "kind", "price", "points", "pk"):
+        offers.setdefault(o.merchant_id, []).append(o)
+    out = []
+    for d, pk, is_open in ranked:
+        m = merchants[pk]
+        out.append({"id": m.pk, "kind": "meal", "name": m.name, "merchant_kind": m.kind,
+                    "address": m.address, "lat": m.lat, "lng": m.lng, "distance_m": d,
+                    "open_now": is_open, "phone": m.phone,
+                    "url": f"/wallet/merchants/{m.pk}/",
+                    "offers": [_offer_line(o) for o in offers.get(pk, [])[:3]]})
+    return out
+
+
+def merchant_list(*, user=None, area_code: str | None = None, kind: str | None = None,
+                  managed: bool = False) -> QuerySet[Merchant]:
+    """Active partners (everyone signed in), or with `managed` those the user's area covers."""
+    qs = Merchant.objects.select_related("area").prefetch_related(
+        Prefetch("offers", queryset=Offer.objects.filter(is_active=True)))
+    qs = qs.filter(scope_q(user)) if managed else qs.filter(is_active=True)
+    if area_code and "\x00" not in area_code:
+        qs = qs.filter(area__path__contains=f"/{area_code}/")
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("area__path", "name")
+
+
+def redemption_list(*, merchant: Merchant | None = None, worker=None, day: date | None = None,
+                    visible: Q | None = None) -> QuerySet[Redemption]:
+    qs = Redemption.objects.select_related("offer", "merchant").order_by("-id")
+    if visible is not None:
+        qs = qs.filter(visible).distinct()
+    if merchant is not None:
+        qs = qs.filter(merchant=merchant)
+    if worker is not None:
+        qs = qs.filter(worker=worker)
+    if day is not None:
+        start = datetime.combine(day, datetime.min.time(), tzinfo=LOCAL)
+        qs = qs.filter(redeemed_at__gte=start, redeemed_at__lt=start + timedelta(days=1))
+    return qs
+
+
+def settlement_daily(*, merchant: Merchant, day: date) -> dict:
+    """One merchant's day (Shanghai): codes redeemed, meals sold and their discount, points
+    taken — what the district settles with the merchant."""
+    qs = redemption_list(merchant=merchant, day=day).filter(status=Redemption.Status.REDEEMED)
+    meals = qs.filter(points=None).aggregate(n=Count("id"), paid=Sum("price"),
+                                             normal=Sum("normal_price"))
+    pts = qs.exclude(points=None).aggregate(n=Count("id"), points=Sum("points"))
+    paid, normal = meals["paid"] or 0, meals["normal"] or 0
+    return {"merchant_id": merchant.pk, "merchant": merchant.name, "day": day.isoformat(),
+            "meals": meals["n"], "meals_paid": float(paid),
+            "discount_given": float(normal - paid) if normal else 0.0,
+            "points_redemptions": pts["n"], "points": pts["points"] or 0}
+
+
+def active_codes(*, worker) -> QuerySet[Redemption]:
+    return Redemption.objects.filter(worker=worker, status=Redemption.Status.ISSUED,
+                                     expires_at__gt=timezone.now()).select_related("merchant")

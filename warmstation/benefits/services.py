@@ -1,0 +1,300 @@
+"""Every write about merchants, offers and redemptions at the counter."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from warmstation.benefits.models import Merchant, MerchantStaff, Offer, Redemption
+from warmstation.core import geo
+from warmstation.core.audit import audit_record
+from warmstation.core.crypto import decrypt, encrypt
+from warmstation.core.errors import ApplicationError, NotFound, RateLimited
+from warmstation.points import services as points
+from warmstation.points.idempotency import idempotent
+from warmstation.points.models import PointsAccount
+from warmstation.stations.hours import LOCAL
+
+CODE_TTL = timedelta(minutes=getattr(settings, "BENEFITS_CODE_TTL_MINUTES", 10))
+# A hold outlives its code a little, so the hold sweeper never races a redemption in progress.
+HOLD_GRACE = timedelta(minutes=1)
+QR_PREFIX = "WS37:"
+VERIFY_FAILURES_PER_10_MIN = 20
+
+
+def _invalid(zh: str, en: str, code: str = "invalid_input", status: int = 422):
+    return ApplicationError(zh, en, code=code, status=status)
+
+
+def digits_hash(merchant_id: int, digits: str) -> str:
+    """Keyed hash: six digits are few, so a plain hash would be reversed by trying them all."""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{merchant_id}:{digits}".encode(), hashlib.sha256).hexdigest()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- merchants and offers ---------------------------------------------------------------------
+
+def merchant_save(*, actor, merchant: Merchant, request=None, **fields) -> Merchant:
+    """Create (unsaved `merchant`) or update a partner; cells follow the location, and a new
+    partner gets its settlement account in the ledger."""
+    for key, value in fields.items():
+        setattr(merchant, key, value)
+    if merchant.lat is None or merchant.lng is None or \
+            not (-90 <= merchant.lat <= 90 and -180 <= merchant.lng <= 180):
+        raise _invalid("坐标超出范围。", "Coordinates out of range.")
+    if merchant.kind not in Merchant.Kind.values:
+        raise _invalid("商户类型无效。", "Unknown merchant kind.")
+    if not (merchant.name or "").strip():
+        raise _invalid("请填写商户名称。", "Give the merchant's name.")
+    merchant.cell_s, merchant.cell_l = geo.cells_of(merchant.lat, merchant.lng)
+    created = merchant.pk is None
+    with transaction.atomic():
+        merchant.save()
+        points.system_account_open(code=merchant.settlement_code,
+                                   kind=PointsAccount.Kind.SETTLEMENT,
+                                   name=f"商户结算·{merchant.name}"[:128])
+        audit_record("merchant.create" if created else "merchant.update", actor=actor,
+                     obj=merchant, request=request,
+                     detail={k: str(v) for k, v in fields.items()})
+    return merchant
+
+
+def merchant_staff_add(*, actor, merchant: Merchant, user, request=None) -> MerchantStaff:
+    with transaction.atomic():
+        link, created = MerchantStaff.objects.get_or_create(merchant=merchant, user=user)
+        if created:
+            audit_record("merchant.staff_add", actor=actor, obj=merchant, request=request,
+                         detail={"user": user.pk})
+    return link
+
+
+OFFER_FIELDS = ("kind", "title", "description", "price", "normal_price", "points", "serve_from",
+                "serve_until", "eligibility", "is_active")
+
+
+def offer_save(*, actor, offer: Offer, request=None, **fields) -> Offer:
+    for key, value in fields.items():
+        if key not in OFFER_FIELDS:
+            raise _invalid("字段无效。", f"Unknown field {key}.")
+        setattr(offer, key, value)
+    if offer.kind == Offer.Kind.MEAL:
+        if offer.price is None or offer.price < 0:
+            raise _invalid("爱心套餐须填写价格。", "A meal package needs a price.")
+        if offer.normal_price is not None and offer.normal_price < offer.price:
+            raise _invalid("原价不能低于优惠价。", "The normal price cannot be below the price.")
+    elif offer.kind == Offer.Kind.POINTS:
+        if not offer.points or offer.points <= 0:
+            raise _invalid("积分兑换须填写所需积分。", "A points offer needs its points.")
+    else:
+        raise _invalid("优惠类型无效。", "Unknown offer kind.")
+    if not (offer.title or "").strip():
+        raise _invalid("请填写名称。", "Give the offer a title.")
+    if offer.eligibility not in Offer.Eligibility.values:
+        raise _invalid("适用人群无效。", "Unknown eligibility.")
+    created = offer.pk is None
+    with transaction.atomic():
+        offer.save()
+        audit_record("offer.create" if created else "offer.update", actor=actor, obj=offer,
+                     request=request, detail={k: str(v) for k, v in fields.items()})
+    return offer
+
+
+# --- codes and redemption ---------------------------------------------------------------------
+
+def _served_now(offer: Offer, now) -> bool:
+    if offer.serve_from is None or offer.serve_until is None:
+        return True
+    t = now.astimezone(LOCAL).time()
+    if offer.serve_from <= offer.serve_until:
+        return offer.serve_from <= t < offer.serve_until
+    return t >= offer.serve_from or t < offer.serve_until
+
+
+def _check_eligible(user, offer: Offer) -> None:
+    if offer.eligibility == Offer.Eligibility.ALL:
+        if not hasattr(user, "worker_profile"):
+            raise _invalid("仅登记的新就业群体可以使用。", "Only registered workers may use this.",
+                           code="not_eligible", status=403)
+        return
+    profile = getattr(user, "worker_profile", None)
+    if profile is None or profile.job_type != offer.eligibility:
+        raise _invalid(f"此优惠仅限{offer.get_eligibility_display()}。",
+                       f"This offer is for {offer.eligibility} only.", code="not_eligible",
+                       status=403)
+
+
+def _new_code() -> tuple[str, str]:
+    return f"{secrets.randbelow(1_000_000):06d}", secrets.token_urlsafe(18)
+
+
+def redemption_code_issue(*, user, offer: Offer, idempotency_key: str, request=None) -> dict:
+    """Give the worker a one-time code for `offer` (6 digits and a QR payload, valid CODE_TTL).
+    For a points offer the points are held now, so the counter cannot find them gone. The
+    worker's earlier live code for the same offer is cancelled (and its hold released)."""
+    body = {"offer": offer.pk, "user": user.pk}
+
+    def work() -> dict:
+        if not offer.is_active or not offer.merchant.is_active:
+            raise NotFound()
+        _check_eligible(user, offer)
+        now = timezone.now()
+        if not _served_now(offer, now):
+            raise _invalid("现在不在该套餐的供应时间。", "This offer is not served at this hour.",
+                           code="not_served_now", status=409)
+        for old in Redemption.objects.filter(worker=user, offer=offer,
+                                             status=Redemption.Status.ISSUED):
+            _cancel(old, status=Redemption.Status.CANCELLED)
+        expires = now + CODE_TTL
+        hold = None
+        if offer.kind == Offer.Kind.POINTS:
+            hold = points.hold_place(user=user, amount=offer.points,
+                                     payee_code=offer.merchant.settlement_code,
+                                     expires_at=expires + HOLD_GRACE,
+                                     memo=f"{offer.merchant.name}·{offer.title}")
+        for _attempt in range(8):  # a live code with the same six digits at this merchant
+            digits, token = _new_code()
+            try:
+                with transaction.atomic():
+                    redemption = Redemption.objects.create(
+                        offer=offer, merchant_id=offer.merchant_id, worker=user,
+                        digits_hash=digits_hash(offer.merchant_id, digits),
+                        token_hash=token_hash(token), expires_at=expires, title=offer.title,
+                        price=offer.price, normal_price=offer.normal_price, points=offer.points
+                        if offer.kind == Offer.Kind.POINTS else None, hold=hold)
+                break
+            except IntegrityError:
+                continue
+        else:
+            raise ApplicationError("请稍后再试。", "Try again in a moment.", code="busy",
+                                   status=503)
+        audit_record("redemption.issue", actor=user, obj=redemption, request=request,
+                     detail={"offer": offer.pk, "points": redemption.points})
+        # The code itself is kept (encrypted) only so that a retried request can show it
+        # again; the redemption row holds nothing but hashes.
+        return {"redemption_id": redemption.pk, "offer_id": offer.pk, "title": offer.title,
+                "merchant": offer.merchant.name, "points": redemption.points,
+                "price": str(offer.price) if offer.price is not None else None,
+                "expires_at": expires.isoformat(), "secret": encrypt(f"{digits}:{token}")}
+
+    response, _replayed = idempotent(scope="benefits.code", owner_id=user.pk,
+                                     key=idempotency_key, body=body, work=work)
+    digits, token = decrypt(response.pop("secret")).split(":", 1)
+    return response | {"digits": digits, "qr_payload": f"{QR_PREFIX}{token}"}
+
+
+def _find_code(merchant: Merchant, code: str) -> Redemption | None:
+    code = (code or "").strip().replace(" ", "")
+    if code.startswith(QR_PREFIX):
+        return Redemption.objects.filter(token_hash=token_hash(code[len(QR_PREFIX):]),
+                                         merchant=merchant).first()
+    if len(code) == 6 and code.isdigit():
+        return Redemption.objects.filter(merchant=merchant,
+                                         digits_hash=digits_hash(merchant.pk, code),
+                                         status=Redemption.Status.ISSUED).first()
+    return None
+
+
+def _verify_budget(merchant: Merchant, request) -> None:
+    """Six digits can be guessed: a counter gets VERIFY_FAILURES_PER_10_MIN wrong tries."""
+    if (cache.get(f"redeem-fail:{merchant.pk}") or 0) >= VERIFY_FAILURES_PER_10_MIN:
+        raise RateLimited("核销失败次数过多，请10分钟后再试。",
+                          "Too many wrong codes: try again in 10 minutes.",
+                          extra={"retry_after": 600})
+
+
+def _count_failure(merchant: Merchant) -> None:
+    key = f"redeem-fail:{merchant.pk}"
+    cache.add(key, 0, timeout=600)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=600)
+
+
+def redemption_redeem(*, actor, merchant: Merchant, code: str, idempotency_key: str,
+                      request=None) -> dict:
+    """The counter redeems a code (typed or scanned) at `merchant`. Exactly once, whatever the
+    concurrency and retries: the status moves issued → redeemed by one conditional UPDATE that
+    also checks the expiry; for a points offer the hold is posted in the same transaction."""
+    _verify_budget(merchant, request)
+    body = {"merchant": merchant.pk, "code": token_hash(code or "")}
+
+    def work() -> dict:
+        redemption = _find_code(merchant, code)
+        unknown = _invalid("核销码无效或已使用。", "Unknown or already used code.",
+                           code="code_invalid", status=409)
+        if redemption is None:
+            raise unknown
+        now = timezone.now()
+        won = Redemption.objects.filter(pk=redemption.pk, status=Redemption.Status.ISSUED,
+                                        expires_at__gt=now).update(
+            status=Redemption.Status.REDEEMED, redeemed_at=now, redeemed_by=actor)
+        if not won:
+            redemption.refresh_from_db(fields=["status", "expires_at"])
+            if redemption.status == Redemption.Status.ISSUED:
+                raise _invalid("核销码已过期，请小哥重新出示。", "The code has expired.",
+                               code="code_expired", status=409)
+            raise unknown
+        tx_id = None
+        if redemption.hold_id:
+            tx_id = points.hold_post(hold_id=redemption.hold_id, actor=actor,
+                                     source_ref=f"benefits.redemption:{redemption.pk}").pk
+        audit_record("redemption.redeem", actor=actor, obj=redemption, request=request,
+                     detail={"merchant": merchant.pk, "points": redemption.points,
+                             "transaction": tx_id})
+        return {"redemption_id": redemption.pk, "status": Redemption.Status.REDEEMED,
+                "title": redemption.title, "merchant_id": merchant.pk,
+                "price": str(redemption.price) if redemption.price is not None else None,
+                "normal_price": str(redemption.normal_price)
+                if redemption.normal_price is not None else None,
+                "points": redemption.points, "transaction_id": tx_id,
+                "redeemed_at": now.isoformat()}
+
+    try:
+        response, _replayed = idempotent(scope="benefits.redeem", owner_id=actor.pk,
+                                         key=idempotency_key, body=body, work=work)
+    except ApplicationError as exc:
+        if exc.code in ("code_invalid", "code_expired"):
+            _count_failure(merchant)
+        raise
+    return response
+
+
+def _cancel(redemption: Redemption, *, status: str) -> bool:
+    """issued → cancelled/expired, once; its hold (if any) goes back to the worker."""
+    changed = Redemption.objects.filter(pk=redemption.pk, status=Redemption.Status.ISSUED) \
+        .update(status=status)
+    if changed and redemption.hold_id:
+        points.hold_release(hold_id=redemption.hold_id,
+                            expired=status == Redemption.Status.EXPIRED)
+    return bool(changed)
+
+
+def redemption_cancel(*, user, redemption: Redemption, request=None) -> bool:
+    with transaction.atomic():
+        changed = _cancel(redemption, status=Redemption.Status.CANCELLED)
+        if changed:
+            audit_record("redemption.cancel", actor=user, obj=redemption, request=request)
+    return changed
+
+
+def redemption_expire_due(*, now=None) -> int:
+    """Mark codes past their expiry as expired and release their holds; each exactly once."""
+    now = now or timezone.now()
+    done = 0
+    for r in Redemption.objects.filter(status=Redemption.Status.ISSUED, expires_at__lte=now) \
+            .only("pk", "hold_id")[:10_000]:
+        with transaction.atomic():
+            done += _cancel(r, status=Redemption.Status.EXPIRED)
+    return done
