@@ -60,7 +60,7 @@ def merchant_nearby(*, lat: float, lng: float, radius_m: float, open_now: bool |
         out.append({"id": m.pk, "kind": "meal", "name": m.name, "merchant_kind": m.kind,
                     "address": m.address, "lat": m.lat, "lng": m.lng, "distance_m": d,
                     "open_now": is_open, "phone": m.phone,
-                    "url": f"/wallet/merchants/{m.pk}/",
+                    "url": f"/wallet/#merchant-{m.pk}",
                     "offers": [_offer_line(o) for o in offers.get(pk, [])[:3]]})
     return out
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("warmstation.accounts.urls")),
     path("areas/", include("warmstation.areas.urls")),
     path("audit/", include("warmstation.core.urls")),
+    path("", include("warmstation.benefits.urls")),
 ]
 
 if settings.SERVE_MEDIA:

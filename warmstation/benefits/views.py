@@ -1,0 +1,174 @@
+"""Pages: the worker's wallet and code screen, the merchant's counter, the area's partners."""
+
+import uuid
+
+import segno
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from warmstation.accounts.models import Role
+from warmstation.benefits import selectors, services
+from warmstation.benefits.models import Merchant, Offer
+from warmstation.benefits.permissions import (
+    access_merchant_by_id,
+    access_offer_by_id,
+    access_redemption_by_id,
+    merchant_counter_list,
+)
+from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.pages import staff_page
+from warmstation.points.selectors import (
+    active_holds,
+    district_figures,
+    earning_rule_list,
+    statement,
+    wallet_of,
+)
+
+ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
+DEFAULT_CENTRE = (39.7207, 116.1101)  # 西潞街道
+
+
+def _not_found(request):
+    return render(request, "core/error.html", {"status": 404}, status=404)
+
+
+def _centre(request) -> tuple[float, float]:
+    """Where "nearby" is: the phone's position if it sent one, else the worker's first area."""
+    try:
+        return float(request.GET["lat"]), float(request.GET["lng"])
+    except (KeyError, ValueError):
+        profile = getattr(request.user, "worker_profile", None)
+        area = profile.areas.exclude(center_lat=None).first() if profile else None
+        return (area.center_lat, area.center_lng) if area else DEFAULT_CENTRE
+
+
+@staff_page(Role.WORKER)
+def wallet(request):
+    lat, lng = _centre(request)
+    nearby = selectors.merchant_nearby(lat=lat, lng=lng, radius_m=5000, at=timezone.now(),
+                                       limit=10)
+    offers: dict[int, list[Offer]] = {}
+    for o in Offer.objects.filter(merchant_id__in=[m["id"] for m in nearby], is_active=True):
+        offers.setdefault(o.merchant_id, []).append(o)
+    for m in nearby:
+        m["offer_rows"] = offers.get(m["id"], [])
+    return render(request, "benefits/wallet.html", {
+        "wallet": wallet_of(request.user), "entries": statement(user=request.user)[:30],
+        "holds": active_holds(user=request.user), "nearby": nearby,
+        "codes": selectors.active_codes(worker=request.user),
+        "rules": earning_rule_list()[:20], "form_key": uuid.uuid4().hex,
+    })
+
+
+@require_POST
+@staff_page(Role.WORKER)
+def code_issue(request, offer_id: int):
+    try:
+        offer = access_offer_by_id(request.user, offer_id)
+        code = services.redemption_code_issue(
+            user=request.user, offer=offer, request=request,
+            idempotency_key=request.POST.get("key") or uuid.uuid4().hex)
+    except NotFound:
+        return _not_found(request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message(request.LANGUAGE_CODE))
+        return redirect("benefits:wallet")
+    # The digits live only in this session until the code is used: they are not stored.
+    request.session[f"code:{code['redemption_id']}"] = [code["digits"], code["qr_payload"]]
+    return redirect("benefits:code", redemption_id=code["redemption_id"])
+
+
+@staff_page(Role.WORKER)
+def code_screen(request, redemption_id: int):
+    try:
+        redemption = access_redemption_by_id(request.user, redemption_id)
+    except NotFound:
+        return _not_found(request)
+    if redemption.worker_id != request.user.pk:
+        return _not_found(request)
+    digits, payload = request.session.get(f"code:{redemption.pk}", [None, None])
+    live = redemption.status == "issued" and redemption.expires_at > timezone.now()
+    ctx = {"r": redemption, "digits": digits if live else None, "live": live,
+           "qr": segno.make(payload, error="m").svg_inline(scale=6) if live and payload else ""}
+    if request.htmx:
+        return render(request, "benefits/code.html#status", ctx)
+    return render(request, "benefits/code.html", ctx)
+
+
+@staff_page(Role.MERCHANT)
+def counter(request, merchant_id: int | None = None):
+    merchants = list(merchant_counter_list(request.user))
+    if merchant_id is None:
+        if len(merchants) == 1:
+            return redirect("benefits:counter_of", merchant_id=merchants[0].pk)
+        return render(request, "benefits/counter_pick.html", {"merchants": merchants})
+    try:
+        merchant = access_merchant_by_id(request.user, merchant_id, counter=True)
+    except NotFound:
+        return _not_found(request)
+    ctx = {"merchant": merchant, "form_key": uuid.uuid4().hex,
+           "today": selectors.redemption_list(merchant=merchant, day=timezone.localdate())
+           .filter(status="redeemed")[:100],
+           "settlement": selectors.settlement_daily(merchant=merchant, day=timezone.localdate()),
+           "offers": merchant.offers.all()}
+    if request.method == "POST":
+        try:
+            ctx["result"] = services.redemption_redeem(
+                actor=request.user, merchant=merchant, code=request.POST.get("code", ""),
+                idempotency_key=request.POST.get("key") or uuid.uuid4().hex, request=request)
+        except ApplicationError as exc:
+            ctx["error"] = exc.message(request.LANGUAGE_CODE)
+        ctx["today"] = selectors.redemption_list(merchant=merchant, day=timezone.localdate()) \
+            .filter(status="redeemed")[:100]
+        if request.htmx:
+            return render(request, "benefits/counter.html#verify", ctx,
+                          status=400 if "error" in ctx else 200)
+    return render(request, "benefits/counter.html", ctx)
+
+
+@staff_page(Role.MERCHANT, *ADMINS)
+def offer_edit(request, offer_id: int):
+    try:
+        offer = access_offer_by_id(request.user, offer_id, for_change=True)
+    except NotFound:
+        return _not_found(request)
+    if request.method == "POST":
+        p = request.POST
+        try:
+            fields = {"title": p.get("title", ""), "description": p.get("description", ""),
+                      "is_active": p.get("is_active") == "on"}
+            if offer.kind == Offer.Kind.MEAL:
+                fields["price"] = p.get("price") or None
+                fields["normal_price"] = p.get("normal_price") or None
+            else:
+                fields["points"] = int(p.get("points") or 0)
+            from decimal import Decimal, InvalidOperation
+
+            for k in ("price", "normal_price"):
+                if fields.get(k) is not None:
+                    try:
+                        fields[k] = Decimal(fields[k])
+                    except InvalidOperation:
+                        raise ApplicationError("价格格式不对。", "Invalid price.") from None
+            services.offer_save(actor=request.user, offer=offer, request=request, **fields)
+        except (ApplicationError, ValueError) as exc:
+            msg = exc.message(request.LANGUAGE_CODE) if isinstance(exc, ApplicationError) \
+                else "数量格式不对。"
+            return render(request, "benefits/offer_edit.html", {"offer": offer, "error": msg},
+                          status=400)
+        messages.success(request, "已保存。 Saved.")
+        return redirect("benefits:offer_edit", offer_id=offer.pk)
+    return render(request, "benefits/offer_edit.html", {"offer": offer})
+
+
+@staff_page(*ADMINS)
+def partners(request):
+    merchants = selectors.merchant_list(user=request.user, managed=True)
+    return render(request, "benefits/partners.html", {
+        "merchants": merchants, "rules": earning_rule_list(user=request.user),
+        "is_district": request.user.has_role(Role.DISTRICT_ADMIN),
+        "figures": district_figures() if request.user.has_role(Role.DISTRICT_ADMIN) else None,
+        "kinds": Merchant.Kind.choices})
