@@ -165,5 +165,8 @@ def seed_demo(*, workers: int = 300) -> dict:
     from warmstation.stations.demo import seed_stations
 
     stations = seed_stations()
+    from warmstation.benefits.demo import seed_benefits
+
+    benefits = seed_benefits()
     return {"areas": len(areas), "workers_created": created, "accounts": accounts,
-            "stations": stations}
+            "stations": stations, "benefits": benefits}

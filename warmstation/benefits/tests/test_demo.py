@@ -1,0 +1,22 @@
+"""The demo partners load once, where the report puts them, and the demo merchant can redeem."""
+
+from warmstation.benefits.demo import XILU_CENTRE, YANSHAN_CENTRE
+from warmstation.benefits.models import Merchant, MerchantStaff, Offer
+from warmstation.benefits.selectors import merchant_nearby
+from warmstation.core.demo.seed import seed_demo
+
+
+def test_demo_partners_load_idempotently_near_their_streets(db):
+    seed_demo(workers=5)
+    counts = (Merchant.objects.count(), Offer.objects.count(), MerchantStaff.objects.count())
+    seed_demo(workers=5)
+    assert (Merchant.objects.count(), Offer.objects.count(),
+            MerchantStaff.objects.count()) == counts
+    assert Merchant.objects.filter(area__code="110111012000", kind="restaurant").count() == 7
+    assert set(Merchant.objects.filter(area__code="110111004000").values_list("kind", flat=True)) \
+        == {"restaurant", "barbershop", "bathhouse"}
+    assert len(merchant_nearby(lat=XILU_CENTRE[0], lng=XILU_CENTRE[1], radius_m=2000,
+                               limit=50)) == 7
+    assert len(merchant_nearby(lat=YANSHAN_CENTRE[0], lng=YANSHAN_CENTRE[1], radius_m=2000,
+                               limit=50)) == 5
+    assert MerchantStaff.objects.filter(user__mobile="13800000013").exists()
