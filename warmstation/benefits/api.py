@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.utils import timezone
-from ninja import Header, Router, Schema, Status
+from ninja import Field, Header, Router, Schema, Status
 from ninja.pagination import paginate
 
 from warmstation.accounts.models import Role
@@ -25,6 +25,14 @@ from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
 
 router = Router(tags=["benefits"])
 ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
+KEY_PATTERN = r"^[!-~]{1,128}$"  # visible ASCII, as idempotency._check_key requires
+
+
+def _money(data: dict) -> dict:
+    for k in ("price", "normal_price"):
+        if data.get(k) is not None:
+            data[k] = Decimal(str(round(data[k], 2)))
+    return data
 
 
 class OfferOut(Schema):
@@ -75,8 +83,8 @@ class OfferIn(Schema):
     kind: Literal["meal", "points"]
     title: str
     description: str = ""
-    price: Decimal | None = None
-    normal_price: Decimal | None = None
+    price: float | None = Field(None, ge=0, le=100_000)
+    normal_price: float | None = Field(None, ge=0, le=100_000)
     points: int | None = None
     serve_from: time | None = None
     serve_until: time | None = None
@@ -87,8 +95,8 @@ class OfferIn(Schema):
 class OfferPatch(Schema):
     title: str | None = None
     description: str | None = None
-    price: Decimal | None = None
-    normal_price: Decimal | None = None
+    price: float | None = Field(None, ge=0, le=100_000)
+    normal_price: float | None = Field(None, ge=0, le=100_000)
     points: int | None = None
     serve_from: time | None = None
     serve_until: time | None = None
@@ -194,7 +202,7 @@ def create_merchant(request, payload: MerchantIn):
 def create_offer(request, merchant_id: int, payload: OfferIn):
     merchant = access_merchant_by_id(request.user, merchant_id, for_change=True)
     offer = services.offer_save(actor=request.user, offer=Offer(merchant=merchant),
-                                request=request, **payload.model_dump())
+                                request=request, **_money(payload.model_dump()))
     return Status(201, offer)
 
 
@@ -205,7 +213,7 @@ def create_offer(request, merchant_id: int, payload: OfferIn):
 def update_offer(request, offer_id: int, payload: OfferPatch):
     offer = access_offer_by_id(request.user, offer_id, for_change=True)
     return services.offer_save(actor=request.user, offer=offer, request=request,
-                               **payload.model_dump(exclude_unset=True))
+                               **_money(payload.model_dump(exclude_unset=True)))
 
 
 @router.post("/offers/{offer_id}/codes", url_name="offer_codes", operation_id="create_code",
@@ -213,7 +221,7 @@ def update_offer(request, offer_id: int, payload: OfferPatch):
              response={201: CodeOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(Role.WORKER)
 def create_code(request, offer_id: int,
-                idempotency_key: str = Header(..., alias="Idempotency-Key")):
+                idempotency_key: str = Header(..., alias="Idempotency-Key", pattern=KEY_PATTERN)):
     offer = access_offer_by_id(request.user, offer_id)
     return Status(201, services.redemption_code_issue(
         user=request.user, offer=offer, idempotency_key=idempotency_key, request=request))
@@ -225,7 +233,7 @@ def create_code(request, offer_id: int,
                        **AUTH_ERRORS})
 @require_roles(Role.MERCHANT)
 def redeem_code(request, payload: RedeemIn,
-                idempotency_key: str = Header(..., alias="Idempotency-Key")):
+                idempotency_key: str = Header(..., alias="Idempotency-Key", pattern=KEY_PATTERN)):
     merchant = access_merchant_by_id(request.user, payload.merchant_id, counter=True)
     return services.redemption_redeem(actor=request.user, merchant=merchant, code=payload.code,
                                       idempotency_key=idempotency_key, request=request)

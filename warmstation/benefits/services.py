@@ -29,7 +29,9 @@ QR_PREFIX = "WS37:"
 VERIFY_FAILURES_PER_10_MIN = 20
 
 
-def _invalid(zh: str, en: str, code: str = "invalid_input", status: int = 422):
+def _invalid(zh: str, en: str, code: str = "invalid_input", status: int = 409):
+    # 409: the request is well-formed (the schema accepts it) but breaks a rule of the offer
+    # or merchant, e.g. a normal price below the discounted one.
     return ApplicationError(zh, en, code=code, status=status)
 
 

@@ -94,7 +94,8 @@ def list_earning_rules(request):
              summary="Award a worker the points of a published rule (district admin)",
              response={200: TransactionOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(*DISTRICT)
-def create_award(request, payload: AwardIn, idempotency_key: str = Header(..., alias="Idempotency-Key")):
+def create_award(request, payload: AwardIn, idempotency_key: str = Header(..., alias="Idempotency-Key",
+                                                     pattern=r"^[!-~]{1,128}$")):
     profile = access_worker_by_id(request.user, payload.worker_id)
     return services.points_award(user=User.objects.get(pk=profile.user_id), action=payload.action,
                                  idempotency_key=idempotency_key, source_ref=payload.source_ref,
@@ -107,7 +108,8 @@ def create_award(request, payload: AwardIn, idempotency_key: str = Header(..., a
              response={200: TransactionOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(*DISTRICT)
 def reverse_transaction(request, transaction_id: int, payload: ReverseIn,
-                        idempotency_key: str = Header(..., alias="Idempotency-Key")):
+                        idempotency_key: str = Header(..., alias="Idempotency-Key",
+                                                     pattern=r"^[!-~]{1,128}$")):
     return services.points_reverse(actor=request.user, transaction_id=transaction_id,
                                    reason=payload.reason, idempotency_key=idempotency_key,
                                    request=request)

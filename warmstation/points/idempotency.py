@@ -35,8 +35,8 @@ class KeyInvalid(ApplicationError):
     code = "idempotency_key_invalid"
 
     def __init__(self) -> None:
-        super().__init__("请提供有效的幂等键（Idempotency-Key，1–128 个可见字符）。",
-                         "Send a valid Idempotency-Key (1–128 printable characters).")
+        super().__init__("请提供有效的幂等键（Idempotency-Key，1–128 个可见 ASCII 字符）。",
+                         "Send a valid Idempotency-Key (1–128 visible ASCII characters).")
 
 
 def request_hash(body: dict[str, Any]) -> str:
@@ -51,7 +51,7 @@ def _canonical(response: dict) -> dict:
 
 
 def _check_key(key: str | None) -> str:
-    if not key or len(key) > 128 or not key.isprintable():
+    if not key or len(key) > 128 or not all("!" <= c <= "~" for c in key):
         raise KeyInvalid()
     return key
 

@@ -182,11 +182,12 @@ def points_reverse(*, actor, transaction_id: int, reason: str, idempotency_key: 
     most once (a unique column says so); reversing an award the worker has already spent is
     refused rather than leaving them below zero."""
     body = {"transaction": transaction_id, "reason": reason}
+    # A missing transaction is refused before the key is claimed: nothing to remember.
+    original = LedgerTransaction.objects.filter(pk=transaction_id).first()
+    if original is None or original.kind == LedgerTransaction.Kind.REVERSAL:
+        raise NotFound()
 
     def work() -> dict:
-        original = LedgerTransaction.objects.filter(pk=transaction_id).first()
-        if original is None or original.kind == LedgerTransaction.Kind.REVERSAL:
-            raise NotFound()
         lines = list(original.entries.select_related("account"))
         worker_line = next(e for e in lines if e.account.kind == PointsAccount.Kind.WORKER)
         system_line = next(e for e in lines if e.account.kind != PointsAccount.Kind.WORKER)
