@@ -42,10 +42,10 @@ run: setup ## Set up, migrate, load the Fangshan demo data, start web server + t
 	$(MANAGE) collectstatic --noinput -v0
 	$(MANAGE) seed_demo
 	@echo ""
-	@echo "warmstation: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server, the task worker and the outbox retrier)"
+	@echo "warmstation: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server, the task worker and the periodic jobs)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(MANAGE) db_worker --interval 1 & \
-	$(MANAGE) outbox_retry --loop 60 & \
+	$(MANAGE) run_periodic --loop 30 & \
 	$(VENV)/bin/granian --interface wsgi warmstation.config.wsgi:application \
 	  --host $(HOST) --port $(PORT) --workers 1 --blocking-threads 2 --backpressure 16 --no-ws & \
 	wait

@@ -103,7 +103,7 @@ def test_an_expired_code_cannot_be_redeemed_and_its_points_come_back(tree, shop)
         services.redemption_redeem(actor=owner, merchant=merchant, code=code["digits"],
                                    idempotency_key="v")
     assert exc.value.code == "code_expired"
-    call_command("redemptions_expire", stdout=StringIO())
+    call_command("run_periodic", only=["redemptions"], stdout=StringIO())
     assert services.redemption_expire_due() == 0
     assert Redemption.objects.get().status == "expired"
     assert wallet_of(worker)["available"] == 50

@@ -146,7 +146,7 @@ def test_expired_holds_are_released_once(worker):
     assert hold.status == Hold.Status.EXPIRED
     assert wallet_of(worker)["held"] == 0
     out = StringIO()
-    call_command("points_expire_holds", stdout=out)
+    call_command("run_periodic", only=["points_holds"], stdout=out)
     call_command("ledger_verify", stdout=out)
     assert "ledger ok" in out.getvalue()
 
