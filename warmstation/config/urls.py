@@ -20,6 +20,8 @@ urlpatterns = [
     path("areas/", include("warmstation.areas.urls")),
     path("audit/", include("warmstation.core.urls")),
     path("", include("warmstation.benefits.urls")),
+    path("stations/", include("warmstation.stations.urls")),
+    path("steward/", include("warmstation.stations.urls_steward")),
 ]
 
 if settings.SERVE_MEDIA:

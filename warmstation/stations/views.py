@@ -1,0 +1,219 @@
+"""Pages for workers (nearest stations, a station's page, the QR check-in) and for area admins
+(their area's stations). The steward's console is in views_steward.py."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.conf import settings
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from warmstation.accounts.models import Role, WorkerProfile
+from warmstation.areas.models import Area
+from warmstation.core import geo
+from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.pages import staff_page
+from warmstation.stations import selectors, services
+from warmstation.stations.hours import describe
+from warmstation.stations.models import Amenity
+from warmstation.stations.permissions import (
+    access_station_by_id,
+    can_change_station,
+    station_managed_list,
+)
+
+ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
+DISTRICT_CENTRE = (39.7476, 116.1370)  # 房山区 (used only when no area has a centre)
+RADII = (2000, 5000, 20000, 50000)  # metres a worker can choose between
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")  # for bilingual error messages
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAY_LABELS = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))
+
+
+def not_found(request):
+    return render(request, "core/error.html", {"status": 404}, status=404)
+
+
+@dataclass
+class Origin:
+    lat: float
+    lng: float
+    source: str  # "gps" (the phone sent it), "area" (the worker's work area), "district"
+    label: str = ""
+
+
+def _float(raw: str | None, low: float, high: float) -> float | None:
+    try:
+        value = float(raw or "")
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+def _origin(request) -> Origin:
+    """Where "nearest" is measured from: the phone's position (lat/lng, WGS-84) if it sent one,
+    else the centre of the worker's first work area, else the district's centre."""
+    lat = _float(request.GET.get("lat"), -90, 90)
+    lng = _float(request.GET.get("lng"), -180, 180)
+    if lat is not None and lng is not None:
+        return Origin(lat, lng, "gps")
+    if request.user.is_authenticated:
+        profile = WorkerProfile.objects.filter(user=request.user).first()
+        area = profile.areas.exclude(center_lat=None).order_by("path").first() if profile \
+            else None
+        if area is not None:
+            return Origin(area.center_lat, area.center_lng, "area", area.name_zh)
+    root = Area.objects.filter(parent=None).exclude(center_lat=None).order_by("path").first()
+    if root is not None:
+        return Origin(root.center_lat, root.center_lng, "district", root.name_zh)
+    return Origin(*DISTRICT_CENTRE, "district")
+
+
+def _amenity_name(amenity: Amenity, language: str) -> str:
+    return amenity.name_en if language.startswith("en") and amenity.name_en else amenity.name_zh
+
+
+def station_list(request):
+    """The worker's page: nearest stations, filtered, as a list (works without JS or tiles) with
+    a map above it."""
+    origin = _origin(request)
+    language = request.LANGUAGE_CODE or ""
+    amenities = list(Amenity.objects.all())
+    known = {a.code for a in amenities}
+    wanted = [c for c in request.GET.getlist("amenity") if c in known]
+    open_only = request.GET.get("open") == "1"
+    try:
+        radius = int(request.GET.get("r") or 5000)
+    except ValueError:
+        radius = 5000
+    radius = radius if radius in RADII else 5000
+    results = selectors.station_nearby(lat=origin.lat, lng=origin.lng, radius_m=radius, limit=30,
+                                       open_now=True if open_only else None, amenities=wanted)
+    rows = []
+    for r in results:
+        station = r["station"]
+        d = r["distance_m"]
+        rows.append({**r, "distance": f"{d:.0f} m" if d < 1000 else f"{d / 1000:.1f} km",
+                     "chips": [_amenity_name(a, language) for a in station.amenities.all()]})
+    markers = [{"id": r["station"].pk, "name": r["station"].name, "lat": r["station"].lat,
+                "lng": r["station"].lng, "open": r["open_now"],
+                "url": reverse("stations:detail", args=[r["station"].pk]),
+                "distance": round(r["distance_m"])} for r in results]
+    wider = next((x for x in RADII if x > radius), None)
+    if wider:
+        query = request.GET.copy()
+        query["r"] = str(wider)
+        wider = {"km": wider // 1000, "url": f"?{query.urlencode()}"}
+    return render(request, "stations/list.html", {
+        "origin": origin, "rows": rows, "open_only": open_only, "wanted": wanted,
+        "amenities": [(a.code, _amenity_name(a, language)) for a in amenities],
+        "radius": radius, "radius_km": radius // 1000, "wider": wider,
+        "map_data": {"origin": {"lat": origin.lat, "lng": origin.lng}, "stations": markers},
+        "tile_url": settings.MAP_TILE_URL,
+        "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
+    })
+
+
+def _nav_links(station) -> dict:
+    """Links that open the phone's map app at the station: geo: (WGS-84, Android's own chooser),
+    AMap (GCJ-02) and Baidu (BD-09), each in the coordinates that app expects."""
+    glat, glng = geo.from_wgs84(station.lat, station.lng, "gcj02")
+    blat, blng = geo.from_wgs84(station.lat, station.lng, "bd09")
+    name = quote(station.name)
+    return {
+        "geo": f"geo:{station.lat:.6f},{station.lng:.6f}?q={station.lat:.6f},{station.lng:.6f}"
+               f"({name})",
+        "amap": f"https://uri.amap.com/marker?position={glng:.6f},{glat:.6f}&name={name}"
+                f"&coordinate=gaode",
+        "baidu": f"baidumap://map/marker?location={blat:.6f},{blng:.6f}&title={name}"
+                 f"&coord_type=bd09ll&src=warmstation",
+    }
+
+
+def station_detail(request, station_id: int):
+    try:
+        access_station_by_id(request.user, station_id)
+    except NotFound:
+        return not_found(request)
+    station = selectors.station_page(station_id)
+    schedule = selectors.schedule_of(station)
+    today = timezone.localdate()
+    week = [(WEEKDAY_LABELS[d], [describe(s) for s in schedule.weekly.get(d, [])], d == today.weekday())
+            for d in range(7)]
+    exceptions = [e for e in station.exceptions.all() if e.date >= today][:10]
+    language = request.LANGUAGE_CODE or ""
+    return render(request, "stations/detail.html", {
+        "station": station, "open_now": schedule.is_open(timezone.now()), "week": week,
+        "exceptions": exceptions,
+        "amenities": [_amenity_name(a, language) for a in station.amenities.all()],
+        "shared": [s for s in station.stock.all() if s.item.lendable],
+        "nav": _nav_links(station), "can_change": can_change_station(request.user, station),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page(Role.WORKER)
+def station_check_in(request, station_id: int, token: str):
+    """The page a station's QR code opens. GET asks (a link preview or a prefetch must not check
+    anyone in); POST checks the worker in through the service."""
+    try:
+        station = access_station_by_id(request.user, station_id)
+    except NotFound:
+        return not_found(request)
+    if not hmac.compare_digest(station.checkin_token.encode(), token.encode()):
+        return not_found(request)
+    ctx = {"station": station, "token": token}
+    if request.method == "POST":
+        try:
+            ctx["record"] = services.station_check_in(worker=request.user, token=token,
+                                                      request=request)
+        except ApplicationError as exc:
+            ctx["error"] = exc.message(request.LANGUAGE_CODE)
+            return render(request, "stations/check_in.html", ctx, status=400)
+    return render(request, "stations/check_in.html", ctx)
+
+
+def month_served(stations) -> dict[str, tuple[int, int]]:
+    """This month's (people, records) per station name, from served_by_month (which groups by
+    name: two stations with the same name share a row)."""
+    start = timezone.localdate().replace(day=1)
+    by_name = {}
+    for row in selectors.served_by_month(stations=stations):
+        if timezone.localtime(row["month"]).date() == start:
+            by_name[row["station__name"]] = (row["workers"], row["records"])
+    return by_name
+
+
+def desk_rows(user, stations) -> list[dict]:
+    """One row per managed station with its open state, low-stock and overdue counts and this
+    month's people served: shared by the steward's list and the area admin's desk table."""
+    stations = list(stations.prefetch_related("hours", "exceptions"))
+    low, overdue = {}, {}
+    for s in selectors.low_stock(stations=stations):
+        low[s.station_id] = low.get(s.station_id, 0) + 1
+    for loan in selectors.overdue_loans(stations=stations):
+        overdue[loan.station_id] = overdue.get(loan.station_id, 0) + 1
+    served = month_served(stations)
+    now = timezone.now()
+    return [{"station": s, "open_now": selectors.schedule_of(s).is_open(now),
+             "low": low.get(s.pk, 0), "overdue": overdue.get(s.pk, 0),
+             "served": served.get(s.name, (0, 0))[0],
+             "records": served.get(s.name, (0, 0))[1]} for s in stations]
+
+
+@staff_page(*ADMINS)
+def station_manage(request):
+    """Area admin (or district admin): every station in their area, as a desk table."""
+    rows = desk_rows(request.user, station_managed_list(request.user)
+                     .order_by("area__path", "name"))
+    return render(request, "stations/manage.html", {
+        "rows": rows, "low_total": sum(r["low"] for r in rows),
+        "overdue_total": sum(r["overdue"] for r in rows),
+        "served_total": sum(r["served"] for r in rows),
+    })

@@ -1,0 +1,281 @@
+"""The steward's console (驿站管理台): keep a station's status, hours, amenities and stock true,
+lend and take back shared items, record services. Every form is a plain POST that calls one
+service; with htmx the console is swapped in place, without JS the page reloads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import segno
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from warmstation.accounts.models import Role, User
+from warmstation.accounts.services import normalize_mobile
+from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.masking import mask_mobile
+from warmstation.core.pages import staff_page
+from warmstation.stations import selectors, services
+from warmstation.stations.models import (
+    Amenity,
+    GoodsItem,
+    Loan,
+    ServiceItem,
+    ServiceRecord,
+    StockMovement,
+)
+from warmstation.stations.permissions import access_station_by_id, station_managed_list
+from warmstation.stations.views import (
+    WEEKDAY_LABELS,
+    WEEKDAYS,
+    WEEKDAYS_EN,
+    desk_rows,
+    month_served,
+    not_found,
+)
+
+CONSOLE_ROLES = (Role.STEWARD, Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
+SPANS_PER_DAY = 2
+DONE = {  # what a form says when its service accepted it
+    "status": gettext_lazy("状态已更新。"), "hours": gettext_lazy("营业时间已保存。"),
+    "exception": gettext_lazy("特殊日期已保存。"), "amenities": gettext_lazy("设施已保存。"),
+    "stock": gettext_lazy("库存已更新。"), "lend": gettext_lazy("已借出。"),
+    "loans": gettext_lazy("已归还。"), "record": gettext_lazy("服务已记录。"),
+}
+
+
+class BadInput(ApplicationError):
+    status = 400
+    code = "invalid_input"
+
+
+def _time(raw: str) -> time | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        raise BadInput(f"时间格式不对：{raw}", f"Invalid time: {raw}") from None
+
+
+def _positive_int(raw: str) -> int:
+    try:
+        value = int((raw or "").strip())
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise BadInput("数量须为正整数。", "Quantity must be a positive whole number.")
+    return value
+
+
+def _person(raw_mobile: str) -> User | None:
+    """The account behind a mobile number the steward typed (the worker shows it or says it)."""
+    if not (raw_mobile or "").strip():
+        return None
+    user = User.objects.filter(mobile=normalize_mobile(raw_mobile), is_active=True).first()
+    if user is None:
+        raise BadInput("没有找到该手机号的小哥，请先让其注册。",
+                       "No worker with this mobile number; ask them to register first.")
+    return user
+
+
+def _hours_grid(station) -> list[dict]:
+    spans: dict[int, list] = {}
+    for h in station.hours.all():
+        spans.setdefault(h.weekday, []).append(h)
+    rows = []
+    for d in range(7):
+        existing = spans.get(d, [])
+        rows.append({"weekday": d, "label": WEEKDAY_LABELS[d], "spans": [
+            {"i": i, "opens": existing[i].opens if i < len(existing) else None,
+             "closes": existing[i].closes if i < len(existing) else None}
+            for i in range(max(SPANS_PER_DAY, len(existing)))]})
+    return rows
+
+
+def _console_context(request, station) -> dict:
+    now = timezone.now()
+    loans = sorted(selectors.open_loans(station=station),
+                   key=lambda loan: (loan.due_at >= now, loan.due_at))
+    for loan in loans:
+        loan.overdue = loan.due_at < now
+        loan.who = loan.worker.real_name or mask_mobile(loan.worker.mobile)
+    records = list(ServiceRecord.objects.filter(station=station)
+                   .select_related("service", "worker")[:15])
+    for r in records:
+        r.who = (r.worker.real_name or mask_mobile(r.worker.mobile)) if r.worker else \
+            (r.worker_label or _("未留名"))
+    checkin_url = request.build_absolute_uri(
+        reverse("stations:check_in", args=[station.pk, station.checkin_token]))
+    people, count = month_served([station]).get(station.name, (0, 0))
+    stock = list(station.stock.select_related("item"))
+    return {
+        "station": station, "schedule_open": selectors.schedule_of(station).is_open(now),
+        "hours_grid": _hours_grid(station),
+        "exceptions": station.exceptions.filter(date__gte=timezone.localdate())[:10],
+        "amenities": Amenity.objects.all(), "has": set(station.amenities.values_list("code",
+                                                                                  flat=True)),
+        "stock": stock, "goods": GoodsItem.objects.all(),
+        "lendable": GoodsItem.objects.filter(lendable=True),
+        "loans": loans, "service_items": station.services.all() or ServiceItem.objects.all(),
+        "movements": StockMovement.objects.filter(station=station).select_related("item")[:15],
+        "records": records, "served_people": people, "served_records": count,
+        "checkin_url": checkin_url,
+        "qr": segno.make(checkin_url, error="m").svg_inline(scale=4),
+        "today": timezone.localdate().isoformat(),
+    }
+
+
+def _render_console(request, station, *, form: str = "", error: str = "", saved: str = "",
+                    status: int = 200):
+    ctx = _console_context(request, station)
+    ctx.update({"form": form, "error": error, "saved": saved})
+    return render(request, "stations/console.html", ctx, status=status)
+
+
+@staff_page(*CONSOLE_ROLES)
+def console_list(request):
+    stations = station_managed_list(request.user).order_by("name")
+    rows = desk_rows(request.user, stations)
+    if len(rows) == 1 and request.user.has_role(Role.STEWARD) and \
+            not request.user.has_role(Role.AREA_ADMIN, Role.DISTRICT_ADMIN):
+        return redirect("steward:console", station_id=rows[0]["station"].pk)
+    return render(request, "stations/console_list.html", {"rows": rows})
+
+
+@staff_page(*CONSOLE_ROLES)
+def console(request, station_id: int):
+    try:
+        station = access_station_by_id(request.user, station_id, for_change=True)
+    except NotFound:
+        return not_found(request)
+    done = request.GET.get("done", "")
+    return _render_console(request, station, form=done, saved=DONE.get(done, ""))
+
+
+def _action(form: str, run):
+    """A console form: authorize the station, parse and call one service (`run`), then show the
+    console again (htmx: in place; otherwise redirect after POST). A refusal changes nothing and
+    comes back as 400 with the message next to the form."""
+
+    @require_POST
+    @staff_page(*CONSOLE_ROLES)
+    def view(request, station_id: int, **kwargs):
+        try:
+            station = access_station_by_id(request.user, station_id, for_change=True)
+        except NotFound:
+            return not_found(request)
+        try:
+            run(request, station, **kwargs)
+        except NotFound:
+            return not_found(request)
+        except ApplicationError as exc:
+            return _render_console(request, station, form=form,
+                                   error=exc.message(request.LANGUAGE_CODE), status=400)
+        if request.htmx:
+            return _render_console(request, station, form=form, saved=DONE[form])
+        return redirect(f"{reverse('steward:console', args=[station.pk])}?done={form}#{form}")
+
+    view.__name__ = f"console_{form}"
+    return view
+
+
+def _status(request, station):
+    services.station_set_status(
+        actor=request.user, station=station, request=request,
+        temporarily_closed=request.POST.get("temporarily_closed") == "on",
+        note=request.POST.get("closed_note", ""), is_24h=request.POST.get("is_24h") == "on")
+
+
+def _hours(request, station):
+    spans = []
+    for d in range(7):
+        for i in range(SPANS_PER_DAY):
+            opens = _time(request.POST.get(f"o{d}_{i}", ""))
+            closes = _time(request.POST.get(f"c{d}_{i}", ""))
+            if opens is None and closes is None:
+                continue
+            if opens is None or closes is None:
+                raise BadInput(f"{WEEKDAYS[d]}：请同时填写开门和关门时间。",
+                               f"{WEEKDAYS_EN[d]}: give both the opening and the closing time.")
+            spans.append((d, opens, closes))
+    services.station_set_hours(actor=request.user, station=station, spans=spans,
+                               request=request)
+
+
+def _exception(request, station):
+    try:
+        day = date.fromisoformat(request.POST.get("date", "").strip())
+    except ValueError:
+        raise BadInput("请选择日期。", "Choose a date.") from None
+    closed = request.POST.get("closed") == "on"
+    services.station_set_exception(
+        actor=request.user, station=station, date=day, closed=closed,
+        opens=None if closed else _time(request.POST.get("opens", "")),
+        closes=None if closed else _time(request.POST.get("closes", "")),
+        note=request.POST.get("note", ""), request=request)
+
+
+def _amenities(request, station):
+    services.station_set_amenities(actor=request.user, station=station,
+                                   codes=request.POST.getlist("amenity"), request=request)
+
+
+def _stock(request, station):
+    reason = request.POST.get("reason", "")
+    quantity = _positive_int(request.POST.get("quantity", ""))
+    if reason not in (StockMovement.Reason.IN, StockMovement.Reason.OUT):
+        raise BadInput("请选择入库或发放。", "Choose stock in or out.")
+    services.stock_change(actor=request.user, station=station,
+                          item_code=request.POST.get("item", ""), request=request,
+                          delta=quantity if reason == StockMovement.Reason.IN else -quantity,
+                          reason=reason, note=request.POST.get("note", ""))
+
+
+def _lend(request, station):
+    worker = _person(request.POST.get("mobile", ""))
+    if worker is None:
+        raise BadInput("请输入借用人的手机号。", "Enter the borrower's mobile number.")
+    services.loan_create(actor=request.user, station=station, worker=worker, request=request,
+                         item_code=request.POST.get("item", ""))
+
+
+def _return(request, station, loan_id: int):
+    loan = Loan.objects.filter(pk=loan_id, station=station).select_related("item").first()
+    if loan is None:
+        raise NotFound()
+    services.loan_return(actor=request.user, loan=loan, station=station, request=request)
+
+
+def _record(request, station):
+    worker = _person(request.POST.get("mobile", ""))
+    services.service_record_create(
+        actor=request.user, station=station, service_code=request.POST.get("service", ""),
+        worker=worker, worker_label="" if worker else request.POST.get("name", ""),
+        note=request.POST.get("note", ""), request=request,
+        at=_at(request.POST.get("at", "")))
+
+
+def _at(raw: str) -> datetime | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return timezone.make_aware(datetime.fromisoformat(raw))
+    except ValueError:
+        raise BadInput("服务时间格式不对。", "Invalid service time.") from None
+
+
+console_status = _action("status", _status)
+console_hours = _action("hours", _hours)
+console_exception = _action("exception", _exception)
+console_amenities = _action("amenities", _amenities)
+console_stock = _action("stock", _stock)
+console_lend = _action("lend", _lend)
+console_return = _action("loans", _return)
+console_record = _action("record", _record)
