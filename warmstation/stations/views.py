@@ -136,6 +136,26 @@ def _nav_links(station) -> dict:
     }
 
 
+def _week_rows(schedule, today: int) -> list[tuple[str, list[str], bool]]:
+    """The week as rows of (days, spans, includes today), consecutive days with the same hours
+    folded into one row ("周一至周五 09:00–21:00") so a phone shows it in a few lines."""
+    groups: list[list] = []
+    for d in range(7):
+        spans = [describe(s) for s in schedule.weekly.get(d, [])]
+        if groups and groups[-1][2] == spans:
+            groups[-1][1] = d
+        else:
+            groups.append([d, d, spans])
+    rows = []
+    for first, last, spans in groups:
+        label = str(WEEKDAY_LABELS[first]) if first == last else str(_("每天")) \
+            if (first, last) == (0, 6) else \
+            _("%(first)s至%(last)s") % {"first": WEEKDAY_LABELS[first],
+                                         "last": WEEKDAY_LABELS[last]}
+        rows.append((label, spans, first <= today <= last))
+    return rows
+
+
 def station_detail(request, station_id: int):
     try:
         access_station_by_id(request.user, station_id)
@@ -144,8 +164,7 @@ def station_detail(request, station_id: int):
     station = selectors.station_page(station_id)
     schedule = selectors.schedule_of(station)
     today = timezone.localdate()
-    week = [(WEEKDAY_LABELS[d], [describe(s) for s in schedule.weekly.get(d, [])], d == today.weekday())
-            for d in range(7)]
+    week = _week_rows(schedule, today.weekday())
     exceptions = [e for e in station.exceptions.all() if e.date >= today][:10]
     language = request.LANGUAGE_CODE or ""
     return render(request, "stations/detail.html", {

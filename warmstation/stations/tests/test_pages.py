@@ -1,0 +1,441 @@
+"""Station pages: the worker's nearest-stations list and station page, the QR check-in, the
+steward's console (every form: accepted, and refused with nothing changed) and the area desk —
+for anonymous people, workers, the station's steward, another steward, admins in and out of
+the area."""
+
+import re
+from datetime import time, timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from tests.factories import make_station, make_user, make_worker, signed_in
+from warmstation.accounts.models import AuthLevel, Role
+from warmstation.core import geo
+from warmstation.stations.models import (
+    Amenity,
+    HoursException,
+    Loan,
+    OpeningHours,
+    ServiceItem,
+    ServiceRecord,
+    Station,
+    Stock,
+    StockMovement,
+)
+
+
+@pytest.fixture
+def world(tree):
+    steward = make_user(Role.STEWARD, tree["ylj"])
+    other_steward = make_user(Role.STEWARD, tree["sz"])
+    station = make_station(tree["ylj"], 39.748, 116.14, name="伊林郡驿站", is_24h=True,
+                           amenities=["charging", "water"], steward=steward,
+                           stock={"umbrella": 2, "water": 10})
+    station.phone = "010-69310009"
+    station.save(update_fields=["phone"])
+    Amenity.objects.filter(code="charging").update(name_zh="充电")
+    station.services.add(ServiceItem.objects.create(code="rest", name_zh="休息"))
+    other = make_station(tree["sz"], 39.70, 116.10, name="苏庄驿站", steward=other_steward,
+                         hours=[(d, time(9), time(18)) for d in range(7)])
+    return {
+        "station": station, "other": other, "steward": steward, "other_steward": other_steward,
+        "worker": make_worker([tree["ylj"]], mobile="13912340009"),
+        "gc_admin": make_user(Role.AREA_ADMIN, tree["gc"]),
+        "xl_admin": make_user(Role.AREA_ADMIN, tree["xl"]),
+        "district_admin": make_user(Role.DISTRICT_ADMIN, tree["district"]),
+    }
+
+
+def _client(world, who):
+    if who == "anonymous":
+        return Client()
+    level = AuthLevel.CODE if who == "worker" else \
+        AuthLevel.PASSWORD if "steward" in who else AuthLevel.MFA
+    return signed_in(world[who], level)
+
+
+def _console(world, who="steward"):
+    return f"/steward/{world['station'].pk}/"
+
+
+# --- the worker's list ------------------------------------------------------------------------
+
+def test_list_works_for_anonymous_people_without_tiles(world):
+    response = Client().get("/stations/?lat=39.7481&lng=116.1401&r=20000")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "伊林郡驿站" in html and "苏庄驿站" in html
+    assert "未配置地图底图，请使用下方列表" in html
+    assert 'id="stations-data"' in html and "leaflet/leaflet.js" in html
+    rows = response.context["rows"]
+    assert rows[0]["station"] == world["station"] and rows[0]["open_now"]
+
+
+def test_list_filters_open_now_and_amenities(world):
+    response = Client().get("/stations/?lat=39.7481&lng=116.1401&r=20000&open=1"
+                            "&amenity=charging&amenity=bogus")
+    assert [r["station"] for r in response.context["rows"]] == [world["station"]]
+    assert response.context["wanted"] == ["charging"]
+
+
+def test_list_falls_back_to_the_workers_area_then_the_district(world, tree):
+    tree["ylj"].center_lat, tree["ylj"].center_lng = 39.75, 116.15
+    tree["ylj"].save()
+    response = _client(world, "worker").get("/stations/")
+    assert response.context["origin"].source == "area"
+    assert response.context["origin"].lat == 39.75
+    response = Client().get("/stations/?lat=abc&lng=999")
+    assert response.context["origin"].source == "district"
+    assert response.context["origin"].lat == tree["district"].center_lat
+
+
+def test_list_uses_the_tile_url_from_settings(world, settings):
+    settings.MAP_TILE_URL = "/tiles/{z}/{x}/{y}.png"
+    html = Client().get("/stations/").content.decode()
+    assert 'data-tiles="/tiles/{z}/{x}/{y}.png"' in html
+    assert "未配置地图底图" not in html
+
+
+def test_list_scripts_carry_the_nonce_and_no_inline_code(world):
+    response = Client().get("/stations/")
+    html = response.content.decode()
+    nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+    assert html.count(f'nonce="{nonce}"') == html.count("<script src=") == 3
+    assert " onclick=" not in html and "<script>" not in html
+
+
+# --- the station page -------------------------------------------------------------------------
+
+def test_station_page_with_navigation_links(world):
+    station = world["station"]
+    response = Client().get(f"/stations/{station.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    glat, glng = geo.from_wgs84(station.lat, station.lng, "gcj02")
+    blat, blng = geo.from_wgs84(station.lat, station.lng, "bd09")
+    assert f"https://uri.amap.com/marker?position={glng:.6f},{glat:.6f}" in html
+    assert f"baidumap://map/marker?location={blat:.6f},{blng:.6f}" in html
+    assert "coord_type=bd09ll" in html and "&amp;coordinate=gaode" in html
+    assert "geo:39.748000,116.140000" in html
+    assert 'href="tel:010-69310009"' in html
+    assert "24小时开放" in html and "充电" in html and "可借 2" in html
+    assert "进入驿站管理台" not in html
+
+
+def test_station_page_shows_overnight_hours_closure_and_exceptions(world):
+    other = world["other"]
+    OpeningHours.objects.filter(station=other, weekday=5).update(opens=time(18), closes=time(2))
+    other.temporarily_closed, other.closed_note = True, "装修"
+    other.save()
+    HoursException.objects.create(station=other, date=timezone.localdate() + timedelta(days=1),
+                                  closed=True, note="春节")
+    html = Client().get(f"/stations/{other.pk}/").content.decode()
+    assert "18:00–次日02:00" in html
+    assert "周一至周五" in html
+    assert "装修" in html and "春节" in html
+
+
+def test_station_page_links_the_console_for_those_who_may_change_it(world):
+    url = f"/stations/{world['station'].pk}/"
+    for who, expected in (("steward", True), ("gc_admin", True), ("other_steward", False),
+                          ("xl_admin", False), ("worker", False)):
+        html = _client(world, who).get(url).content.decode()
+        assert ("进入驿站管理台" in html) is expected, who
+
+
+def test_an_inactive_or_missing_station_looks_missing(world):
+    Station.objects.filter(pk=world["station"].pk).update(is_active=False)
+    assert Client().get(f"/stations/{world['station'].pk}/").status_code == 404
+    assert Client().get("/stations/999999/").status_code == 404
+    assert _client(world, "steward").get(f"/stations/{world['station'].pk}/").status_code == 200
+
+
+# --- the QR check-in --------------------------------------------------------------------------
+
+def test_check_in_asks_then_records_once(world):
+    station = world["station"]
+    url = f"/stations/{station.pk}/check-in/{station.checkin_token}/"
+    response = Client().get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/login/?next=")
+    client = _client(world, "worker")
+    response = client.get(url)
+    assert response.status_code == 200 and "确认签到" in response.content.decode()
+    assert not ServiceRecord.objects.exists()  # a GET (a link preview) checks nobody in
+    response = client.post(url)
+    assert response.status_code == 200 and "签到成功" in response.content.decode()
+    client.post(url)
+    record = ServiceRecord.objects.get()
+    assert record.kind == "check_in" and record.worker == world["worker"]
+    assert record.station == station
+
+
+def test_check_in_with_a_wrong_token_or_station_looks_missing(world):
+    client = _client(world, "worker")
+    station, other = world["station"], world["other"]
+    assert client.post(f"/stations/{station.pk}/check-in/nope/").status_code == 404
+    assert client.post(f"/stations/{other.pk}/check-in/{station.checkin_token}/") \
+        .status_code == 404
+    assert not ServiceRecord.objects.exists()
+
+
+# --- the console: who may open it -------------------------------------------------------------
+
+@pytest.mark.parametrize("who,status", [
+    ("anonymous", 302), ("worker", 403), ("steward", 200), ("other_steward", 404),
+    ("gc_admin", 200), ("xl_admin", 404), ("district_admin", 200),
+])
+def test_console_is_for_the_station_s_steward_and_admins_of_its_area(world, who, status):
+    response = _client(world, who).get(_console(world))
+    assert response.status_code == status
+    if status == 302:
+        assert response["Location"].startswith("/staff/login/?next=")
+
+
+def test_console_list_sends_a_single_station_steward_straight_to_it(world):
+    response = _client(world, "steward").get("/steward/")
+    assert response.status_code == 302 and response["Location"] == _console(world)
+    html = _client(world, "district_admin").get("/steward/").content.decode()
+    assert "伊林郡驿站" in html and "苏庄驿站" in html
+
+
+def test_console_shows_the_check_in_qr_with_the_absolute_url(world):
+    station = world["station"]
+    html = _client(world, "steward").get(_console(world)).content.decode()
+    assert "<svg" in html
+    assert f"http://testserver/stations/{station.pk}/check-in/{station.checkin_token}/" in html
+
+
+@pytest.mark.parametrize("who,status", [
+    ("anonymous", 302), ("worker", 403), ("steward", 403), ("gc_admin", 200),
+    ("district_admin", 200),
+])
+def test_area_desk_is_for_admins(world, who, status):
+    assert _client(world, who).get("/stations/manage/").status_code == status
+
+
+def test_area_desk_lists_only_the_admins_area_with_its_figures(world):
+    station = world["station"]
+    Loan.objects.create(station=station, item=Stock.objects.get(station=station,
+                                                                item__code="umbrella").item,
+                        worker=world["worker"], due_at=timezone.now() - timedelta(hours=1))
+    Stock.objects.filter(station=station, item__code="umbrella").update(quantity=1)
+    ServiceRecord.objects.create(station=station, kind="check_in", worker=world["worker"],
+                                 at=timezone.now())
+    response = _client(world, "gc_admin").get("/stations/manage/")
+    rows = response.context["rows"]
+    assert [r["station"] for r in rows] == [station]
+    assert rows[0]["overdue"] == 1 and rows[0]["low"] == 1 and rows[0]["served"] == 1
+    names = [r["station"].name for r in
+             _client(world, "district_admin").get("/stations/manage/").context["rows"]]
+    assert sorted(names) == ["伊林郡驿站", "苏庄驿站"]
+
+
+# --- the console: every form, accepted and refused --------------------------------------------
+
+def _post(world, form, data, who="steward", **extra):
+    return _client(world, who).post(f"{_console(world)}{form}/", data, **extra)
+
+
+def _state(station):
+    station.refresh_from_db()
+    return (
+        station.is_24h, station.temporarily_closed, station.closed_note,
+        list(OpeningHours.objects.filter(station=station).values_list("weekday", "opens",
+                                                                      "closes")),
+        list(HoursException.objects.filter(station=station).values_list("date", "closed")),
+        sorted(station.amenities.values_list("code", flat=True)),
+        sorted(Stock.objects.filter(station=station).values_list("item__code", "quantity")),
+        Loan.objects.filter(station=station, returned_at=None).count(),
+        ServiceRecord.objects.filter(station=station).count(),
+        StockMovement.objects.filter(station=station).count(),
+    )
+
+
+def _refused(world, form, data, message, **extra):
+    before = _state(world["station"])
+    response = _post(world, form, data, **extra)
+    assert response.status_code == 400, response.content.decode()[:500]
+    assert message in response.content.decode()
+    assert _state(world["station"]) == before
+    return response
+
+
+def test_status_form(world):
+    response = _post(world, "status", {"temporarily_closed": "on", "closed_note": "停电检修"})
+    assert response.status_code == 302 and response["Location"].endswith("?done=status#status")
+    station = world["station"]
+    station.refresh_from_db()
+    assert station.temporarily_closed and station.closed_note == "停电检修"
+    assert not station.is_24h
+    assert "状态已更新" in _client(world, "steward").get(response["Location"]).content.decode()
+
+
+def test_status_form_by_another_steward_looks_missing(world):
+    before = _state(world["station"])
+    assert _post(world, "status", {"temporarily_closed": "on"},
+                 who="other_steward").status_code == 404
+    assert _state(world["station"]) == before
+
+
+def test_hours_form(world):
+    data = {"o0_0": "09:00", "c0_0": "12:00", "o0_1": "14:00", "c0_1": "18:00",
+            "o5_0": "18:00", "c5_0": "02:00"}
+    assert _post(world, "hours", data).status_code == 302
+    assert sorted(OpeningHours.objects.filter(station=world["station"])
+                  .values_list("weekday", "opens", "closes")) == [
+        (0, time(9), time(12)), (0, time(14), time(18)), (5, time(18), time(2))]
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"o0_0": "09:00"}, "请同时填写开门和关门时间"),
+    ({"o0_0": "25:00", "c0_0": "26:00"}, "时间格式不对"),
+    ({"o1_0": "09:00", "c1_0": "09:00"}, "开门和关门时间不能相同"),
+])
+def test_hours_form_refuses_bad_input(world, data, message):
+    _refused(world, "hours", data, message)
+
+
+def test_exception_form(world):
+    day = timezone.localdate() + timedelta(days=3)
+    assert _post(world, "exception", {"date": day.isoformat(), "closed": "on",
+                                      "note": "春节"}).status_code == 302
+    assert _post(world, "exception", {"date": (day + timedelta(days=1)).isoformat(),
+                                      "opens": "10:00", "closes": "14:00"}).status_code == 302
+    assert list(HoursException.objects.filter(station=world["station"])
+                .values_list("closed", "opens")) == [(True, None), (False, time(10))]
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"date": "", "closed": "on"}, "请选择日期"),
+    ({"date": "2030-01-01"}, "请填写当天的开门和关门时间"),
+])
+def test_exception_form_refuses_bad_input(world, data, message):
+    _refused(world, "exception", data, message)
+
+
+def test_amenities_form(world):
+    Amenity.objects.create(code="wifi", name_zh="无线网络")
+    assert _post(world, "amenities", {"amenity": ["wifi", "water"]}).status_code == 302
+    assert sorted(world["station"].amenities.values_list("code", flat=True)) == ["water", "wifi"]
+
+
+def test_amenities_form_refuses_unknown_amenities(world):
+    _refused(world, "amenities", {"amenity": ["water", "jacuzzi"]}, "未知的设施")
+
+
+def test_stock_form_in_and_out(world):
+    assert _post(world, "stock", {"item": "water", "quantity": "5", "reason": "in"}) \
+        .status_code == 302
+    assert _post(world, "stock", {"item": "water", "quantity": "3", "reason": "out"}) \
+        .status_code == 302
+    assert Stock.objects.get(station=world["station"], item__code="water").quantity == 12
+    assert list(StockMovement.objects.filter(station=world["station"])
+                .order_by("id").values_list("delta", "reason")) == [(5, "in"), (-3, "out")]
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"item": "water", "quantity": "11", "reason": "out"}, "库存不足"),
+    ({"item": "water", "quantity": "0", "reason": "in"}, "数量须为正整数"),
+    ({"item": "water", "quantity": "x", "reason": "in"}, "数量须为正整数"),
+    ({"item": "water", "quantity": "2", "reason": "adjust"}, "请选择入库或发放"),
+    ({"item": "gold", "quantity": "2", "reason": "in"}, "未知的物品"),
+])
+def test_stock_form_refuses_bad_input(world, data, message):
+    _refused(world, "stock", data, message)
+
+
+def test_lend_and_return_forms(world):
+    assert _post(world, "lend", {"item": "umbrella", "mobile": "139 1234 0009"}) \
+        .status_code == 302
+    loan = Loan.objects.get()
+    assert loan.worker == world["worker"] and loan.station == world["station"]
+    html = _client(world, "steward").get(_console(world)).content.decode()
+    assert "共享" in html or "umbrella" in html
+    assert f"/loans/{loan.pk}/return/" in html
+    assert _post(world, f"loans/{loan.pk}/return", {}).status_code == 302
+    loan.refresh_from_db()
+    assert loan.returned_at is not None
+    assert Stock.objects.get(station=world["station"], item__code="umbrella").quantity == 2
+    _refused(world, f"loans/{loan.pk}/return", {}, "该物品已归还")
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"item": "umbrella", "mobile": "13999999999"}, "没有找到该手机号的小哥"),
+    ({"item": "umbrella", "mobile": "12"}, "请输入正确的11位手机号"),
+    ({"item": "umbrella", "mobile": ""}, "请输入借用人的手机号"),
+    ({"item": "water", "mobile": "13912340009"}, "该物品不可借用"),
+])
+def test_lend_form_refuses_bad_input(world, data, message):
+    _refused(world, "lend", data, message)
+
+
+def test_lend_form_refuses_when_none_is_left(world):
+    Stock.objects.filter(station=world["station"], item__code="umbrella").update(quantity=0)
+    _refused(world, "lend", {"item": "umbrella", "mobile": "13912340009"}, "已借完")
+
+
+def test_overdue_loans_come_first_and_are_marked(world):
+    item = Stock.objects.get(station=world["station"], item__code="umbrella").item
+    Loan.objects.create(station=world["station"], item=item, worker=world["worker"],
+                        due_at=timezone.now() + timedelta(hours=5))
+    late = Loan.objects.create(station=world["station"], item=item, worker=world["worker"],
+                               due_at=timezone.now() - timedelta(hours=5))
+    response = _client(world, "steward").get(_console(world))
+    loans = response.context["loans"]
+    assert loans[0] == late and loans[0].overdue and not loans[1].overdue
+    assert 'class="loan overdue"' in response.content.decode()
+
+
+def test_return_of_another_stations_loan_looks_missing(world):
+    other_stock = make_station(world["other"].area, 39.70, 116.10, stock={"umbrella": 1})
+    item = Stock.objects.get(station=other_stock).item
+    loan = Loan.objects.create(station=other_stock, item=item, worker=world["worker"],
+                               due_at=timezone.now())
+    assert _post(world, f"loans/{loan.pk}/return", {}).status_code == 404
+    loan.refresh_from_db()
+    assert loan.returned_at is None
+
+
+def test_record_form(world):
+    assert _post(world, "record", {"service": "rest", "mobile": "13912340009"}).status_code == 302
+    assert _post(world, "record", {"service": "rest", "name": "王师傅",
+                                   "at": "2026-01-05T10:30"}).status_code == 302
+    named, known = ServiceRecord.objects.order_by("at")
+    assert named.worker_label == "王师傅" and named.worker is None
+    assert timezone.localtime(named.at).hour == 10
+    assert known.worker == world["worker"] and known.recorded_by == world["steward"]
+    html = _client(world, "steward").get(_console(world)).content.decode()
+    assert "王师傅" in html
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"service": "nap"}, "请选择服务项目"),
+    ({"service": "rest", "mobile": "13999999999"}, "没有找到该手机号的小哥"),
+    ({"service": "rest", "at": "2099-01-01T10:00"}, "服务时间不能晚于现在"),
+    ({"service": "rest", "at": "yesterday"}, "服务时间格式不对"),
+])
+def test_record_form_refuses_bad_input(world, data, message):
+    _refused(world, "record", data, message)
+
+
+def test_forms_answer_htmx_in_place(world):
+    response = _post(world, "stock", {"item": "water", "quantity": "1", "reason": "in"},
+                     HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert 'id="console"' in response.content.decode()
+    assert "库存已更新" in response.content.decode()
+    response = _refused(world, "stock", {"item": "water", "quantity": "99", "reason": "out"},
+                        "库存不足", HTTP_HX_REQUEST="true")
+    assert 'id="console"' in response.content.decode()
+
+
+def test_forms_refuse_get_and_messages_follow_the_language(world):
+    client = _client(world, "steward")
+    assert client.get(f"{_console(world)}stock/").status_code == 405
+    response = client.post(f"{_console(world)}stock/", {"item": "water", "quantity": "99",
+                                                         "reason": "out"},
+                           HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "Not enough" in response.content.decode()
