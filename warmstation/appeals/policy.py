@@ -1,0 +1,66 @@
+"""The policy Q&A (政策问答): search in Chinese by character bigrams, and its maintenance.
+
+Chinese is written without spaces, so a query is cut into overlapping pairs of characters
+("社保断缴" → 社保, 保断, 断缴) plus any Latin/number words; an answer scores one point per pair
+found in its question and keywords (double) or answer. Candidates are fetched with an indexed-
+free OR of `icontains`, which is fine for a knowledge base of a few thousand answers."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+from django.db.models import Q
+
+from warmstation.appeals.models import PolicyAnswer
+from warmstation.core.audit import audit_record
+from warmstation.core.errors import ApplicationError
+
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_WORD = re.compile(r"[A-Za-z0-9]{2,}")
+
+
+def terms_of(text: str) -> list[str]:
+    text = (text or "")[:200]
+    terms: list[str] = []
+    for run in _CJK.findall(text):
+        terms += [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+    terms += [w.lower() for w in _WORD.findall(text)]
+    return list(dict.fromkeys(terms))[:40]
+
+
+def policy_search(query: str, *, topic: str | None = None, limit: int = 5) -> list[PolicyAnswer]:
+    terms = [t for t in terms_of(query) if len(t) >= 2] or terms_of(query)
+    if not terms:
+        return []
+    cond = Q()
+    for t in terms:
+        cond |= Q(search_text__icontains=t)
+    qs = PolicyAnswer.objects.filter(cond, is_active=True)
+    if topic:
+        qs = qs.filter(topic=topic)
+    scored = []
+    for answer in qs[:500]:
+        head = f"{answer.question} {answer.keywords}".lower()
+        body = answer.answer.lower()
+        score = sum(2 * (t in head) + (t in body) for t in terms)
+        scored.append((score, answer.pk, answer))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [a for score, _, a in scored[:limit] if score > 0]
+
+
+def policy_answer_save(*, actor, answer: PolicyAnswer, request=None, **fields) -> PolicyAnswer:
+    """Create (unsaved `answer`) or change a policy answer."""
+    for key, value in fields.items():
+        setattr(answer, key, value)
+    if answer.topic not in PolicyAnswer.Topic.values or not (answer.question or "").strip() \
+            or not (answer.answer or "").strip():
+        raise ApplicationError("请填写类别、问题和答案。", "Give a topic, a question and an answer.",
+                               code="invalid_input", status=422)
+    answer.search_text = f"{answer.question}\n{answer.keywords}\n{answer.answer}".lower()
+    created = answer.pk is None
+    with transaction.atomic():
+        answer.save()
+        audit_record("policy_answer.create" if created else "policy_answer.update",
+                     actor=actor, obj=answer, request=request)
+    return answer

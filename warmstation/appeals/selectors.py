@@ -1,0 +1,76 @@
+"""Reads: case lists scoped by permissions.case_visible_q, a case's timeline, what a viewer may
+see of the submitter."""
+
+from __future__ import annotations
+
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from warmstation.appeals.models import Appeal, AppealEvent
+from warmstation.appeals.permissions import capacities, case_visible_q
+from warmstation.appeals.services import OPEN
+from warmstation.core.masking import mask_mobile, mask_name
+
+
+def appeal_list(*, user, status: str | None = None, department_id: int | None = None,
+                category: str | None = None, overdue: bool | None = None,
+                urgent: bool | None = None, mine: bool = False, q: str | None = None,
+                now=None) -> QuerySet[Appeal]:
+    """Cases the user may see, overdue first, then by deadline, then newest."""
+    now = now or timezone.now()
+    qs = Appeal.objects.filter(case_visible_q(user)).select_related(
+        "category", "area", "street", "department", "submitter", "company")
+    if mine:
+        qs = qs.filter(submitter=user)
+    if status == "open":
+        qs = qs.filter(status__in=OPEN)
+    elif status in Appeal.Status.values:
+        qs = qs.filter(status=status)
+    if department_id:
+        qs = qs.filter(department_id=department_id)
+    if category and "\x00" not in category:
+        qs = qs.filter(category__code=category)
+    if urgent is not None:
+        qs = qs.filter(urgent=urgent)
+    overdue_q = Q(status__in=OPEN, current_due__lt=now)
+    if overdue is True:
+        qs = qs.filter(overdue_q)
+    elif overdue is False:
+        qs = qs.exclude(overdue_q)
+    if q and "\x00" not in q:
+        qs = qs.filter(Q(title__icontains=q[:50]) | Q(body__icontains=q[:50]))
+    return qs.annotate(is_overdue=Case(When(overdue_q, then=Value(True)), default=Value(False),
+                                       output_field=BooleanField())
+                       ).order_by("-is_overdue", "-urgent", "current_due", "-created_at", "-id")
+
+
+def appeal_timeline(appeal: Appeal) -> list[AppealEvent]:
+    return list(appeal.events.select_related("actor", "department")
+                .prefetch_related("attachments"))
+
+
+def submitter_label(appeal: Appeal, viewer) -> dict:
+    """What `viewer` may see of who raised the case: the dispatcher and the submitter see the
+    person; a department sees a masked name and the mobile it needs to call back, or nothing at
+    all if the worker asked to stay anonymous to the department; others see a masked form."""
+    if appeal.submitter is None:
+        company = appeal.company.name_zh if appeal.company else ""
+        return {"name": company or "座谈会", "mobile": "", "hidden": False}
+    caps = capacities(viewer, appeal)
+    person = appeal.submitter
+    if caps & {"submitter", "dispatcher"}:
+        return {"name": person.real_name, "mobile": person.mobile, "hidden": False}
+    if "department" in caps and appeal.hide_from_department:
+        return {"name": "匿名", "mobile": "", "hidden": True}
+    if "department" in caps:
+        return {"name": mask_name(person.real_name), "mobile": person.mobile, "hidden": False}
+    return {"name": mask_name(person.real_name), "mobile": mask_mobile(person.mobile),
+            "hidden": False}
+
+
+def available_actions(appeal: Appeal, viewer) -> list[str]:
+    from warmstation.appeals.services import TRANSITIONS
+
+    caps = capacities(viewer, appeal)
+    return [a for a, (src, _, who) in TRANSITIONS.items()
+            if appeal.status in src and caps & who]

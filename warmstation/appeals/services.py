@@ -1,0 +1,404 @@
+"""Every write about needs: intake, the workflow's transitions, ratings, merges, reminders.
+
+Each transition locks the case row (access_case_by_id(for_update=True)), checks the state
+machine and the actor's capacity, writes the timeline line and the audit line, queues the SMS to
+the submitter in the same transaction, and refreshes the month's roll-up after commit.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from warmstation.accounts.models import Role
+from warmstation.appeals import deadlines
+from warmstation.appeals.models import (
+    Appeal,
+    AppealAttachment,
+    AppealEvent,
+    AppealSettings,
+    Category,
+    Department,
+    Meeting,
+    PolicyAnswer,
+    RoutingRule,
+)
+from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id, capacities
+from warmstation.areas.models import Area
+from warmstation.areas.scoping import area_in_scope
+from warmstation.core.audit import audit_record
+from warmstation.core.errors import ApplicationError, NotFound, PermissionDenied
+from warmstation.outreach.models import OutboxMessage
+from warmstation.outreach.services import outbox_enqueue
+
+S = Appeal.Status
+OPEN = {S.RECEIVED, S.RETURNED, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.ANSWERED,
+        S.RESOLVED, S.UNRESOLVED, S.FOLLOWED_UP}
+
+# action: (allowed from, to (None = stays / decided by the action), capacities that may do it)
+TRANSITIONS: dict[str, tuple[set[str], str | None, set[str]]] = {
+    "dispatch": ({S.RECEIVED, S.RETURNED}, S.DISPATCHED, {"dispatcher"}),
+    "transfer": ({S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS}, S.DISPATCHED,
+                 {"dispatcher", "department"}),
+    "accept": ({S.DISPATCHED}, S.ACCEPTED, {"department"}),
+    "return": ({S.DISPATCHED, S.ACCEPTED}, S.RETURNED, {"department"}),
+    "start": ({S.ACCEPTED}, S.IN_PROGRESS, {"department"}),
+    "answer": ({S.ACCEPTED, S.IN_PROGRESS}, S.ANSWERED, {"department"}),
+    "rate": ({S.ANSWERED}, None, {"submitter"}),
+    "followup": ({S.ANSWERED, S.RESOLVED, S.UNRESOLVED}, S.FOLLOWED_UP, {"dispatcher"}),
+    "close": ({S.FOLLOWED_UP}, S.CLOSED, {"dispatcher"}),
+    "reopen": ({S.CLOSED}, S.DISPATCHED, {"submitter"}),
+    "merge": (OPEN - {S.FOLLOWED_UP}, S.MERGED, {"dispatcher"}),
+    "urgent": (OPEN, None, {"dispatcher"}),
+    "note": (OPEN | {S.CLOSED}, None, {"dispatcher", "department"}),
+}
+ACTION_LABELS = {
+    "create": "提交诉求", "dispatch": "派单", "transfer": "转派", "accept": "签收",
+    "return": "退回", "start": "开始办理", "answer": "答复", "rate": "评价", "followup": "回访",
+    "close": "办结", "reopen": "重新办理", "merge": "合并", "urgent": "标记紧急", "note": "备注",
+    "remind": "催办",
+}
+NOTE_REQUIRED = {"return", "answer", "transfer", "followup", "reopen"}
+
+
+def _error(zh: str, en: str, code: str = "invalid_transition", status: int = 409):
+    return ApplicationError(zh, en, code=code, status=status)
+
+
+def appeal_settings() -> AppealSettings:
+    return AppealSettings.objects.get_or_create(pk=1)[0]
+
+
+def appeal_route(*, category: Category, area: Area) -> Department | None:
+    """The department the deepest routing rule for (category, area) names; None if no rule."""
+    codes = [c for c in area.path.strip("/").split("/") if c]
+    rules = RoutingRule.objects.filter(category=category).select_related("area", "department")
+    best, best_depth = None, -1
+    for rule in rules:
+        if not rule.department.is_active:
+            continue
+        if rule.area is None and best_depth < 0:
+            best, best_depth = rule.department, 0
+        elif rule.area is not None and rule.area.code in codes and rule.area.depth + 1 > best_depth:
+            best, best_depth = rule.department, rule.area.depth + 1
+    return best
+
+
+def _street_of(area: Area) -> Area:
+    if area.depth <= 1:
+        return area
+    code = area.path.strip("/").split("/")[1]
+    return Area.objects.get(code=code)
+
+
+def _notify(appeal: Appeal, text: str) -> None:
+    """SMS to the submitter, in the caller's transaction (the outbox sends after commit)."""
+    if appeal.submitter is None or not appeal.submitter.mobile:
+        return
+    outbox_enqueue(channel=OutboxMessage.Channel.SMS, recipient=appeal.submitter.mobile,
+                   body=f"【37°C+暖心驿站】您的诉求{appeal.number}“{appeal.title[:20]}”{text}",
+                   purpose="appeal")
+
+
+def _refresh_after_commit(*buckets) -> None:
+    from warmstation.appeals.tasks import refresh_rollup
+
+    keys = {(b[0].isoformat(), b[1], b[2]) for b in buckets}
+    for month, dept_id, street_id in keys:
+        transaction.on_commit(lambda m=month, d=dept_id, s=street_id:
+                              refresh_rollup.enqueue(m, d, s))
+
+
+def _bucket(appeal: Appeal):
+    return (appeal.month, appeal.department_id, appeal.street_id)
+
+
+def _event(appeal: Appeal, *, actor, action: str, from_status: str, note: str = "",
+           department=None, files=(), request=None, detail=None) -> AppealEvent:
+    event = AppealEvent.objects.create(
+        appeal=appeal, actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action, from_status=from_status, to_status=appeal.status, note=note,
+        department=department or appeal.department)
+    for upload in files:
+        _attach(event, upload)
+    audit_record(f"appeal.{action}", actor=actor, obj=appeal, request=request,
+                 detail={"from": from_status, "to": appeal.status,
+                         "department": appeal.department_id, **(detail or {})})
+    return event
+
+
+def _attach(event: AppealEvent, upload) -> None:
+    from django.core.files.base import ContentFile
+
+    from warmstation.core.images import reencode_image
+
+    image = reencode_image(upload.read())
+    AppealAttachment.objects.create(
+        event=event, name=(getattr(upload, "name", "") or "photo")[:100],
+        file=ContentFile(image.full, name="photo.jpg"))
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+def appeal_create(*, actor, category: Category, area: Area, title: str, body: str,
+                  submitter=None, company=None, meeting: Meeting | None = None,
+                  anonymous_public: bool = False, hide_from_department: bool = False,
+                  urgent: bool = False, complex: bool = False, files=(),
+                  request=None) -> Appeal:
+    """Take in a need. A worker raises their own; a steward or an admin records one for a
+    worker (`submitter`); a meeting's needs have no submitter and carry the company."""
+    title, body = (title or "").strip(), (body or "").strip()
+    if not title or not body or len(title) > 100 or len(body) > 4000:
+        raise _error("请填写标题（100字以内）和具体内容（4000字以内）。",
+                     "Give a title (100 characters at most) and a description (4000 at most).",
+                     code="invalid_input", status=422)
+    if not category.is_active:
+        raise _error("该类别已停用。", "This category is no longer in use.",
+                     code="invalid_input", status=422)
+    if meeting is not None:
+        channel = Appeal.Channel.MEETING
+        if not actor.has_role(*DISPATCHERS) or not area_in_scope(actor, area, DISPATCHERS):
+            raise PermissionDenied()
+    elif submitter is not None and submitter.pk != actor.pk:
+        channel = Appeal.Channel.ON_BEHALF
+        if actor.has_role(*DISPATCHERS):
+            if not area_in_scope(actor, area, DISPATCHERS):
+                raise NotFound()
+        elif not actor.has_role(Role.STEWARD):
+            raise PermissionDenied()
+    else:
+        if not actor.has_role(Role.WORKER):
+            raise PermissionDenied()
+        channel, submitter = Appeal.Channel.WORKER, actor
+    now = timezone.now()
+    conf = appeal_settings()
+    cal = deadlines.Calendar(timezone.localdate(now))
+    dispatch_due = deadlines.add_clock(now, minutes=conf.dispatch_urgent_minutes) if urgent \
+        else deadlines.add_working_day_hours(now, conf.dispatch_general_hours, cal)
+    days = conf.complex_resolve_days if complex else category.resolve_days
+    with transaction.atomic():
+        appeal = Appeal.objects.create(
+            submitter=submitter, recorded_by=actor, channel=channel, company=company,
+            meeting=meeting, category=category, area=area, street=_street_of(area),
+            title=title, body=body, anonymous_public=anonymous_public,
+            hide_from_department=hide_from_department, urgent=urgent, complex=complex,
+            month=timezone.localdate(now).replace(day=1), dispatch_due=dispatch_due,
+            current_due=dispatch_due,
+            resolve_due=deadlines.add_working_days(now, days, cal))
+        _event(appeal, actor=actor, action="create", from_status="", files=files,
+               request=request, detail={"channel": channel})
+        _notify(appeal, "已受理，我们会尽快派给相关部门办理。")
+        _refresh_after_commit(_bucket(appeal))
+    return appeal
+
+
+def meeting_record(*, actor, title: str, held_on, area: Area, needs: list[dict],
+                   request=None) -> Meeting:
+    """A 座谈会 with the companies: several needs at once, each attributed to its company.
+    `needs`: [{"category", "title", "body", "company", "area"?}]."""
+    if not needs:
+        raise _error("请至少填写一条诉求。", "Give at least one need.", code="invalid_input",
+                     status=422)
+    if not actor.has_role(*DISPATCHERS) or not area_in_scope(actor, area, DISPATCHERS):
+        raise NotFound()
+    with transaction.atomic():
+        meeting = Meeting.objects.create(title=title.strip()[:128] or "座谈会", held_on=held_on,
+                                         area=area, recorded_by=actor)
+        for need in needs:
+            appeal_create(actor=actor, category=need["category"], area=need.get("area") or area,
+                          title=need["title"], body=need["body"], company=need.get("company"),
+                          meeting=meeting, request=request)
+        audit_record("appeal.meeting", actor=actor, obj=meeting, request=request,
+                     detail={"needs": len(needs)})
+    return meeting
+
+
+# --- the workflow -----------------------------------------------------------------------------
+
+def _check(appeal: Appeal, action: str, caps: set[str]) -> None:
+    allowed_from, _, who = TRANSITIONS[action]
+    if not caps & who:
+        raise PermissionDenied()
+    if appeal.status not in allowed_from:
+        raise _error(
+            f"当前状态为“{appeal.get_status_display()}”，不能{ACTION_LABELS[action]}。",
+            f"A case that is {appeal.status} cannot be given '{action}'.")
+
+
+def _start_step(appeal: Appeal, department: Department, now, conf) -> None:
+    cal = deadlines.Calendar(timezone.localdate(now))
+    appeal.department = department
+    appeal.dispatched_at = now
+    appeal.respond_due = deadlines.add_office_hours(now, conf.respond_hours, cal)
+    appeal.answer_due = deadlines.add_office_hours(now, appeal.category.answer_hours, cal)
+    appeal.responded_at = None
+    appeal.current_due = appeal.respond_due
+
+
+def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
+                      department: Department | None = None, resolved: bool | None = None,
+                      satisfaction: str = "", into_id: int | None = None,
+                      policy_answer: PolicyAnswer | None = None, urgent: bool = True,
+                      files=(), request=None) -> Appeal:
+    """Move a case one step. Illegal steps raise a 409 naming the state; a step the actor's
+    capacity does not allow raises 403; a case out of scope raises 404."""
+    if action not in TRANSITIONS:
+        raise _error("未知操作。", "Unknown action.", code="invalid_input", status=422)
+    note = (note or "").strip()
+    if action in NOTE_REQUIRED and not note:
+        raise _error("请填写说明。", "Add a note.", code="note_required", status=422)
+    with transaction.atomic():
+        appeal = access_case_by_id(actor, appeal_id, for_update=True)
+        _check(appeal, action, capacities(actor, appeal))
+        now, conf, before = timezone.now(), appeal_settings(), _bucket(appeal)
+        from_status = appeal.status
+        text = ""
+        if action in ("dispatch", "transfer"):
+            department = department or (appeal_route(category=appeal.category, area=appeal.area)
+                                        if action == "dispatch" else None)
+            if department is None or not department.is_active:
+                raise _error("请选择承办部门（没有适用的派单规则）。",
+                             "Choose a department (no routing rule applies).",
+                             code="department_required", status=422)
+            if action == "transfer" and department.pk == appeal.department_id:
+                raise _error("不能转派给本部门。", "Transfer to another department.")
+            _start_step(appeal, department, now, conf)
+            appeal.status = S.DISPATCHED
+            text = f"已派至{department.name_zh}办理。"
+        elif action == "accept":
+            appeal.status, appeal.responded_at = S.ACCEPTED, now
+            appeal.current_due = appeal.answer_due
+            text = f"已由{appeal.department.name_zh}签收。"
+        elif action == "return":
+            appeal.status = S.RETURNED
+            appeal.current_due = deadlines.add_working_day_hours(
+                now, conf.dispatch_general_hours)
+            text = "已退回，正在重新派单。"
+        elif action == "start":
+            appeal.status = S.IN_PROGRESS
+        elif action == "answer":
+            appeal.status, appeal.answered_at, appeal.answer = S.ANSWERED, now, note
+            appeal.current_due = None
+            if policy_answer is not None:
+                appeal.policy_answer = policy_answer
+            if policy_answer is not None or appeal.category.is_policy:
+                appeal.followup_due = timezone.localdate(now) + timedelta(days=conf.followup_days)
+            text = "已答复，请查看并评价。"
+        elif action in ("rate", "followup"):
+            if action == "rate" or resolved is not None:
+                _rate(appeal, resolved, satisfaction, now)
+            if action == "rate":
+                appeal.status = S.RESOLVED if resolved else S.UNRESOLVED
+                text = "的评价已收到，谢谢。"
+            else:
+                if appeal.resolved is None:
+                    raise _error("回访时请记录是否解决和满意程度。",
+                                 "Record resolved and satisfaction at the follow-up.",
+                                 code="rating_required", status=422)
+                appeal.status, appeal.followed_up_at = S.FOLLOWED_UP, now
+                text = "已回访。"
+        elif action == "close":
+            appeal.status, appeal.closed_at, appeal.current_due = S.CLOSED, now, None
+            text = "已办结。"
+        elif action == "reopen":
+            if appeal.closed_at and now - appeal.closed_at > timedelta(days=conf.reopen_days):
+                raise _error(f"办结超过{conf.reopen_days}天，不能再重新办理，请提交新的诉求。",
+                             f"Closed more than {conf.reopen_days} days ago; raise a new need.",
+                             code="reopen_expired")
+            _start_step(appeal, appeal.department, now, conf)
+            appeal.status, appeal.closed_at = S.DISPATCHED, None
+            appeal.resolved, appeal.satisfaction, appeal.rated_at = None, "", None
+            appeal.followed_up_at, appeal.answered_at = None, None
+            appeal.reopen_count += 1
+            text = "已重新交办。"
+        elif action == "merge":
+            target = _merge_target(actor, appeal, into_id)
+            appeal.status, appeal.merged_into, appeal.current_due = S.MERGED, target, None
+            note = note or f"与{target.number}重复"
+            text = f"与{target.number}为同一问题，已合并办理。"
+        elif action == "urgent":
+            appeal.urgent = bool(urgent)
+            if appeal.status in (S.RECEIVED, S.RETURNED) and appeal.urgent:
+                appeal.dispatch_due = min(appeal.dispatch_due, deadlines.add_clock(
+                    now, minutes=conf.dispatch_urgent_minutes))
+                appeal.current_due = appeal.dispatch_due
+        appeal.reminded_at = None
+        appeal.save()
+        _event(appeal, actor=actor, action=action, from_status=from_status, note=note,
+               files=files, request=request,
+               detail={"resolved": appeal.resolved, "satisfaction": appeal.satisfaction}
+               if action in ("rate", "followup") else None)
+        if text:
+            _notify(appeal, text)
+        _refresh_after_commit(before, _bucket(appeal))
+    return appeal
+
+
+def _rate(appeal: Appeal, resolved: bool | None, satisfaction: str, now) -> None:
+    if resolved is None or satisfaction not in Appeal.Satisfaction.values:
+        raise _error("请选择是否解决和满意程度。", "Choose resolved and satisfaction.",
+                     code="rating_required", status=422)
+    appeal.resolved, appeal.satisfaction, appeal.rated_at = bool(resolved), satisfaction, now
+
+
+def _merge_target(actor, appeal: Appeal, into_id: int | None) -> Appeal:
+    if not into_id or int(into_id) == appeal.pk:
+        raise _error("请指定要合并到的另一条诉求。", "Name the other case to merge into.",
+                     code="invalid_input", status=422)
+    target = access_case_by_id(actor, into_id)
+    while target.merged_into_id:
+        target = target.merged_into
+    if target.pk == appeal.pk or target.status not in OPEN | {S.CLOSED}:
+        raise _error("不能合并到该诉求。", "Cannot merge into that case.")
+    return target
+
+
+def appeal_bulk(*, actor, ids: list[int], action: str, department: Department | None = None,
+                note: str = "", request=None) -> dict:
+    """The same step for several cases (bulk dispatch, transfer, accept). Each case is its own
+    transaction: one refusal does not undo the others; the result says which failed and why."""
+    if action not in ("dispatch", "transfer", "accept") or len(ids) > 200:
+        raise _error("批量操作仅限派单、转派、签收，每次最多200条。",
+                     "Bulk: dispatch, transfer or accept, 200 cases at most.",
+                     code="invalid_input", status=422)
+    done, failed = [], []
+    for appeal_id in ids:
+        try:
+            appeal_transition(actor=actor, appeal_id=appeal_id, action=action,
+                              department=department, note=note or "批量操作",
+                              request=request)
+            done.append(appeal_id)
+        except ApplicationError as exc:
+            failed.append({"id": appeal_id, "zh": exc.message_zh, "en": exc.message_en})
+    return {"done": done, "failed": failed}
+
+
+def appeal_remind_due(*, now=None) -> int:
+    """Flag cases whose current step is due within the reminder window or overdue: one timeline
+    line and, for a department's cases, an SMS to its phone — once per step (reminded_at is
+    cleared by every transition). Idempotent; run by `manage.py appeals_tick`."""
+    now = now or timezone.now()
+    conf = appeal_settings()
+    due = Appeal.objects.filter(status__in=OPEN, current_due__lte=now + timedelta(
+        hours=conf.remind_before_hours), reminded_at=None).select_related("department")
+    count = 0
+    for appeal in due[:500]:
+        with transaction.atomic():
+            updated = Appeal.objects.filter(pk=appeal.pk, reminded_at=None).update(reminded_at=now)
+            if not updated:
+                continue
+            overdue = appeal.current_due <= now
+            note = "已超期，请尽快办理。" if overdue else "即将到期，请及时办理。"
+            AppealEvent.objects.create(appeal=appeal, action="remind", note=note,
+                                       from_status=appeal.status, to_status=appeal.status,
+                                       department=appeal.department)
+            audit_record("appeal.remind", obj=appeal, detail={"overdue": overdue})
+            if appeal.department and appeal.department.phone.startswith("1") and \
+                    len(appeal.department.phone) == 11:
+                outbox_enqueue(channel=OutboxMessage.Channel.SMS,
+                               recipient=appeal.department.phone, purpose="appeal_remind",
+                               body=f"【37°C+暖心驿站】诉求{appeal.number}{note}")
+            count += 1
+    return count
