@@ -235,4 +235,5 @@ def station_manage(request):
         "rows": rows, "low_total": sum(r["low"] for r in rows),
         "overdue_total": sum(r["overdue"] for r in rows),
         "served_total": sum(r["served"] for r in rows),
+        "records_total": sum(r["records"] for r in rows),
     })
