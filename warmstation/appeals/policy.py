@@ -49,8 +49,9 @@ def policy_search(query: str, *, topic: str | None = None, limit: int = 5) -> li
     return [a for score, _, a in scored[:limit] if score > 0]
 
 
-def policy_answer_save(*, actor, answer: PolicyAnswer, request=None, **fields) -> PolicyAnswer:
-    """Create (unsaved `answer`) or change a policy answer."""
+def policy_answer_save(*, actor, entry: PolicyAnswer, request=None, **fields) -> PolicyAnswer:
+    """Create (unsaved `entry`) or change a policy answer."""
+    answer = entry
     for key, value in fields.items():
         setattr(answer, key, value)
     if answer.topic not in PolicyAnswer.Topic.values or not (answer.question or "").strip() \

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("warmstation.benefits.urls")),
     path("stations/", include("warmstation.stations.urls")),
     path("steward/", include("warmstation.stations.urls_steward")),
+    path("appeals/", include("warmstation.appeals.urls")),
 ]
 
 if settings.SERVE_MEDIA:

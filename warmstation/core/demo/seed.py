@@ -168,5 +168,8 @@ def seed_demo(*, workers: int = 300) -> dict:
     from warmstation.benefits.demo import seed_benefits
 
     benefits = seed_benefits()
+    from warmstation.appeals.demo import seed_appeals
+
+    appeals = seed_appeals()
     return {"areas": len(areas), "workers_created": created, "accounts": accounts,
-            "stations": stations, "benefits": benefits}
+            "stations": stations, "benefits": benefits, "appeals": appeals}

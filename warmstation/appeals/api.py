@@ -1,0 +1,464 @@
+"""Needs and complaints (急难愁盼, 接诉即办): intake, the workflow, the board, the policy Q&A and
+the district's rules. Every case is read through access_case_by_id / case_visible_q."""
+
+from datetime import date, datetime
+from typing import Literal
+
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+
+from warmstation.accounts.models import Brand, Role, User
+from warmstation.appeals import policy, rates, rules, selectors, services
+from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswer, RoutingRule
+from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id
+from warmstation.areas.scoping import access_area_by_code
+from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.permissions import require_roles
+from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
+
+router = Router(tags=["appeals"])
+STAFF = (Role.DEPARTMENT, Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
+ERR = {404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS}
+
+
+class CategoryOut(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    answer_hours: int
+    resolve_days: int
+    is_policy: bool
+
+
+class CategoryPatch(Schema):
+    name_zh: str | None = Field(None, max_length=32)
+    answer_hours: int | None = Field(None, ge=1, le=2000)
+    resolve_days: int | None = Field(None, ge=1, le=365)
+    is_policy: bool | None = None
+    is_active: bool | None = None
+
+
+class RuleIn(Schema):
+    category: str = Field(max_length=32)
+    area_code: str | None = Field(None, max_length=32)
+    department: str = Field(max_length=48)
+
+
+class RuleOut(Schema):
+    id: int
+    category: str = Field(alias="category.code")
+    area_code: str | None
+    department: str = Field(alias="department.code")
+
+    @staticmethod
+    def resolve_area_code(obj):
+        return obj.area.code if obj.area else None
+
+
+class SettingsIn(Schema):
+    dispatch_urgent_minutes: int | None = Field(None, ge=5, le=1440)
+    dispatch_general_hours: int | None = Field(None, ge=1, le=240)
+    respond_hours: int | None = Field(None, ge=1, le=240)
+    complex_resolve_days: int | None = Field(None, ge=1, le=365)
+    reopen_days: int | None = Field(None, ge=0, le=90)
+    followup_days: int | None = Field(None, ge=1, le=90)
+    fairly_satisfied_weight: float | None = Field(None, ge=0, le=1)
+
+
+class AppealIn(Schema):
+    category: str = Field(max_length=32)
+    area_code: str = Field(max_length=32)
+    title: str = Field(min_length=1, max_length=100)
+    body: str = Field(min_length=1, max_length=4000)
+    anonymous_public: bool = False
+    hide_from_department: bool = False
+    urgent: bool = False
+    complex: bool = False
+    worker_mobile: str | None = Field(None, pattern=r"^1[3-9]\d{9}$",
+                                      description="staff recording for a worker")
+
+
+class NeedIn(Schema):
+    category: str = Field(max_length=32)
+    company: str | None = Field(None, max_length=32, description="brand code")
+    title: str = Field(min_length=1, max_length=100)
+    body: str = Field(min_length=1, max_length=4000)
+
+
+class MeetingIn(Schema):
+    title: str = Field(min_length=1, max_length=128)
+    held_on: date
+    area_code: str = Field(max_length=32)
+    needs: list[NeedIn] = Field(min_length=1, max_length=50)
+
+
+class MeetingOut(Schema):
+    id: int
+    title: str
+    appeal_ids: list[int]
+
+
+class EventOut(Schema):
+    at: datetime
+    action: str
+    from_status: str
+    to_status: str
+    department: str | None
+    note: str
+    actor: str
+
+
+class AppealOut(Schema):
+    id: int
+    number: str
+    title: str
+    category: str
+    area_code: str
+    status: str
+    urgent: bool
+    department: str | None
+    submitter_name: str
+    submitter_mobile: str
+    company: str | None
+    created_at: datetime
+    current_due: datetime | None
+    is_overdue: bool
+    resolved: bool | None
+    satisfaction: str
+
+
+class AppealDetailOut(AppealOut):
+    body: str
+    answer: str
+    dispatch_due: datetime
+    respond_due: datetime | None
+    answer_due: datetime | None
+    resolve_due: datetime
+    followup_due: date | None
+    merged_into_id: int | None
+    actions: list[str]
+    timeline: list[EventOut]
+
+
+class ActionIn(Schema):
+    action: Literal["dispatch", "transfer", "accept", "return", "start", "answer", "rate",
+                    "followup", "close", "reopen", "merge", "urgent", "note"]
+    note: str = Field("", max_length=4000)
+    department: str | None = Field(None, max_length=48)
+    resolved: bool | None = None
+    satisfaction: Literal["satisfied", "fairly", "dissatisfied", ""] = ""
+    into_id: int | None = Field(None, ge=1, le=2**62)
+    policy_answer_id: int | None = Field(None, ge=1, le=2**62)
+    urgent: bool = True
+
+
+class BulkIn(Schema):
+    ids: list[int] = Field(min_length=1, max_length=200)
+    action: Literal["dispatch", "transfer", "accept"]
+    department: str | None = Field(None, max_length=48)
+    note: str = Field("", max_length=4000)
+
+
+class BulkFailure(Schema):
+    id: int
+    zh: str
+    en: str
+
+
+class BulkOut(Schema):
+    done: list[int]
+    failed: list[BulkFailure]
+
+
+class PolicyOut(Schema):
+    id: int
+    topic: str
+    question: str
+    answer: str
+    source: str
+
+
+class PolicyIn(Schema):
+    topic: Literal["employment", "legal", "social_insurance"]
+    question: str = Field(min_length=1, max_length=200)
+    answer: str = Field(min_length=1, max_length=8000)
+    keywords: str = Field("", max_length=200)
+    source: str = Field("", max_length=200)
+    is_active: bool = True
+
+
+class RatesOut(Schema):
+    name: str | None = None
+    rank: int | None = None
+    cases: int
+    dispatched: int
+    rated: int
+    response: float | None
+    resolution: float | None
+    satisfaction: float | None
+    on_time: float | None
+    score: float | None
+
+
+class TrendOut(RatesOut):
+    month: date
+
+
+class BoardOut(Schema):
+    month: date
+    totals: RatesOut
+    departments: list[RatesOut]
+    streets: list[RatesOut]
+    trend: list[TrendOut]
+    overdue: int
+
+
+def _out(appeal: Appeal, viewer, *, detail: bool = False) -> dict:
+    who = selectors.submitter_label(appeal, viewer)
+    now = timezone.now()
+    data = {
+        "id": appeal.pk, "number": appeal.number, "title": appeal.title,
+        "category": appeal.category.code, "area_code": appeal.area.code,
+        "status": appeal.status, "urgent": appeal.urgent,
+        "department": appeal.department.code if appeal.department else None,
+        "submitter_name": who["name"], "submitter_mobile": who["mobile"],
+        "company": appeal.company.code if appeal.company else None,
+        "created_at": appeal.created_at, "current_due": appeal.current_due,
+        "is_overdue": bool(appeal.current_due and appeal.current_due < now
+                           and appeal.status in services.OPEN),
+        "resolved": appeal.resolved, "satisfaction": appeal.satisfaction,
+    }
+    if detail:
+        data.update({
+            "body": appeal.body, "answer": appeal.answer, "dispatch_due": appeal.dispatch_due,
+            "respond_due": appeal.respond_due, "answer_due": appeal.answer_due,
+            "resolve_due": appeal.resolve_due, "followup_due": appeal.followup_due,
+            "merged_into_id": appeal.merged_into_id,
+            "actions": selectors.available_actions(appeal, viewer),
+            "timeline": [{"at": e.at, "action": e.action, "from_status": e.from_status,
+                          "to_status": e.to_status, "note": e.note,
+                          "department": e.department.code if e.department else None,
+                          "actor": _actor_label(e, appeal, viewer)}
+                         for e in selectors.appeal_timeline(appeal)],
+        })
+    return data
+
+
+def _actor_label(event, appeal: Appeal, viewer) -> str:
+    if event.actor_id is None:
+        return "系统"
+    if event.actor_id == appeal.submitter_id:
+        return selectors.submitter_label(appeal, viewer)["name"]
+    return event.department.name_zh if event.department and event.action in (
+        "accept", "return", "start", "answer") else "工作人员"
+
+
+def _category(code: str) -> Category:
+    category = Category.objects.filter(code=code, is_active=True).first() if "\x00" not in code \
+        else None
+    if category is None:
+        raise ApplicationError("未知类别。", "Unknown category.", code="invalid_input", status=422)
+    return category
+
+
+def _department(code: str | None) -> Department | None:
+    if not code:
+        return None
+    dept = Department.objects.filter(code=code, is_active=True).first() \
+        if "\x00" not in code else None
+    if dept is None:
+        raise ApplicationError("未知部门。", "Unknown department.", code="invalid_input",
+                               status=422)
+    return dept
+
+
+@router.get("/categories", url_name="appeal_categories", operation_id="list_appeal_categories",
+            summary="Categories of needs with their limits",
+            response={200: list[CategoryOut], **AUTH_ERRORS})
+def list_appeal_categories(request):
+    return Category.objects.filter(is_active=True)
+
+
+@router.patch("/categories/{code}", url_name="appeal_category",
+              operation_id="update_appeal_category", summary="Change a category's limits",
+              response={200: CategoryOut, 404: ProblemOut, **AUTH_ERRORS})
+@require_roles(Role.DISTRICT_ADMIN)
+def update_appeal_category(request, code: str, payload: CategoryPatch):
+    category = Category.objects.filter(code=code).first() if "\x00" not in code else None
+    if category is None:
+        raise NotFound()
+    return rules.category_update(actor=request.user, category=category, request=request,
+                                 **payload.model_dump(exclude_unset=True))
+
+
+@router.get("/routing-rules", url_name="appeal_rules", operation_id="list_routing_rules",
+            summary="Routing rules (category × area → department)",
+            response={200: list[RuleOut], **AUTH_ERRORS})
+@require_roles(*STAFF)
+def list_routing_rules(request):
+    return RoutingRule.objects.select_related("category", "area", "department")
+
+
+@router.put("/routing-rules", url_name="appeal_rule_set", operation_id="set_routing_rule",
+            summary="Set the department for a category in an area (no area: the default)",
+            response={200: RuleOut, 404: ProblemOut, **AUTH_ERRORS})
+@require_roles(Role.DISTRICT_ADMIN)
+def set_routing_rule(request, payload: RuleIn):
+    area = access_area_by_code(request.user, payload.area_code) if payload.area_code else None
+    return rules.routing_rule_set(actor=request.user, category=_category(payload.category),
+                                  area=area, department=_department(payload.department),
+                                  request=request)
+
+
+@router.patch("/settings", url_name="appeal_settings", operation_id="update_appeal_settings",
+              summary="Change the deadline settings", response={200: SettingsIn, **AUTH_ERRORS})
+@require_roles(Role.DISTRICT_ADMIN)
+def update_appeal_settings(request, payload: SettingsIn):
+    conf = rules.appeal_settings_update(actor=request.user, request=request,
+                                        **payload.model_dump(exclude_unset=True))
+    return {k: getattr(conf, k) for k in SettingsIn.model_fields}
+
+
+@router.post("", url_name="appeals", operation_id="create_appeal",
+             summary="Raise a need (a worker), or record one for a worker (steward, admin)",
+             response={201: AppealDetailOut, **ERR})
+@require_roles(Role.WORKER, Role.STEWARD, *DISPATCHERS)
+def create_appeal(request, payload: AppealIn):
+    area = access_area_by_code(request.user, payload.area_code)
+    submitter = None
+    if payload.worker_mobile:
+        submitter = User.objects.filter(mobile=payload.worker_mobile, is_active=True,
+                                        worker_profile__isnull=False).first()
+        if submitter is None:
+            raise NotFound()
+    appeal = services.appeal_create(
+        actor=request.user, category=_category(payload.category), area=area,
+        title=payload.title, body=payload.body, submitter=submitter,
+        anonymous_public=payload.anonymous_public,
+        hide_from_department=payload.hide_from_department, urgent=payload.urgent,
+        complex=payload.complex, request=request)
+    return Status(201, _out(access_case_by_id(request.user, appeal.pk), request.user,
+                            detail=True))
+
+
+@router.post("/meetings", url_name="appeal_meetings", operation_id="record_meeting",
+             summary="Record a meeting with companies (座谈会) and the needs raised there",
+             response={201: MeetingOut, **ERR})
+@require_roles(*DISPATCHERS)
+def record_meeting(request, payload: MeetingIn):
+    area = access_area_by_code(request.user, payload.area_code)
+    needs = []
+    for n in payload.needs:
+        company = Brand.objects.filter(code=n.company).first() if n.company else None
+        needs.append({"category": _category(n.category), "title": n.title, "body": n.body,
+                      "company": company})
+    meeting = services.meeting_record(actor=request.user, title=payload.title,
+                                      held_on=payload.held_on, area=area, needs=needs,
+                                      request=request)
+    return Status(201, {"id": meeting.pk, "title": meeting.title,
+                        "appeal_ids": list(meeting.appeals.values_list("pk", flat=True))})
+
+
+@router.get("", url_name="appeal_list", operation_id="list_appeals",
+            summary="Cases I may see, overdue first", response={200: list[AppealOut],
+                                                                **AUTH_ERRORS})
+@paginate
+def list_appeals(request, status: str | None = Field(None, max_length=16),
+                 category: str | None = Field(None, max_length=32),
+                 overdue: bool | None = None, urgent: bool | None = None, mine: bool = False):
+    qs = selectors.appeal_list(user=request.user, status=status, category=category,
+                               overdue=overdue, urgent=urgent, mine=mine)
+    return _Page(qs, request.user)
+
+
+class _Page:
+    """A sliceable view of a queryset that renders each case for its viewer (masking)."""
+
+    def __init__(self, qs, viewer):
+        self.qs, self.viewer = qs, viewer
+
+    def __len__(self):
+        return self.qs.count()
+
+    def count(self):
+        return self.qs.count()
+
+    def __getitem__(self, item):
+        return [_out(a, self.viewer) for a in self.qs[item]]
+
+
+@router.get("/board", url_name="appeal_board", operation_id="get_appeal_board",
+            summary="Response, resolution, satisfaction and on-time rates, ranked",
+            response={200: BoardOut, **AUTH_ERRORS})
+@require_roles(*STAFF)
+def get_appeal_board(request, month: date | None = None):
+    month = (month or timezone.localdate()).replace(day=1)
+    data = rates.board(user=request.user, month=month)
+    data["overdue"] = selectors.appeal_list(user=request.user, overdue=True).count()
+    return data
+
+
+@router.post("/bulk", url_name="appeal_bulk", operation_id="bulk_appeals",
+             summary="Dispatch, transfer or accept several cases",
+             response={200: BulkOut, **ERR})
+@require_roles(*STAFF)
+def bulk_appeals(request, payload: BulkIn):
+    return services.appeal_bulk(actor=request.user, ids=payload.ids, action=payload.action,
+                                department=_department(payload.department), note=payload.note,
+                                request=request)
+
+
+@router.get("/policy", url_name="policy_search", operation_id="search_policy",
+            summary="Search the policy Q&A (Chinese)", response={200: list[PolicyOut],
+                                                                 **AUTH_ERRORS})
+def search_policy(request, q: str = Field("", max_length=200),
+                  topic: Literal["employment", "legal", "social_insurance"] | None = None):
+    if not q.strip():
+        qs = PolicyAnswer.objects.filter(is_active=True)
+        return qs.filter(topic=topic) if topic else qs
+    return policy.policy_search(q, topic=topic, limit=10)
+
+
+@router.post("/policy", url_name="policy_create", operation_id="create_policy_answer",
+             summary="Add an answer to the policy Q&A", response={201: PolicyOut, **AUTH_ERRORS})
+@require_roles(Role.DEPARTMENT, Role.DISTRICT_ADMIN)
+def create_policy_answer(request, payload: PolicyIn):
+    answer = policy.policy_answer_save(actor=request.user, entry=PolicyAnswer(),
+                                       request=request, **payload.model_dump())
+    return Status(201, answer)
+
+
+@router.put("/policy/{answer_id}", url_name="policy_update", operation_id="update_policy_answer",
+            summary="Change an answer in the policy Q&A",
+            response={200: PolicyOut, 404: ProblemOut, **AUTH_ERRORS})
+@require_roles(Role.DEPARTMENT, Role.DISTRICT_ADMIN)
+def update_policy_answer(request, answer_id: int, payload: PolicyIn):
+    answer = PolicyAnswer.objects.filter(pk=answer_id).first() if answer_id < 2**62 else None
+    if answer is None:
+        raise NotFound()
+    return policy.policy_answer_save(actor=request.user, entry=answer, request=request,
+                                     **payload.model_dump())
+
+
+@router.get("/{appeal_id}", url_name="appeal", operation_id="get_appeal",
+            summary="One case with its timeline and the actions I may take",
+            response={200: AppealDetailOut, 404: ProblemOut, **AUTH_ERRORS})
+def get_appeal(request, appeal_id: int):
+    return _out(access_case_by_id(request.user, appeal_id), request.user, detail=True)
+
+
+@router.post("/{appeal_id}/actions", url_name="appeal_action", operation_id="act_on_appeal",
+             summary="Move a case one step (dispatch, accept, return, answer, rate …)",
+             response={200: AppealDetailOut, **ERR})
+def act_on_appeal(request, appeal_id: int, payload: ActionIn):
+    if appeal_id >= 2**62:
+        raise NotFound()
+    answer = PolicyAnswer.objects.filter(pk=payload.policy_answer_id).first() \
+        if payload.policy_answer_id else None
+    services.appeal_transition(
+        actor=request.user, appeal_id=appeal_id, action=payload.action, note=payload.note,
+        department=_department(payload.department), resolved=payload.resolved,
+        satisfaction=payload.satisfaction, into_id=payload.into_id, policy_answer=answer,
+        urgent=payload.urgent, request=request)
+    return _out(access_case_by_id(request.user, appeal_id), request.user, detail=True)

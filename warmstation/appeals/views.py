@@ -1,0 +1,267 @@
+"""Pages for needs: a worker's own needs and the form (with policy suggestions while typing),
+a case with its timeline and the steps the viewer may take, the department inbox, the district
+board, meeting intake, the policy Q&A, and the spreadsheet export of any list one can see."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+
+from warmstation.accounts.models import Brand, Role, User
+from warmstation.appeals import policy, rates, selectors, services
+from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswer
+from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id
+from warmstation.areas.models import Area
+from warmstation.areas.scoping import access_area_by_code, managed_area_list
+from warmstation.core.audit import audit_record
+from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.pages import staff_page
+
+STAFF = (Role.DEPARTMENT, *DISPATCHERS)
+RAISERS = (Role.WORKER, Role.STEWARD, *DISPATCHERS)
+EVERYONE = (Role.WORKER, Role.STEWARD, Role.DEPARTMENT, *DISPATCHERS, Role.RESIDENT,
+            Role.MERCHANT)
+
+
+def _not_found(request):
+    return render(request, "core/error.html", {"status": 404}, status=404)
+
+
+def _filters(request) -> dict:
+    g = request.GET
+    overdue = {"1": True, "0": False}.get(g.get("overdue", ""))
+    dept = g.get("department", "")
+    return {"status": g.get("status") or None, "category": g.get("category") or None,
+            "overdue": overdue, "urgent": True if g.get("urgent") == "1" else None,
+            "department_id": int(dept) if dept.isdigit() and len(dept) < 12 else None,
+            "q": g.get("q", "")[:50] or None}
+
+
+@staff_page(Role.WORKER)
+def mine(request):
+    cases = selectors.appeal_list(user=request.user, mine=True)[:100]
+    return render(request, "appeals/mine.html", {"cases": cases})
+
+
+def _area_choices(user):
+    if user.has_role(*DISPATCHERS):
+        return list(managed_area_list(user, roles=DISPATCHERS)[:300])
+    profile = getattr(user, "worker_profile", None)
+    own = list(profile.areas.all()) if profile else []
+    return own + [a for a in Area.objects.filter(depth=1).order_by("path") if a not in own]
+
+
+@staff_page(*RAISERS)
+def new(request):
+    user = request.user
+    on_behalf = user.has_role(Role.STEWARD, *DISPATCHERS)
+    ctx = {"categories": Category.objects.filter(is_active=True), "areas": _area_choices(user),
+           "on_behalf": on_behalf, "form": request.POST or {}}
+    if request.method == "POST":
+        p = request.POST
+        try:
+            category = Category.objects.filter(code=p.get("category", ""), is_active=True).first()
+            area = access_area_by_code(user, p.get("area", ""))
+            if category is None:
+                raise ApplicationError("请选择类别。", "Choose a category.", status=422)
+            submitter = None
+            if on_behalf and p.get("worker_mobile"):
+                submitter = User.objects.filter(mobile=p["worker_mobile"].strip(),
+                                                worker_profile__isnull=False).first()
+                if submitter is None:
+                    raise ApplicationError("没有找到该手机号登记的小哥。",
+                                           "No worker registered with that mobile.", status=422)
+            appeal = services.appeal_create(
+                actor=user, category=category, area=area, title=p.get("title", ""),
+                body=p.get("body", ""), submitter=submitter,
+                anonymous_public=bool(p.get("anonymous_public")),
+                hide_from_department=bool(p.get("hide_from_department")),
+                urgent=bool(p.get("urgent")) and on_behalf,
+                files=request.FILES.getlist("photos")[:3], request=request)
+        except NotFound:
+            ctx["error"] = "区域无效。 Unknown area."
+            return render(request, "appeals/new.html", ctx, status=400)
+        except ApplicationError as exc:
+            ctx["error"] = exc.message(request.LANGUAGE_CODE)
+            return render(request, "appeals/new.html", ctx, status=400)
+        messages.success(request, "诉求已提交。 Submitted.")
+        return redirect("appeals:detail", appeal_id=appeal.pk)
+    return render(request, "appeals/new.html", ctx)
+
+
+@staff_page(*EVERYONE)
+def suggest(request):
+    """Policy answers matching what the worker is typing (an htmx partial)."""
+    text = f"{request.GET.get('title', '')} {request.GET.get('body', '')}"
+    return render(request, "appeals/partials/_suggestions.html",
+                  {"answers": policy.policy_search(text, limit=3)})
+
+
+@staff_page(*EVERYONE)
+def detail(request, appeal_id: int):
+    try:
+        appeal = access_case_by_id(request.user, appeal_id)
+    except NotFound:
+        return _not_found(request)
+    actions = selectors.available_actions(appeal, request.user)
+    ctx = {"a": appeal, "who": selectors.submitter_label(appeal, request.user),
+           "timeline": selectors.appeal_timeline(appeal), "actions": actions,
+           "labels": services.ACTION_LABELS, "now": timezone.now(),
+           "departments": Department.objects.filter(is_active=True),
+           "suggested": services.appeal_route(category=appeal.category, area=appeal.area)
+           if "dispatch" in actions else None,
+           "policy_answers": policy.policy_search(f"{appeal.title} {appeal.body}", limit=5)
+           if "answer" in actions else [],
+           "satisfactions": Appeal.Satisfaction.choices}
+    return render(request, "appeals/detail.html", ctx)
+
+
+@require_POST
+@staff_page(*EVERYONE)
+def act(request, appeal_id: int):
+    p = request.POST
+    resolved = {"yes": True, "no": False}.get(p.get("resolved", ""))
+    dept = Department.objects.filter(code=p.get("department", "")).first() \
+        if p.get("department") else None
+    answer = PolicyAnswer.objects.filter(pk=p["policy_answer"]).first() \
+        if p.get("policy_answer", "").isdigit() else None
+    into = p.get("into", "").strip().upper().removeprefix("SQ")[-6:]
+    try:
+        services.appeal_transition(
+            actor=request.user, appeal_id=appeal_id, action=p.get("action", ""),
+            note=p.get("note", ""), department=dept, resolved=resolved,
+            satisfaction=p.get("satisfaction", ""), into_id=int(into) if into.isdigit() else None,
+            policy_answer=answer, urgent=p.get("urgent", "1") == "1",
+            files=request.FILES.getlist("photos")[:3], request=request)
+    except NotFound:
+        return _not_found(request)
+    except ApplicationError as exc:
+        messages.error(request, exc.message(request.LANGUAGE_CODE))
+        return redirect("appeals:detail", appeal_id=appeal_id)
+    messages.success(request, "已提交。 Done.")
+    return redirect("appeals:detail", appeal_id=appeal_id)
+
+
+@staff_page(*STAFF)
+def inbox(request):
+    f = _filters(request)
+    qs = selectors.appeal_list(user=request.user, **f)
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit() and len(i) < 12]
+        dept = Department.objects.filter(code=request.POST.get("department", "")).first()
+        try:
+            result = services.appeal_bulk(actor=request.user, ids=ids,
+                                          action=request.POST.get("action", ""),
+                                          department=dept, request=request)
+        except ApplicationError as exc:
+            messages.error(request, exc.message(request.LANGUAGE_CODE))
+        else:
+            messages.success(request, f"完成 {len(result['done'])} 条，未完成 "
+                             f"{len(result['failed'])} 条。 Done {len(result['done'])}, "
+                             f"failed {len(result['failed'])}.")
+            for fail in result["failed"][:5]:
+                messages.error(request, f"#{fail['id']}: {fail['zh']}")
+        return redirect(request.get_full_path())
+    page = list(qs[:200])
+    ctx = {"cases": page, "total": qs.count(), "f": f, "now": timezone.now(),
+           "statuses": Appeal.Status.choices, "categories": Category.objects.all(),
+           "departments": Department.objects.filter(is_active=True),
+           "is_dispatcher": request.user.has_role(*DISPATCHERS),
+           "query": request.GET.urlencode()}
+    if request.htmx:
+        return render(request, "appeals/inbox.html#rows", ctx)
+    return render(request, "appeals/inbox.html", ctx)
+
+
+@staff_page(*STAFF)
+def board(request):
+    try:
+        month = date.fromisoformat(request.GET.get("month", "") + "-01")
+    except ValueError:
+        month = timezone.localdate().replace(day=1)
+    data = rates.board(user=request.user, month=month)
+    overdue = selectors.appeal_list(user=request.user, overdue=True)
+    return render(request, "appeals/board.html", {
+        "b": data, "overdue_count": overdue.count(), "overdue": overdue[:20],
+        "month_value": f"{month:%Y-%m}", "now": timezone.now()})
+
+
+@staff_page(*DISPATCHERS)
+def meeting_new(request):
+    areas = list(managed_area_list(request.user, roles=DISPATCHERS)[:300])
+    ctx = {"areas": areas, "categories": Category.objects.filter(is_active=True),
+           "brands": Brand.objects.exclude(code="other"), "rows": range(5)}
+    if request.method == "POST":
+        p = request.POST
+        needs = []
+        for i in range(5):
+            title, body = p.get(f"title_{i}", "").strip(), p.get(f"body_{i}", "").strip()
+            if not title:
+                continue
+            needs.append({"category": Category.objects.filter(code=p.get(f"category_{i}")).first(),
+                          "title": title, "body": body or title,
+                          "company": Brand.objects.filter(code=p.get(f"company_{i}", "")).first()})
+        try:
+            area = access_area_by_code(request.user, p.get("area", ""), for_change=True)
+            if any(n["category"] is None for n in needs):
+                raise ApplicationError("请为每条诉求选择类别。", "Choose a category for each need.")
+            meeting = services.meeting_record(
+                actor=request.user, title=p.get("title", ""), area=area, needs=needs,
+                held_on=date.fromisoformat(p.get("held_on") or str(timezone.localdate())),
+                request=request)
+        except (ApplicationError, ValueError) as exc:
+            ctx["error"] = exc.message(request.LANGUAGE_CODE) \
+                if isinstance(exc, ApplicationError) else "日期无效。 Invalid date."
+            return render(request, "appeals/meeting.html", ctx, status=400)
+        messages.success(request, f"已登记 {meeting.appeals.count()} 条诉求。")
+        return redirect("appeals:inbox")
+    return render(request, "appeals/meeting.html", ctx)
+
+
+@staff_page(*EVERYONE)
+def policy_list(request):
+    q = request.GET.get("q", "")[:100]
+    answers = policy.policy_search(q, limit=20) if q.strip() else \
+        PolicyAnswer.objects.filter(is_active=True)
+    return render(request, "appeals/policy.html", {"answers": answers, "q": q})
+
+
+@staff_page(*EVERYONE)
+def export(request):
+    """The list the user is looking at (same filters, same scope) as a spreadsheet."""
+    f = _filters(request)
+    mine_only = request.GET.get("mine") == "1" or not request.user.has_role(*STAFF)
+    qs = selectors.appeal_list(user=request.user, mine=mine_only, **f)[:20000]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("诉求")
+    ws.append(["编号", "标题", "类别", "区域", "状态", "紧急", "承办部门", "提交人", "手机号",
+               "企业", "受理时间", "当前时限", "超期", "是否解决", "满意度"])
+    rows = 0
+    for a in qs:
+        who = selectors.submitter_label(a, request.user)
+        ws.append([a.number, a.title, a.category.name_zh, a.area.name_zh,
+                   a.get_status_display(), "是" if a.urgent else "",
+                   a.department.name_zh if a.department else "", who["name"], who["mobile"],
+                   a.company.name_zh if a.company else "",
+                   timezone.localtime(a.created_at).strftime("%Y-%m-%d %H:%M"),
+                   timezone.localtime(a.current_due).strftime("%Y-%m-%d %H:%M")
+                   if a.current_due else "", "是" if a.is_overdue else "",
+                   {True: "已解决", False: "未解决"}.get(a.resolved, ""),
+                   a.get_satisfaction_display()])
+        rows += 1
+    buf = io.BytesIO()
+    wb.save(buf)
+    audit_record("export", actor=request.user, request=request, object_type="appeals.appeal",
+                 detail={"rows": rows, "filters": {k: str(v) for k, v in f.items() if v}})
+    response = HttpResponse(buf.getvalue(), content_type=(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response["Content-Disposition"] = \
+        f'attachment; filename="appeals-{timezone.localdate():%Y%m%d}.xlsx"'
+    return response
