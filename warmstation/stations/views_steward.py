@@ -195,7 +195,9 @@ def _status(request, station):
 def _hours(request, station):
     spans = []
     for d in range(7):
-        for i in range(SPANS_PER_DAY):
+        # The grid shows at least SPANS_PER_DAY spans, more when a day already has more (API):
+        # read them all so saving the form never drops one silently.
+        for i in range(max(SPANS_PER_DAY, 6)):
             opens = _time(request.POST.get(f"o{d}_{i}", ""))
             closes = _time(request.POST.get(f"c{d}_{i}", ""))
             if opens is None and closes is None:

@@ -448,3 +448,16 @@ def test_home_and_landing_link_the_station_pages(world):
     html = _client(world, "steward").get("/").content.decode()
     assert 'href="/steward/"' in html and 'href="/stations/manage/"' not in html
     assert 'href="/stations/manage/"' in _client(world, "gc_admin").get("/").content.decode()
+
+
+def test_hours_form_keeps_a_third_span_set_elsewhere(world):
+    from warmstation.stations import services
+
+    spans = [(0, time(6), time(8)), (0, time(10), time(12)), (0, time(14), time(16))]
+    services.station_set_hours(actor=None, station=world["station"], spans=spans)
+    html = _client(world, "steward").get(_console(world)).content.decode()
+    assert 'name="o0_2" value="14:00"' in html
+    data = {"o0_0": "06:00", "c0_0": "08:00", "o0_1": "10:00", "c0_1": "12:00",
+            "o0_2": "14:00", "c0_2": "16:00"}
+    assert _post(world, "hours", data).status_code == 302
+    assert OpeningHours.objects.filter(station=world["station"]).count() == 3
