@@ -162,3 +162,42 @@ def make_offer(merchant, *, kind: str = "meal", title: str = "爱心套餐", pri
         price=Decimal(price) if price is not None else None,
         normal_price=Decimal(normal_price) if normal_price is not None else None,
         points=points, **fields)
+
+
+def make_appeal_setup(tree: dict) -> dict:
+    """Needs: two departments (district-wide 区人力社保局, 拱辰's command centre), three categories,
+    routing rules (parking in 拱辰 → its command centre), staff for each department, a worker in
+    伊林郡, dispatchers for the district and for 拱辰 and 西潞. Users are returned at the sign-in
+    level their role needs (as_level)."""
+    from warmstation.appeals.models import Category, RoutingRule
+
+    rsj = Department.objects.create(code="rsj", name_zh="区人力社保局", kind="district_body",
+                                    area=tree["district"])
+    cgzx = Department.objects.create(code="gc-cgzx", name_zh="拱辰城管指挥中心",
+                                     kind="command_centre", area=tree["gc"])
+    cats = {
+        "social_insurance": Category.objects.create(code="social_insurance", name_zh="社会保险",
+                                                    answer_hours=8, resolve_days=5,
+                                                    is_policy=True),
+        "traffic_parking": Category.objects.create(code="traffic_parking", name_zh="交通与停车",
+                                                   answer_hours=8, resolve_days=5),
+        "housing": Category.objects.create(code="housing", name_zh="住宿难", answer_hours=16,
+                                           resolve_days=10),
+    }
+    for cat in cats.values():
+        RoutingRule.objects.create(category=cat, area=None, department=rsj)
+    RoutingRule.objects.create(category=cats["traffic_parking"], area=tree["gc"],
+                               department=cgzx)
+    return {
+        "rsj": rsj, "cgzx": cgzx, "cats": cats,
+        "worker": as_level(make_worker([tree["ylj"]]), AuthLevel.CODE),
+        "other_worker": as_level(make_worker([tree["sz"]]), AuthLevel.CODE),
+        "rsj_staff": as_level(make_user(Role.DEPARTMENT, tree["district"], department=rsj),
+                              AuthLevel.PASSWORD),
+        "cgzx_staff": as_level(make_user(Role.DEPARTMENT, tree["gc"], department=cgzx),
+                               AuthLevel.PASSWORD),
+        "district": as_level(make_user(Role.DISTRICT_ADMIN, tree["district"]), AuthLevel.MFA),
+        "gc_admin": as_level(make_user(Role.AREA_ADMIN, tree["gc"]), AuthLevel.MFA),
+        "xl_admin": as_level(make_user(Role.AREA_ADMIN, tree["xl"]), AuthLevel.MFA),
+        "steward": as_level(make_user(Role.STEWARD, tree["ylj"]), AuthLevel.PASSWORD),
+    }

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from warmstation.accounts.models import Brand, Role, User
@@ -364,8 +364,8 @@ def record_meeting(request, payload: MeetingIn):
             summary="Cases I may see, overdue first", response={200: list[AppealOut],
                                                                 **AUTH_ERRORS})
 @paginate
-def list_appeals(request, status: str | None = Field(None, max_length=16),
-                 category: str | None = Field(None, max_length=32),
+def list_appeals(request, status: str | None = Query(None, max_length=16),
+                 category: str | None = Query(None, max_length=32),
                  overdue: bool | None = None, urgent: bool | None = None, mine: bool = False):
     qs = selectors.appeal_list(user=request.user, status=status, category=category,
                                overdue=overdue, urgent=urgent, mine=mine)
@@ -412,7 +412,7 @@ def bulk_appeals(request, payload: BulkIn):
 @router.get("/policy", url_name="policy_search", operation_id="search_policy",
             summary="Search the policy Q&A (Chinese)", response={200: list[PolicyOut],
                                                                  **AUTH_ERRORS})
-def search_policy(request, q: str = Field("", max_length=200),
+def search_policy(request, q: str = Query("", max_length=200),
                   topic: Literal["employment", "legal", "social_insurance"] | None = None):
     if not q.strip():
         qs = PolicyAnswer.objects.filter(is_active=True)
