@@ -461,3 +461,13 @@ def test_hours_form_keeps_a_third_span_set_elsewhere(world):
             "o0_2": "14:00", "c0_2": "16:00"}
     assert _post(world, "hours", data).status_code == 302
     assert OpeningHours.objects.filter(station=world["station"]).count() == 3
+
+
+def test_list_query_count_does_not_grow_with_the_stations(world, tree,
+                                                          django_assert_max_num_queries):
+    for i in range(15):
+        make_station(tree["ylj"], 39.748 + i * 0.001, 116.14, amenities=["charging"], is_24h=True,
+                     hours=[(d, time(9), time(18)) for d in range(7)])
+    with django_assert_max_num_queries(8):
+        response = Client().get("/stations/?lat=39.748&lng=116.14&open=1&amenity=charging")
+    assert len(response.context["rows"]) > 10
