@@ -10,6 +10,7 @@ SMS_BACKEND    "console" (default: recorded and printed) or "http" (SMS_GATEWAY_
 import importlib.util
 import os
 import secrets
+from urllib.parse import urlsplit
 from pathlib import Path
 
 import dj_database_url
@@ -196,9 +197,13 @@ TASKS = {
 
 from django.utils.csp import CSP  # noqa: E402
 
+# Map tiles come from the host in MAP_TILE_URL (天地图, a district tile server …): allow it.
+_TILE_ORIGIN = urlsplit(MAP_TILE_URL.replace("{s}", "a"))
+_TILE_HOSTS = [f"{_TILE_ORIGIN.scheme}://{_TILE_ORIGIN.netloc.replace('a.', '*.', 1)}"] \
+    if _TILE_ORIGIN.netloc else []
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *_TILE_HOSTS],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],

@@ -94,7 +94,9 @@ def _station(*, name, kind, area, lat, lng, address, steward, amenities, hours, 
     station = Station.objects.create(
         name=name, kind=kind, area=area, lat=lat, lng=lng, cell_s=cell_s, cell_l=cell_l,
         address=address, steward=steward, is_24h=is_24h, operator=operator,
-        phone=steward.mobile if steward else "", checkin_token=Station.new_checkin_token(),
+        # The station's own service line; a steward's personal mobile is not published.
+        phone=f"010-6932{Station.objects.count() + 1:04d}",
+        checkin_token=Station.new_checkin_token(),
     )
     station.amenities.set(Amenity.objects.filter(code__in=amenities))
     station.services.set(ServiceItem.objects.filter(code__in=[

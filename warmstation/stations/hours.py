@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
+
 LOCAL = ZoneInfo("Asia/Shanghai")
 
 
@@ -55,7 +57,8 @@ class Schedule:
 
 
 def describe(span: Span) -> str:
-    end = f"{'次日' if span.overnight and span.closes != time(0) else ''}{span.closes:%H:%M}"
+    next_day = gettext("次日") if span.overnight and span.closes != time(0) else ""
+    end = f"{next_day}{span.closes:%H:%M}"
     if span.closes == time(0):
         end = "24:00"
     return f"{span.opens:%H:%M}–{end}"

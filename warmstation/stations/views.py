@@ -198,15 +198,14 @@ def station_check_in(request, station_id: int, token: str):
     return render(request, "stations/check_in.html", ctx)
 
 
-def month_served(stations) -> dict[str, tuple[int, int]]:
-    """This month's (people, records) per station name, from served_by_month (which groups by
-    name: two stations with the same name share a row)."""
+def month_served(stations) -> dict[int, tuple[int, int]]:
+    """This month's (people, records) per station id, from served_by_month."""
     start = timezone.localdate().replace(day=1)
-    by_name = {}
+    by_station = {}
     for row in selectors.served_by_month(stations=stations):
         if timezone.localtime(row["month"]).date() == start:
-            by_name[row["station__name"]] = (row["workers"], row["records"])
-    return by_name
+            by_station[row["station_id"]] = (row["people"], row["records"])
+    return by_station
 
 
 def desk_rows(user, stations) -> list[dict]:
@@ -222,8 +221,8 @@ def desk_rows(user, stations) -> list[dict]:
     now = timezone.now()
     return [{"station": s, "open_now": selectors.schedule_of(s).is_open(now),
              "low": low.get(s.pk, 0), "overdue": overdue.get(s.pk, 0),
-             "served": served.get(s.name, (0, 0))[0],
-             "records": served.get(s.name, (0, 0))[1]} for s in stations]
+             "served": served.get(s.pk, (0, 0))[0],
+             "records": served.get(s.pk, (0, 0))[1]} for s in stations]
 
 
 @staff_page(*ADMINS)

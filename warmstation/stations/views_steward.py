@@ -112,7 +112,7 @@ def _console_context(request, station) -> dict:
             (r.worker_label or _("未留名"))
     checkin_url = request.build_absolute_uri(
         reverse("stations:check_in", args=[station.pk, station.checkin_token]))
-    people, count = month_served([station]).get(station.name, (0, 0))
+    people, count = month_served([station]).get(station.pk, (0, 0))
     stock = list(station.stock.select_related("item"))
     return {
         "station": station, "schedule_open": selectors.schedule_of(station).is_open(now),

@@ -189,4 +189,5 @@ def test_service_record_and_check_in(people, station, tree):
     from warmstation.stations.selectors import served_by_month
 
     rows = served_by_month(stations=[station])
-    assert rows[0]["records"] == 2 and rows[0]["workers"] == 1
+    # One anonymous service and one worker's check-in: two people, two records.
+    assert rows[0]["records"] == 2 and rows[0]["workers"] == 1 and rows[0]["people"] == 2
