@@ -258,7 +258,7 @@ def _category(code: str) -> Category:
     category = Category.objects.filter(code=code, is_active=True).first() if "\x00" not in code \
         else None
     if category is None:
-        raise ApplicationError("未知类别。", "Unknown category.", code="invalid_input", status=422)
+        raise ApplicationError("未知类别。", "Unknown category.", code="invalid_input", status=409)
     return category
 
 
@@ -269,7 +269,7 @@ def _department(code: str | None) -> Department | None:
         if "\x00" not in code else None
     if dept is None:
         raise ApplicationError("未知部门。", "Unknown department.", code="invalid_input",
-                               status=422)
+                               status=409)
     return dept
 
 
@@ -282,7 +282,7 @@ def list_appeal_categories(request):
 
 @router.patch("/categories/{code}", url_name="appeal_category",
               operation_id="update_appeal_category", summary="Change a category's limits",
-              response={200: CategoryOut, 404: ProblemOut, **AUTH_ERRORS})
+              response={200: CategoryOut, **ERR})
 @require_roles(Role.DISTRICT_ADMIN)
 def update_appeal_category(request, code: str, payload: CategoryPatch):
     category = Category.objects.filter(code=code).first() if "\x00" not in code else None
@@ -302,7 +302,7 @@ def list_routing_rules(request):
 
 @router.put("/routing-rules", url_name="appeal_rule_set", operation_id="set_routing_rule",
             summary="Set the department for a category in an area (no area: the default)",
-            response={200: RuleOut, 404: ProblemOut, **AUTH_ERRORS})
+            response={200: RuleOut, **ERR})
 @require_roles(Role.DISTRICT_ADMIN)
 def set_routing_rule(request, payload: RuleIn):
     area = access_area_by_code(request.user, payload.area_code) if payload.area_code else None
@@ -312,7 +312,8 @@ def set_routing_rule(request, payload: RuleIn):
 
 
 @router.patch("/settings", url_name="appeal_settings", operation_id="update_appeal_settings",
-              summary="Change the deadline settings", response={200: SettingsIn, **AUTH_ERRORS})
+              summary="Change the deadline settings",
+              response={200: SettingsIn, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(Role.DISTRICT_ADMIN)
 def update_appeal_settings(request, payload: SettingsIn):
     conf = rules.appeal_settings_update(actor=request.user, request=request,
@@ -421,7 +422,8 @@ def search_policy(request, q: str = Query("", max_length=200),
 
 
 @router.post("/policy", url_name="policy_create", operation_id="create_policy_answer",
-             summary="Add an answer to the policy Q&A", response={201: PolicyOut, **AUTH_ERRORS})
+             summary="Add an answer to the policy Q&A",
+             response={201: PolicyOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(Role.DEPARTMENT, Role.DISTRICT_ADMIN)
 def create_policy_answer(request, payload: PolicyIn):
     answer = policy.policy_answer_save(actor=request.user, entry=PolicyAnswer(),
@@ -430,8 +432,7 @@ def create_policy_answer(request, payload: PolicyIn):
 
 
 @router.put("/policy/{answer_id}", url_name="policy_update", operation_id="update_policy_answer",
-            summary="Change an answer in the policy Q&A",
-            response={200: PolicyOut, 404: ProblemOut, **AUTH_ERRORS})
+            summary="Change an answer in the policy Q&A", response={200: PolicyOut, **ERR})
 @require_roles(Role.DEPARTMENT, Role.DISTRICT_ADMIN)
 def update_policy_answer(request, answer_id: int, payload: PolicyIn):
     answer = PolicyAnswer.objects.filter(pk=answer_id).first() if answer_id < 2**62 else None

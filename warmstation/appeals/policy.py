@@ -57,7 +57,7 @@ def policy_answer_save(*, actor, entry: PolicyAnswer, request=None, **fields) ->
     if answer.topic not in PolicyAnswer.Topic.values or not (answer.question or "").strip() \
             or not (answer.answer or "").strip():
         raise ApplicationError("请填写类别、问题和答案。", "Give a topic, a question and an answer.",
-                               code="invalid_input", status=422)
+                               code="invalid_input", status=409)
     answer.search_text = f"{answer.question}\n{answer.keywords}\n{answer.answer}".lower()
     created = answer.pk is None
     with transaction.atomic():

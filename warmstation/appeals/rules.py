@@ -28,7 +28,7 @@ def category_update(*, actor, category: Category, request=None, **fields) -> Cat
             setattr(category, key, fields[key])
     if not 1 <= category.answer_hours <= 2000 or not 1 <= category.resolve_days <= 365:
         raise ApplicationError("时限超出范围。", "Limit out of range.", code="invalid_input",
-                               status=422)
+                               status=409)
     with transaction.atomic():
         category.save()
         audit_record("appeal_category.update", actor=actor, obj=category, request=request,
@@ -60,7 +60,7 @@ def appeal_settings_update(*, actor, request=None, **fields) -> AppealSettings:
             setattr(conf, key, value)
     if not 0 <= float(conf.fairly_satisfied_weight) <= 1:
         raise ApplicationError("基本满意权重应在0到1之间。", "The weight must be between 0 and 1.",
-                               code="invalid_input", status=422)
+                               code="invalid_input", status=409)
     with transaction.atomic():
         conf.save()
         audit_record("appeal_settings.update", actor=actor, obj=conf, request=request,

@@ -153,10 +153,10 @@ def appeal_create(*, actor, category: Category, area: Area, title: str, body: st
     if not title or not body or len(title) > 100 or len(body) > 4000:
         raise _error("请填写标题（100字以内）和具体内容（4000字以内）。",
                      "Give a title (100 characters at most) and a description (4000 at most).",
-                     code="invalid_input", status=422)
+                     code="invalid_input", status=409)
     if not category.is_active:
         raise _error("该类别已停用。", "This category is no longer in use.",
-                     code="invalid_input", status=422)
+                     code="invalid_input", status=409)
     if meeting is not None:
         channel = Appeal.Channel.MEETING
         if not actor.has_role(*DISPATCHERS) or not area_in_scope(actor, area, DISPATCHERS):
@@ -200,7 +200,7 @@ def meeting_record(*, actor, title: str, held_on, area: Area, needs: list[dict],
     `needs`: [{"category", "title", "body", "company", "area"?}]."""
     if not needs:
         raise _error("请至少填写一条诉求。", "Give at least one need.", code="invalid_input",
-                     status=422)
+                     status=409)
     if not actor.has_role(*DISPATCHERS) or not area_in_scope(actor, area, DISPATCHERS):
         raise NotFound()
     with transaction.atomic():
@@ -245,10 +245,10 @@ def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
     """Move a case one step. Illegal steps raise a 409 naming the state; a step the actor's
     capacity does not allow raises 403; a case out of scope raises 404."""
     if action not in TRANSITIONS:
-        raise _error("未知操作。", "Unknown action.", code="invalid_input", status=422)
+        raise _error("未知操作。", "Unknown action.", code="invalid_input", status=409)
     note = (note or "").strip()
     if action in NOTE_REQUIRED and not note:
-        raise _error("请填写说明。", "Add a note.", code="note_required", status=422)
+        raise _error("请填写说明。", "Add a note.", code="note_required", status=409)
     with transaction.atomic():
         appeal = access_case_by_id(actor, appeal_id, for_update=True)
         _check(appeal, action, capacities(actor, appeal))
@@ -261,7 +261,7 @@ def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
             if department is None or not department.is_active:
                 raise _error("请选择承办部门（没有适用的派单规则）。",
                              "Choose a department (no routing rule applies).",
-                             code="department_required", status=422)
+                             code="department_required", status=409)
             if action == "transfer" and department.pk == appeal.department_id:
                 raise _error("不能转派给本部门。", "Transfer to another department.")
             _start_step(appeal, department, now, conf)
@@ -296,7 +296,7 @@ def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
                 if appeal.resolved is None:
                     raise _error("回访时请记录是否解决和满意程度。",
                                  "Record resolved and satisfaction at the follow-up.",
-                                 code="rating_required", status=422)
+                                 code="rating_required", status=409)
                 appeal.status, appeal.followed_up_at = S.FOLLOWED_UP, now
                 text = "已回访。"
         elif action == "close":
@@ -339,14 +339,14 @@ def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
 def _rate(appeal: Appeal, resolved: bool | None, satisfaction: str, now) -> None:
     if resolved is None or satisfaction not in Appeal.Satisfaction.values:
         raise _error("请选择是否解决和满意程度。", "Choose resolved and satisfaction.",
-                     code="rating_required", status=422)
+                     code="rating_required", status=409)
     appeal.resolved, appeal.satisfaction, appeal.rated_at = bool(resolved), satisfaction, now
 
 
 def _merge_target(actor, appeal: Appeal, into_id: int | None) -> Appeal:
     if not into_id or int(into_id) == appeal.pk:
         raise _error("请指定要合并到的另一条诉求。", "Name the other case to merge into.",
-                     code="invalid_input", status=422)
+                     code="invalid_input", status=409)
     target = access_case_by_id(actor, into_id)
     while target.merged_into_id:
         target = target.merged_into
@@ -362,7 +362,7 @@ def appeal_bulk(*, actor, ids: list[int], action: str, department: Department | 
     if action not in ("dispatch", "transfer", "accept") or len(ids) > 200:
         raise _error("批量操作仅限派单、转派、签收，每次最多200条。",
                      "Bulk: dispatch, transfer or accept, 200 cases at most.",
-                     code="invalid_input", status=422)
+                     code="invalid_input", status=409)
     done, failed = [], []
     for appeal_id in ids:
         try:

@@ -70,14 +70,14 @@ def new(request):
             category = Category.objects.filter(code=p.get("category", ""), is_active=True).first()
             area = access_area_by_code(user, p.get("area", ""))
             if category is None:
-                raise ApplicationError("请选择类别。", "Choose a category.", status=422)
+                raise ApplicationError("请选择类别。", "Choose a category.", status=409)
             submitter = None
             if on_behalf and p.get("worker_mobile"):
                 submitter = User.objects.filter(mobile=p["worker_mobile"].strip(),
                                                 worker_profile__isnull=False).first()
                 if submitter is None:
                     raise ApplicationError("没有找到该手机号登记的小哥。",
-                                           "No worker registered with that mobile.", status=422)
+                                           "No worker registered with that mobile.", status=409)
             appeal = services.appeal_create(
                 actor=user, category=category, area=area, title=p.get("title", ""),
                 body=p.get("body", ""), submitter=submitter,
