@@ -10,8 +10,8 @@ SMS_BACKEND    "console" (default: recorded and printed) or "http" (SMS_GATEWAY_
 import importlib.util
 import os
 import secrets
-from urllib.parse import urlsplit
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 

@@ -115,3 +115,13 @@ def test_django_admin_is_for_district_admins_with_totp(tree, who, level, status)
     else:
         assert client.get("/admin/accounts/user/").status_code == 200
         assert client.get("/admin/outreach/outboxmessage/").status_code == 200
+
+
+def test_every_admin_page_opens_for_a_district_admin(tree):
+    from django.contrib import admin
+
+    client = signed_in(make_user(Role.DISTRICT_ADMIN, tree["district"]))
+    for model in admin.site._registry:
+        meta = model._meta
+        response = client.get(f"/admin/{meta.app_label}/{meta.model_name}/")
+        assert response.status_code == 200, meta.label
