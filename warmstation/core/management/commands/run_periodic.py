@@ -9,12 +9,14 @@ JOBS = [
     ("outbox", "warmstation.outreach.services.outbox_retry_due"),
     ("points_holds", "warmstation.points.services.hold_expire_due"),
     ("redemptions", "warmstation.benefits.services.redemption_expire_due"),
+    ("appeal_reminders", "warmstation.appeals.services.appeal_remind_due"),
 ]
 
 
 class Command(BaseCommand):
     help = ("Run the periodic jobs once (re-queue due outbox messages, release expired point "
-            "holds, expire redemption codes), or every N seconds with --loop N.")
+            "holds, expire redemption codes, remind departments of due and overdue needs), or "
+            "every N seconds with --loop N.")
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", type=int, default=0, help="repeat every N seconds")
