@@ -49,7 +49,7 @@ def station_place(row: dict, crs: str) -> PlaceOut:
     return PlaceOut(
         id=s.pk, kind="station", subkind=s.kind, name=s.name, address=s.address,
         lat=round(lat, 7), lng=round(lng, 7), crs=crs, distance_m=round(row["distance_m"]),
-        open_now=row["open_now"], is_24h=s.is_24h, amenities=[a.code for a in s.amenities.all()],
+        open_now=row["open_now"], is_24h=s.is_24h, amenities=[a.code for a in s.amenity_list],
         phone=s.phone, url=f"/stations/{s.pk}/",
     )
 

@@ -4,15 +4,18 @@ the ledger's figures."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from warmstation.core import geo
 from warmstation.stations.hours import Schedule, Span
 from warmstation.stations.models import (
+    Amenity,
     HoursException,
     Loan,
     OpeningHours,
@@ -36,48 +39,105 @@ def schedule_of(station: Station, hours=None, exceptions=None) -> Schedule:
     )
 
 
+@dataclass(frozen=True)
+class AmenityRef:
+    code: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class NearbyStation:
+    """What a search result needs of a station, read as plain rows (no model instances: the
+    benchmark showed building them, not the index, was the cost at 200,000 stations)."""
+
+    pk: int
+    name: str
+    kind: str
+    address: str
+    lat: float
+    lng: float
+    phone: str
+    is_24h: bool
+    temporarily_closed: bool
+    amenity_list: tuple[AmenityRef, ...]
+
+    def get_kind_display(self) -> str:
+        return str(Station.Kind(self.kind).label)
+
+
+def _time(value) -> time:
+    return value if isinstance(value, time) else time.fromisoformat(value)  # SQLite gives str
+
+
+def _date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+# The nearby search's SQL interpolates only our own table names and "cell_s"/"cell_l"; every
+# value goes in as a parameter (hence the S608 exemptions below).
+def _in(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _rows(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.fetchall()
+
+
+T_STATION = Station._meta.db_table
+T_HOURS = OpeningHours._meta.db_table
+T_EXCEPTION = HoursException._meta.db_table
+T_AMENITY = Amenity._meta.db_table
+T_STATION_AMENITY = Station.amenities.through._meta.db_table
+
+
 def _schedules(rows: list[tuple], at: datetime) -> dict[int, Schedule]:
     """Schedules good for `at` only: the weekly spans of today's and yesterday's weekdays (an
-    overnight span from yesterday may still run) and those two dates' exceptions, from plain
-    rows — two queries whatever the number of stations."""
+    overnight span from yesterday may still run) and those two dates' exceptions."""
     local = timezone.localtime(at)
     today, yesterday = local.date(), local.date() - timedelta(days=1)
     ids = [r[0] for r in rows]
-    schedules = {pk: Schedule(is_24h=h24, closed=closed) for pk, _la, _ln, h24, closed in rows}
-    for pk, weekday, opens, closes in OpeningHours.objects.filter(
-            station_id__in=ids, weekday__in={today.weekday(), yesterday.weekday()}
-    ).order_by().values_list("station_id", "weekday", "opens", "closes"):
-        schedules[pk].weekly.setdefault(weekday, []).append(Span(opens, closes))
-    for pk, day, closed, opens, closes in HoursException.objects.filter(
-            station_id__in=ids, date__in=[today, yesterday]
-    ).order_by().values_list("station_id", "date", "closed", "opens", "closes"):
-        schedules[pk].exceptions[day] = None if closed else Span(opens, closes)
+    schedules = {pk: Schedule(is_24h=bool(h24), closed=bool(closed))
+                 for pk, _la, _ln, h24, closed in rows}
+    if not ids:
+        return schedules
+    for pk, weekday, opens, closes in _rows(
+            f"SELECT station_id, weekday, opens, closes FROM {T_HOURS} "  # noqa: S608
+            f"WHERE station_id IN ({_in(ids)}) AND weekday IN (%s, %s)",
+            [*ids, today.weekday(), yesterday.weekday()]):
+        schedules[pk].weekly.setdefault(weekday, []).append(Span(_time(opens), _time(closes)))
+    for pk, day, closed, opens, closes in _rows(
+            f"SELECT station_id, date, closed, opens, closes FROM {T_EXCEPTION} "  # noqa: S608
+            f"WHERE station_id IN ({_in(ids)}) AND date IN (%s, %s)", [*ids, today, yesterday]):
+        schedules[pk].exceptions[_date(day)] = None if closed else \
+            Span(_time(opens), _time(closes))
     return schedules
-
-
-NEARBY_FIELDS = ("id", "name", "kind", "address", "lat", "lng", "phone", "is_24h",
-                 "temporarily_closed")
 
 
 def station_nearby(*, lat: float, lng: float, radius_m: float, limit: int,
                    open_now: bool | None = None, amenities: list[str] | None = None,
                    at: datetime | None = None) -> list[dict]:
     """Active stations within radius_m of (lat, lng) WGS-84, nearest first, each as
-    {"station", "distance_m", "open_now"} (station with its display fields and amenities).
+    {"station": NearbyStation, "distance_m", "open_now"}.
 
-    The candidates come from the grid-cell index (never a scan of every station) as plain rows;
-    distances are exact. Opening hours are read only for the candidates that can make the list
-    (all of them only when filtering on open_now), and full rows only for the final `limit`."""
+    The candidates come from the grid-cell index (`cell IN (...)`: never a scan of every
+    station); distances are exact. Opening hours are read only for the candidates that can make
+    the list (all of them only when filtering on open_now), and display fields only for the
+    final `limit`. Five small SQL statements, no model instances (see bench/RESULTS.md)."""
     at = at or timezone.now()
     field, cells = geo.covering_cells(lat, lng, radius_m)
     min_lat, min_lng, max_lat, max_lng = geo.bbox(lat, lng, radius_m)
-    qs = Station.objects.filter(**{f"{field}__in": cells}, is_active=True,
-                                lat__gte=min_lat, lat__lte=max_lat,
-                                lng__gte=min_lng, lng__lte=max_lng).order_by()
-    through = Station.amenities.through.objects
+    sql = (f"SELECT id, lat, lng, is_24h, temporarily_closed FROM {T_STATION} "  # noqa: S608
+           f"WHERE {field} IN ({_in(cells)}) AND is_active = %s "
+           f"AND lat BETWEEN %s AND %s AND lng BETWEEN %s AND %s")
+    params = [*cells, True, min_lat, max_lat, min_lng, max_lng]
     for code in amenities or []:
-        qs = qs.filter(Exists(through.filter(station_id=OuterRef("pk"), amenity__code=code)))
-    rows = list(qs.values_list("pk", "lat", "lng", "is_24h", "temporarily_closed"))
+        sql += (f" AND EXISTS (SELECT 1 FROM {T_STATION_AMENITY} sa JOIN {T_AMENITY} a "  # noqa: S608
+                f"ON a.id = sa.amenity_id WHERE sa.station_id = {T_STATION}.id AND a.code = %s)")
+        params.append(code)
+    rows = _rows(sql, params)
     ranked = geo.nearest(((row, row[1], row[2]) for row in rows), lat, lng, radius_m)
     if open_now is None:
         ranked = ranked[:limit]
@@ -91,8 +151,19 @@ def station_nearby(*, lat: float, lng: float, radius_m: float, limit: int,
                 break
     if not chosen:
         return []
-    stations = Station.objects.filter(pk__in=[pk for _d, pk, _o in chosen]) \
-        .only(*NEARBY_FIELDS).prefetch_related("amenities").in_bulk()
+    ids = [pk for _d, pk, _o in chosen]
+    found: dict[int, list[AmenityRef]] = {pk: [] for pk in ids}
+    for pk, code, name_zh, name_en in _rows(
+            f"SELECT sa.station_id, a.code, a.name_zh, a.name_en FROM {T_STATION_AMENITY} sa "  # noqa: S608
+            f"JOIN {T_AMENITY} a ON a.id = sa.amenity_id WHERE sa.station_id IN ({_in(ids)}) "
+            f'ORDER BY a."order", a.code', ids):
+        found[pk].append(AmenityRef(code, name_zh, name_en))
+    stations = {
+        row[0]: NearbyStation(*row[:7], bool(row[7]), bool(row[8]), tuple(found[row[0]]))
+        for row in _rows(
+            f"SELECT id, name, kind, address, lat, lng, phone, is_24h, temporarily_closed "  # noqa: S608
+            f"FROM {T_STATION} WHERE id IN ({_in(ids)})", ids)
+    }
     return [{"station": stations[pk], "distance_m": d, "open_now": is_open}
             for d, pk, is_open in chosen]
 

@@ -75,7 +75,7 @@ def _origin(request) -> Origin:
     return Origin(*DISTRICT_CENTRE, "district")
 
 
-def _amenity_name(amenity: Amenity, language: str) -> str:
+def _amenity_name(amenity, language: str) -> str:
     return amenity.name_en if language.startswith("en") and amenity.name_en else amenity.name_zh
 
 
@@ -100,7 +100,7 @@ def station_list(request):
         station = r["station"]
         d = r["distance_m"]
         rows.append({**r, "distance": f"{d:.0f} m" if d < 1000 else f"{d / 1000:.1f} km",
-                     "chips": [_amenity_name(a, language) for a in station.amenities.all()]})
+                     "chips": [_amenity_name(a, language) for a in station.amenity_list]})
     markers = [{"id": r["station"].pk, "name": r["station"].name, "lat": r["station"].lat,
                 "lng": r["station"].lng, "open": r["open_now"],
                 "url": reverse("stations:detail", args=[r["station"].pk]),
