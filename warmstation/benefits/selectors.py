@@ -36,7 +36,7 @@ def merchant_nearby(*, lat: float, lng: float, radius_m: float, open_now: bool |
     rows = Merchant.objects.filter(**{f"{field}__in": cells}, is_active=True,
                                    lat__gte=min_lat, lat__lte=max_lat,
                                    lng__gte=min_lng, lng__lte=max_lng) \
-        .values_list("pk", "lat", "lng", "opens", "closes", "temporarily_closed")
+        .order_by().values_list("pk", "lat", "lng", "opens", "closes", "temporarily_closed")
     ranked = []
     for pk, mlat, mlng, opens, closes, closed in rows:
         d = geo.distance_m(lat, lng, mlat, mlng)
@@ -49,6 +49,8 @@ def merchant_nearby(*, lat: float, lng: float, radius_m: float, open_now: bool |
         ranked.append((d, pk, is_open))
     ranked.sort()
     ranked = ranked[:limit]
+    if not ranked:
+        return []
     merchants = Merchant.objects.in_bulk([pk for _d, pk, _o in ranked])
     offers: dict[int, list[Offer]] = {}
     for o in Offer.objects.filter(merchant_id__in=merchants.keys(), is_active=True) \
