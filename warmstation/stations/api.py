@@ -2,9 +2,11 @@
 Reads of active stations are public; changes need the station's steward or an area/district
 admin covering it (anything else looks missing)."""
 
+import json
 from typing import Literal
 
 from django.apps import apps
+from django.http import HttpResponse
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
@@ -28,7 +30,6 @@ from warmstation.stations.schemas import (
     LoanOut,
     NearbyOut,
     PhotoOut,
-    PlaceOut,
     ServiceRecordIn,
     ServiceRecordOut,
     StationOut,
@@ -43,15 +44,15 @@ STAFF = (Role.STEWARD, Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 WEEKDAYS = "一二三四五六日"
 
 
-def station_place(row: dict, crs: str) -> PlaceOut:
+def station_place(row: dict, crs: str) -> dict:
+    """A PlaceOut as a plain dict (the hot path skips building pydantic models)."""
     s = row["station"]
     lat, lng = geo.from_wgs84(s.lat, s.lng, crs)
-    return PlaceOut(
-        id=s.pk, kind="station", subkind=s.kind, name=s.name, address=s.address,
-        lat=round(lat, 7), lng=round(lng, 7), crs=crs, distance_m=round(row["distance_m"]),
-        open_now=row["open_now"], is_24h=s.is_24h, amenities=[a.code for a in s.amenity_list],
-        phone=s.phone, url=f"/stations/{s.pk}/",
-    )
+    return {"id": s.pk, "kind": "station", "subkind": s.kind, "name": s.name,
+            "address": s.address, "lat": round(lat, 7), "lng": round(lng, 7), "crs": crs,
+            "distance_m": round(row["distance_m"]), "open_now": row["open_now"],
+            "is_24h": s.is_24h, "amenities": [a.code for a in s.amenity_list],
+            "phone": s.phone, "url": f"/stations/{s.pk}/"}
 
 
 @places_router.get("/nearby", auth=None, url_name="places_nearby", operation_id="places_nearby",
@@ -73,7 +74,7 @@ def places_nearby(
     wlat, wlng = geo.to_wgs84(lat, lng, crs)
     amenities = [c.strip() for a in amenity for c in a.split(",") if c.strip()]
     now = timezone.now()
-    places: list[PlaceOut] = []
+    places: list[dict] = []
     if kind in ("station", "all"):
         rows = selectors.station_nearby(lat=wlat, lng=wlng, radius_m=radius_m, limit=limit,
                                         open_now=open_now, amenities=amenities, at=now)
@@ -84,15 +85,20 @@ def places_nearby(
         for m in merchant_nearby(lat=wlat, lng=wlng, radius_m=radius_m, open_now=open_now,
                                  at=now, limit=limit):
             mlat, mlng = geo.from_wgs84(m["lat"], m["lng"], crs)
-            places.append(PlaceOut(
-                id=m["id"], kind="meal", subkind=m.get("merchant_kind", ""), name=m["name"],
-                address=m.get("address", ""), lat=round(mlat, 7), lng=round(mlng, 7), crs=crs,
-                distance_m=round(m["distance_m"]), open_now=m["open_now"],
-                phone=m.get("phone", ""), url=m.get("url", ""),
-            ))
-    places.sort(key=lambda p: (p.distance_m, p.kind, p.id))
+            places.append({
+                "id": m["id"], "kind": "meal", "subkind": m.get("merchant_kind", ""),
+                "name": m["name"], "address": m.get("address", ""), "lat": round(mlat, 7),
+                "lng": round(mlng, 7), "crs": crs, "distance_m": round(m["distance_m"]),
+                "open_now": m["open_now"], "is_24h": False, "amenities": [],
+                "phone": m.get("phone", ""), "url": m.get("url", ""),
+            })
+    places.sort(key=lambda p: (p["distance_m"], p["kind"], p["id"]))
     places = places[:limit]
-    return NearbyOut(crs=crs, count=len(places), places=places)
+    # The hottest endpoint answers its documented NearbyOut shape directly: validating our own
+    # output through pydantic cost more than the search itself (bench/RESULTS.md). The contract
+    # test still checks every response against the schema.
+    body = json.dumps({"crs": crs, "count": len(places), "places": places}, ensure_ascii=False)
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
 def _stock_out(stock) -> StockOut:
