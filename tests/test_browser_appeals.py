@@ -2,41 +2,16 @@
 suggested while typing), the district dispatches it, the department accepts and answers it, and
 the worker rates it — all through the pages."""
 
-import os
 import re
 
 import pytest
-from django.conf import settings
 
-from tests.factories import build_area_tree, make_appeal_setup, signed_in
-from tests.test_browser_worker import CHROMIUM_ARGS, SHOTS
+from tests.conftest import page_as, screenshot
+from tests.factories import build_area_tree, make_appeal_setup
 from warmstation.appeals.models import Appeal, PolicyAnswer
 from warmstation.appeals.policy import policy_answer_save
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def page_as(browser, live_server, user, *, phone=False):
-    """A browser page signed in as `user` (the session made as the real sign-in leaves it)."""
-    client = signed_in(user, user.auth_level)
-    opts = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True} \
-        if phone else {"viewport": {"width": 1280, "height": 900}}
-    context = browser.new_context(locale="zh-CN", **opts)
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                          "url": live_server.url}])
-    return context.new_page()
 
 
 def test_need_from_worker_to_department_answer_to_rating(live_server, browser):
@@ -91,5 +66,4 @@ def test_need_from_worker_to_department_answer_to_rating(live_server, browser):
     appeal.refresh_from_db()
     assert (appeal.status, appeal.resolved, appeal.satisfaction) == ("resolved", True,
                                                                      "satisfied")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    phone.screenshot(path=str(SHOTS / "worker-appeal-360.png"), full_page=True)
+    screenshot(phone, "worker-appeal-360.png")

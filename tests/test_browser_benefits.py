@@ -1,37 +1,27 @@
 """End to end in two real Chromium windows: a worker shows a points code on their phone, the
 merchant types it at the counter, and the worker's screen turns to 已核销."""
 
-import os
 import re
 import time
 
 import pytest
 
+from tests.conftest import page_as, screenshot
 from tests.factories import (
     build_area_tree,
     make_merchant,
     make_offer,
     make_user,
     make_worker,
-    signed_in,
 )
-from tests.test_browser_worker import SHOTS, browser, phone  # noqa: F401 (fixtures)
 from warmstation.accounts.models import AuthLevel, Role
 from warmstation.points.selectors import wallet_of
 from warmstation.points.tests.factories import fund
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _login_context(browser, live_server, client, **kw):  # noqa: F811
-    context = browser.new_context(**kw)
-    cookie = client.cookies["sessionid"]
-    context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
-    return context
-
-
-def test_worker_shows_a_code_and_the_merchant_redeems_it(live_server, browser):  # noqa: F811
+def test_worker_shows_a_code_and_the_merchant_redeems_it(live_server, browser):
     tree = build_area_tree()
     tree["sz"].center_lat, tree["sz"].center_lng = 39.7210, 116.1100
     tree["sz"].save()
@@ -42,10 +32,8 @@ def test_worker_shows_a_code_and_the_merchant_redeems_it(live_server, browser): 
     make_offer(merchant, kind="points", title="洗浴一次", points=30)
     fund(worker, 100)
 
-    phone_ctx = _login_context(browser, live_server, signed_in(worker, AuthLevel.CODE),
-                               viewport={"width": 360, "height": 740}, is_mobile=True,
-                               has_touch=True, locale="zh-CN")
-    page = phone_ctx.new_page()
+    worker.auth_level, owner.auth_level = AuthLevel.CODE, AuthLevel.PASSWORD
+    page = page_as(browser, live_server, worker, phone=True)
     page.goto(f"{live_server.url}/")
     page.get_by_role("link", name=re.compile("积分钱包")).click()
     page.get_by_role("button", name="出示核销码").click()
@@ -53,12 +41,9 @@ def test_worker_shows_a_code_and_the_merchant_redeems_it(live_server, browser): 
     assert re.fullmatch(r"\d{6}", digits)
     assert page.locator(".qr svg").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "worker-code-360.png"), full_page=True)
+    screenshot(page, "worker-code-360.png")
 
-    desk_ctx = _login_context(browser, live_server, signed_in(owner, AuthLevel.PASSWORD),
-                              locale="zh-CN")
-    desk = desk_ctx.new_page()
+    desk = page_as(browser, live_server, owner)
     desk.goto(f"{live_server.url}/merchant/")
     desk.get_by_label(re.compile("核销码")).fill(digits)
     desk.get_by_role("button", name="核销").click()
@@ -71,5 +56,5 @@ def test_worker_shows_a_code_and_the_merchant_redeems_it(live_server, browser): 
         time.sleep(0.1)
     assert wallet_of(worker) | {"account": None} == {"account": None, "balance": 70, "held": 0,
                                                      "available": 70}
-    phone_ctx.close()
-    desk_ctx.close()
+    page.context.close()
+    desk.context.close()

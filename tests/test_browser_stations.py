@@ -1,46 +1,18 @@
 """End to end, in a real Chromium at 360 px: a worker looks for the nearest station that is open
 now and has charging, opens it and finds the AMap link at the station's GCJ-02 position."""
 
-import os
 from datetime import time
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
+from tests.conftest import screenshot
 from tests.factories import build_area_tree, make_station
 from warmstation.core import geo
 from warmstation.stations.models import Amenity
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls below are still plain
-# synchronous code between page actions.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
 HERE = (39.7480, 116.1400)  # the worker, WGS-84
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def _hours_far_from_now():
@@ -76,8 +48,7 @@ def test_nearest_open_station_with_charging(live_server, phone):
     assert "营业中" in first.inner_text()
     assert page.locator("li.station-row").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "stations-360.png"), full_page=True)
+    screenshot(page, "stations-360.png")
 
     first.get_by_role("link").click()
     page.wait_for_url(f"**/stations/{target.pk}/")
@@ -89,4 +60,4 @@ def test_nearest_open_station_with_charging(live_server, phone):
     # the raw GPS position.
     assert f"{target.lng:.6f},{target.lat:.6f}" not in href
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    page.screenshot(path=str(SHOTS / "station-detail-360.png"), full_page=True)
+    screenshot(page, "station-detail-360.png")

@@ -1,43 +1,15 @@
 """End to end, in a real Chromium at 360 px: a worker signs in with an SMS code and sees their
 area's service card."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import screenshot
 from tests.factories import build_area_tree, make_worker
 from warmstation.outreach.models import OutboxMessage
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls below are still plain
-# synchronous code between page actions.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def test_worker_signs_in_with_code_and_sees_area_contacts(live_server, phone):
@@ -67,5 +39,4 @@ def test_worker_signs_in_with_code_and_sees_area_contacts(live_server, phone):
     assert card.get_by_role("link", name="010-69300001").get_attribute("href") == "tel:010-69300001"
     # Nothing overflows the phone's width.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "worker-home-360.png"), full_page=True)
+    screenshot(page, "worker-home-360.png")
