@@ -9,30 +9,47 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
+from django.utils import translation
 
 
 class ApplicationError(Exception):
-    """A refusal the user can act on: bad input, a rule that forbids it, a limit reached."""
+    """A refusal the user can act on: bad input, a rule that forbids it, a limit reached.
+
+    Raise one of the subclasses below; each has one HTTP status. The message is either one
+    gettext string (`InvalidInput(_("请输入正确的11位手机号。"))`, translated into both languages
+    when the error is raised) or, where an interpolated value itself differs by language (a
+    Chinese and an English item name), an explicit pair `(message_zh, message_en)`.
+    """
 
     status = 400
     code = "bad_request"
 
     def __init__(
         self,
-        message_zh: str,
-        message_en: str,
+        message_zh: Any,
+        message_en: str | None = None,
         *,
         code: str | None = None,
         status: int | None = None,
+        field: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
+        if message_en is None:
+            # One gettext (lazy) string: render it in each language now, so the error carries
+            # both whatever language the request that sees it is in.
+            with translation.override("zh-hans"):
+                zh = str(message_zh)
+            with translation.override("en"):
+                message_en = str(message_zh)
+            message_zh = zh
         super().__init__(message_en)
-        self.message_zh = message_zh
+        self.message_zh = str(message_zh)
         self.message_en = message_en
         if code:
             self.code = code
         if status:
             self.status = status
+        self.field = field
         self.extra = extra or {}
 
     def message(self, language: str | None) -> str:
@@ -40,6 +57,22 @@ class ApplicationError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message_zh} / {self.message_en}"
+
+
+class InvalidInput(ApplicationError):
+    """The input itself is wrong (format, range, length, a value that does not exist): 422."""
+
+    status = 422
+    code = "invalid_input"
+
+
+class Conflict(ApplicationError):
+    """Well-formed, but a rule or the object's current state forbids it: 409.
+
+    Give a specific `code` (`already_returned`, `invalid_transition`, `out_of_stock`)."""
+
+    status = 409
+    code = "conflict"
 
 
 class NotFound(ApplicationError):
@@ -69,8 +102,17 @@ class NotAuthenticated(ApplicationError):
 
 
 class RateLimited(ApplicationError):
+    """Too soon or too many: 429, with `retry_after` seconds in the body and a Retry-After header."""
+
     status = 429
     code = "rate_limited"
+
+
+class ServiceUnavailable(ApplicationError):
+    """A dependency (the database) does not answer: 503 with Retry-After; try again shortly."""
+
+    status = 503
+    code = "unavailable"
 
 
 def problem(
@@ -99,6 +141,9 @@ def problem(
     )
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="warmstation"'
+    retry_after = (extra or {}).get("retry_after")
+    if retry_after is not None and status in (429, 503):
+        response["Retry-After"] = str(int(retry_after))
     return response
 
 
