@@ -4,15 +4,13 @@ board, meeting intake, the policy Q&A, and the spreadsheet export of any list on
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 
 from warmstation.accounts.models import Brand, Role, User
 from warmstation.appeals import policy, rates, selectors, services
@@ -20,8 +18,8 @@ from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswe
 from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id
 from warmstation.areas.models import Area
 from warmstation.areas.scoping import access_area_by_code, managed_area_list
-from warmstation.core.audit import audit_record
 from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.exports import export_response
 from warmstation.core.pages import staff_page
 
 STAFF = (Role.DEPARTMENT, *DISPATCHERS)
@@ -233,35 +231,40 @@ def policy_list(request):
     return render(request, "appeals/policy.html", {"answers": answers, "q": q})
 
 
+EXPORT_HEADER = ["编号", "标题", "类别", "区域", "状态", "紧急", "承办部门", "提交人", "手机号",
+                 "企业", "受理时间", "当前时限", "超期", "是否解决", "满意度"]
+# An export is the whole list the user is looking at, never a silent part of it: above this
+# many rows it is refused with a message to narrow the filters.
+EXPORT_MAX_ROWS = 50_000
+
+
+def _local(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
 @staff_page(*EVERYONE)
-def export(request):
+def export(request, fmt: str = "xlsx"):
     """The list the user is looking at (same filters, same scope) as a spreadsheet."""
     f = _filters(request)
     mine_only = request.GET.get("mine") == "1" or not request.user.has_role(*STAFF)
-    qs = selectors.appeal_list(user=request.user, mine=mine_only, **f)[:20000]
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("诉求")
-    ws.append(["编号", "标题", "类别", "区域", "状态", "紧急", "承办部门", "提交人", "手机号",
-               "企业", "受理时间", "当前时限", "超期", "是否解决", "满意度"])
-    rows = 0
-    for a in qs:
-        who = selectors.submitter_label(a, request.user)
-        ws.append([a.number, a.title, a.category.name_zh, a.area.name_zh,
+    qs = selectors.appeal_list(user=request.user, mine=mine_only, **f)
+    if qs.count() > EXPORT_MAX_ROWS:
+        messages.error(request, _("符合条件的诉求超过 %(n)s 条，请缩小筛选范围后再导出。")
+                       % {"n": EXPORT_MAX_ROWS})
+        return redirect("appeals:mine" if mine_only else "appeals:inbox")
+
+    def rows():
+        for a in qs.iterator(chunk_size=2000):
+            who = selectors.submitter_label(a, request.user)
+            yield [a.number, a.title, a.category.name_zh, a.area.name_zh,
                    a.get_status_display(), "是" if a.urgent else "",
                    a.department.name_zh if a.department else "", who["name"], who["mobile"],
-                   a.company.name_zh if a.company else "",
-                   timezone.localtime(a.created_at).strftime("%Y-%m-%d %H:%M"),
-                   timezone.localtime(a.current_due).strftime("%Y-%m-%d %H:%M")
-                   if a.current_due else "", "是" if a.is_overdue else "",
+                   a.company.name_zh if a.company else "", _local(a.created_at),
+                   _local(a.current_due), "是" if a.is_overdue else "",
                    {True: "已解决", False: "未解决"}.get(a.resolved, ""),
-                   a.get_satisfaction_display()])
-        rows += 1
-    buf = io.BytesIO()
-    wb.save(buf)
-    audit_record("export", actor=request.user, request=request, object_type="appeals.appeal",
-                 detail={"rows": rows, "filters": {k: str(v) for k, v in f.items() if v}})
-    response = HttpResponse(buf.getvalue(), content_type=(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
-    response["Content-Disposition"] = \
-        f'attachment; filename="appeals-{timezone.localdate():%Y%m%d}.xlsx"'
-    return response
+                   a.get_satisfaction_display()]
+
+    return export_response(
+        request, fmt=fmt, filename=f"诉求-{timezone.localdate():%Y%m%d}", sheet_title="诉求",
+        header=EXPORT_HEADER, rows=rows(), object_type="appeals.appeal",
+        audit_detail={"filters": {k: str(v) for k, v in f.items() if v}})
