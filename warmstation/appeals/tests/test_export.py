@@ -80,3 +80,12 @@ def test_a_worker_exports_only_their_own_cases(s, cases):
     response = _client(s["other_worker"]).get("/appeals/export.csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [r[1] for r in rows[1:]] == ["西潞住宿"]
+
+
+def test_an_export_above_the_bound_is_refused_not_cut(s, cases, monkeypatch):
+    from warmstation.appeals import views
+
+    monkeypatch.setattr(views, "EXPORT_MAX_ROWS", 3)
+    response = _client(s["gc_admin"]).get("/appeals/export.xlsx")
+    assert response.status_code == 302 and response["Location"] == "/appeals/inbox/"
+    assert not AuditEvent.objects.filter(action="export").exists()
