@@ -8,7 +8,7 @@ from warmstation.core.crypto import EncryptedTextField
 from warmstation.core.models import TimeStampedModel
 
 mobile_validator = RegexValidator(
-    r"^1[3-9]\d{9}$", "请输入11位手机号。 Enter an 11-digit mainland mobile number."
+    r"^1[3-9][0-9]{9}$", "请输入11位手机号。 Enter an 11-digit mainland mobile number."
 )
 
 

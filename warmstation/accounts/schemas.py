@@ -3,12 +3,11 @@ from datetime import datetime
 from ninja import Field, Schema
 
 from warmstation.core.masking import mask_mobile
-
-MOBILE = r"^(\+86)?1[3-9][0-9]{9}$"
+from warmstation.core.schemas import Code, Line, Mobile
 
 
 class SmsCodeIn(Schema):
-    mobile: str = Field(..., pattern=MOBILE, examples=["13800138000"])
+    mobile: Mobile = Field(..., examples=["13800138000"])
 
 
 class SmsCodeOut(Schema):
@@ -17,16 +16,16 @@ class SmsCodeOut(Schema):
 
 
 class SmsVerifyIn(Schema):
-    mobile: str = Field(..., pattern=MOBILE)
-    code: str = Field(..., pattern=r"^[0-9]{6}$")
-    token_name: str = Field("", max_length=64)
+    mobile: Mobile
+    code: Code(6)
+    token_name: Line(64) = ""
 
 
 class StaffTokenIn(Schema):
-    mobile: str = Field(..., pattern=MOBILE)
+    mobile: Mobile
     password: str = Field(..., max_length=256)
     totp: str = Field("", max_length=6, description="Required for area and district admins")
-    token_name: str = Field("", max_length=64)
+    token_name: Line(64) = ""
 
 
 class TokenOut(Schema):

@@ -12,7 +12,6 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -28,11 +27,11 @@ from warmstation.accounts.models import (
     SmsCode,
     User,
     WorkerProfile,
-    mobile_validator,
 )
 from warmstation.areas.models import Area
 from warmstation.core.audit import audit_record, client_ip
 from warmstation.core.errors import ApplicationError, RateLimited
+from warmstation.core.inputs import nfkc, normalise_code, normalise_mobile
 from warmstation.core.masking import mask_mobile
 from warmstation.core.models import AuditEvent
 from warmstation.outreach.models import OutboxMessage
@@ -40,20 +39,6 @@ from warmstation.outreach.services import outbox_enqueue
 
 DENIED = AuditEvent.Result.DENIED
 FAILED = AuditEvent.Result.FAILED
-
-
-def normalize_mobile(mobile: str) -> str:
-    mobile = (mobile or "").strip().replace(" ", "").replace("-", "")
-    if mobile.startswith("+86"):
-        mobile = mobile[3:]
-    try:
-        mobile_validator(mobile)
-    except ValidationError:
-        raise ApplicationError(
-            "请输入正确的11位手机号。", "Enter a valid 11-digit mobile number.",
-            code="invalid_mobile", status=422,
-        ) from None
-    return mobile
 
 
 def _code_hash(mobile: str, code: str) -> str:
@@ -92,7 +77,7 @@ def _check_ip_budget(request: HttpRequest | None) -> None:
 def sms_code_request(*, mobile: str, request: HttpRequest | None = None) -> SmsCode:
     """Send a 6-digit sign-in code. At most one per number per SMS_CODE_RESEND_SECONDS and
     SMS_CODE_DAILY_CAP per (Shanghai) day; a new code voids the older ones."""
-    mobile = normalize_mobile(mobile)
+    mobile = normalise_mobile(mobile)
     _check_ip_budget(request)
     now = timezone.now()
     wait = settings.SMS_CODE_RESEND_SECONDS
@@ -145,8 +130,8 @@ def _sms_code_send(*, mobile: str, now: datetime, request: HttpRequest | None) -
 def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = None) -> User:
     """Check a code; on success return the person (created on first sign-in, without roles
     until they register as a worker). Single use; SMS_CODE_MAX_ATTEMPTS wrong tries void it."""
-    mobile = normalize_mobile(mobile)
-    code = (code or "").strip()
+    mobile = normalise_mobile(mobile)
+    code = normalise_code(code)
     now = timezone.now()
     # Failures are raised after the block: raising inside it would roll back the count of
     # wrong tries and the audit row with it.
@@ -240,7 +225,7 @@ def staff_password_check(*, mobile: str, password: str, request=None) -> User:
     wrong = ApplicationError("手机号或密码错误。", "Wrong mobile number or password.",
                              code="bad_credentials")
     try:
-        mobile = normalize_mobile(mobile)
+        mobile = normalise_mobile(mobile)
     except ApplicationError:
         raise wrong from None
     # Refusals are raised after the block: raising inside it would roll back the failure count,
@@ -305,7 +290,7 @@ def totp_enrolment_start(*, user: User) -> str:
 def totp_verify(*, user: User, code: str, request=None) -> None:
     """Check a TOTP code (±30 s), refuse a replayed step, confirm a pending enrolment, and count
     failures toward the same lockout as passwords."""
-    code = (code or "").strip()
+    code = nfkc(code).replace(" ", "")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.locked_until and user.locked_until > timezone.now():

@@ -23,6 +23,7 @@ from warmstation.areas.scoping import managed_area_list
 from warmstation.areas.selectors import area_card
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.inputs import normalise_mobile
 from warmstation.core.masking import mask_id_number
 from warmstation.core.pages import staff_page
 
@@ -56,7 +57,7 @@ def worker_login(request):
                 return redirect(ctx["next"])
             services.sms_code_request(mobile=mobile, request=request)
             ctx["step"] = "code"
-            ctx["mobile"] = services.normalize_mobile(mobile)
+            ctx["mobile"] = normalise_mobile(mobile)
             ctx["sent"] = True
             ctx["demo_console"] = settings.SMS_BACKEND == "console"
         except ApplicationError as exc:

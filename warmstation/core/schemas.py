@@ -1,4 +1,27 @@
-from ninja import Schema
+"""Shared API schemas: the problem+json body, and the constrained input types every operation
+uses for ids, text, mobiles, codes, points, prices, days and times of day."""
+
+import re
+from collections.abc import Callable
+from datetime import date, time
+from typing import Annotated, Any
+
+from ninja import Field, Schema
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from warmstation.core.errors import InvalidInput
+from warmstation.core.inputs import (
+    DATE_MAX,
+    DATE_MIN,
+    ID_MAX,
+    POINTS_MAX,
+    PRICE_MAX,
+    check_date,
+    check_text,
+    normalise_code,
+    normalise_mobile,
+)
 
 
 class LocalizedMessage(Schema):
@@ -19,3 +42,117 @@ class ProblemOut(Schema):
 # Status codes every authenticated operation may answer with (declared so that the OpenAPI
 # schema lists them and schemathesis can hold us to it).
 AUTH_ERRORS = {401: ProblemOut, 403: ProblemOut, 422: ProblemOut}
+
+
+# --- Constrained input types: the edge's contract, shown in the OpenAPI document -------------
+# Each wraps one normaliser of `core/inputs.py`, so a page and an operation accept the same
+# values. A refusal becomes a validation error whose ctx carries the Chinese and the English
+# message (see `on_validation_error` in config/api.py).
+
+
+def _pydantic(check: Callable[..., Any], **kwargs: Any) -> Callable[[Any], Any]:
+    def validate(value: Any) -> Any:
+        try:
+            return check(value, **kwargs)
+        except InvalidInput as exc:
+            raise PydanticCustomError(exc.code, exc.message_en,
+                                      {"zh": exc.message_zh, "en": exc.message_en}) from None
+    return validate
+
+
+# Characters a single line may not hold: C0 and C1 controls (tab and newline included), DEL,
+# U+2028/U+2029. Multi-line text lets tab, LF and CR through.
+_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+_TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+
+
+def Line(max_length: int, *, min_length: int = 0) -> Any:  # noqa: N802 (reads as a type)
+    """One line of text (a name, a title, an address): no control characters, bounded."""
+    return Annotated[
+        str,
+        AfterValidator(_pydantic(check_text, max_length=max_length)),
+        WithJsonSchema({"type": "string", "maxLength": max_length, "minLength": min_length,
+                        "pattern": _LINE_PATTERN}),
+        StringConstraints(min_length=min_length),
+    ]
+
+
+def Text(max_length: int, *, min_length: int = 0) -> Any:  # noqa: N802
+    """Multi-line text (a case body, an answer, a note): tab and newline allowed, bounded."""
+    return Annotated[
+        str,
+        AfterValidator(_pydantic(check_text, max_length=max_length, multiline=True)),
+        WithJsonSchema({"type": "string", "maxLength": max_length, "minLength": min_length,
+                        "pattern": _TEXT_PATTERN}),
+        StringConstraints(min_length=min_length),
+    ]
+
+
+def _digits_only(value: Any) -> Any:
+    # A JSON number is not a mobile or a code: 13800000007 as a number loses nothing, but
+    # 1.38e10 would; ask for the string the person typed.
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    return value
+
+
+Mobile = Annotated[
+    str,
+    BeforeValidator(_pydantic(normalise_mobile)),
+    BeforeValidator(_digits_only),
+    WithJsonSchema({"type": "string", "pattern": "^(\\+86)?1[3-9][0-9]{9}$",
+                    "description": "mainland mobile; full-width digits, spaces, hyphens and "
+                                   "+86 are accepted and normalised"}),
+]
+"""A mainland mobile number, normalised (NFKC, no spaces or hyphens, no +86) to 11 digits."""
+
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+"""A database id: what a 64-bit signed integer column can hold."""
+
+Points = Annotated[int, Field(ge=1, le=POINTS_MAX)]
+"""Points in one award, offer or reversal."""
+
+Price = Annotated[float, Field(ge=0, le=PRICE_MAX, allow_inf_nan=False)]
+"""A price in yuan."""
+
+_DATE_PATTERN = "^(20[0-9][0-9]|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+Day = Annotated[
+    date,
+    AfterValidator(_pydantic(check_date)),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _DATE_PATTERN,
+                    "description": f"{DATE_MIN.isoformat()}..{DATE_MAX.isoformat()}"}),
+]
+"""A calendar day within DATE_MIN..DATE_MAX (so any arithmetic on it stays representable)."""
+
+
+def _clock(value: Any) -> Any:
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(_CLOCK_RE, value.strip()):
+        raise PydanticCustomError("invalid_time", "Enter a time of day as HH:MM.",
+                                  {"zh": "请按 时:分 填写时间（如 07:30）。",
+                                   "en": "Enter a time of day as HH:MM (e.g. 07:30)."})
+    return value.strip()
+
+
+_CLOCK_RE = "([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?"
+
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock),
+    WithJsonSchema({"type": "string", "pattern": f"^{_CLOCK_RE}$", "example": "07:30"}),
+]
+"""A local time of day as HH:MM (or HH:MM:SS), never a number of seconds or a zone."""
+
+
+def Code(length: int | None = None) -> Any:  # noqa: N802
+    """Digits a person types from an SMS, a screen or a TOTP app (full-width and spaces are
+    normalised away): exactly `length` ASCII digits once normalised."""
+    pattern = f"^[0-9]{{{length}}}$" if length else "^[0-9]{1,16}$"
+    return Annotated[
+        str,
+        BeforeValidator(_pydantic(normalise_code, length=length)),
+        BeforeValidator(_digits_only),
+        WithJsonSchema({"type": "string", "pattern": pattern}),
+    ]

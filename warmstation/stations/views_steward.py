@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from warmstation.accounts.models import Role, User
-from warmstation.accounts.services import normalize_mobile
 from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.inputs import normalise_mobile
 from warmstation.core.masking import mask_mobile
 from warmstation.core.pages import staff_page
 from warmstation.stations import selectors, services
@@ -77,7 +77,7 @@ def _person(raw_mobile: str) -> User | None:
     """The account behind a mobile number the steward typed (the worker shows it or says it)."""
     if not (raw_mobile or "").strip():
         return None
-    user = User.objects.filter(mobile=normalize_mobile(raw_mobile), is_active=True).first()
+    user = User.objects.filter(mobile=normalise_mobile(raw_mobile), is_active=True).first()
     if user is None:
         raise BadInput("没有找到该手机号的小哥，请先让其注册。",
                        "No worker with this mobile number; ask them to register first.")

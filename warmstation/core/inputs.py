@@ -1,0 +1,131 @@
+"""What the edge accepts: one normaliser per kind of input, used by the API schemas
+(`core/schemas.py`) and the pages alike, so the same value is accepted or refused the same way.
+
+Chinese input methods type full-width digits and spaces (`１３８ ０００ ０００ ０７`); NFKC turns
+them into ASCII before anything is checked. Text may not carry NUL or other control characters
+(PostgreSQL refuses NUL in text columns; the others break exports and logs); tab and newline are
+allowed only in multi-line fields. Every number and date is bounded by what the database and the
+calendar arithmetic can hold.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from django.utils.translation import gettext_lazy as _
+
+from warmstation.core.errors import InvalidInput
+
+# The largest id a 64-bit signed integer column holds (PostgreSQL bigint, SQLite integer).
+ID_MAX = 2**63 - 1
+# Dates the system reasons about: far enough either way for any real record, and every month
+# arithmetic (a month back, a year ahead) stays inside what `datetime.date` can represent.
+DATE_MIN = date(2000, 1, 1)
+DATE_MAX = date(2100, 12, 31)
+# Points in one award, offer or reversal; prices in yuan.
+POINTS_MAX = 1_000_000
+PRICE_MAX = 100_000
+
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# C0 controls, DEL, C1 controls; and the Unicode line/paragraph separators, which behave as
+# newlines in JavaScript and spreadsheets. Tab, LF and CR are let through in multi-line text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def nfkc(value: object) -> str:
+    """Full-width letters, digits and spaces become ASCII; surrounding space is dropped."""
+    return unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
+
+
+def _compact(value: object) -> str:
+    """NFKC, then without the spaces and hyphens people type to group digits."""
+    return re.sub(r"[\s\-]", "", nfkc(value))
+
+
+def normalise_mobile(value: object, *, field: str = "mobile") -> str:
+    """A mainland mobile number as the 11 ASCII digits we store, or InvalidInput (nothing is
+    sent to a number that fails here). Accepts full-width digits, spaces, hyphens and +86."""
+    mobile = _compact(value)
+    if mobile.startswith("+86"):
+        mobile = mobile[3:]
+    elif mobile.startswith("0086"):
+        mobile = mobile[4:]
+    if not _MOBILE.fullmatch(mobile):
+        raise InvalidInput(_("请输入正确的11位手机号。"), code="invalid_mobile",
+                           field=field)
+    return mobile
+
+
+def normalise_code(value: object, *, length: int | None = None, field: str = "code") -> str:
+    """A code typed by a person (SMS code, redemption digits, TOTP): ASCII digits only."""
+    code = _compact(value)
+    if not code.isascii() or not code.isdigit() or (length and len(code) != length) \
+            or len(code) > 16:
+        raise InvalidInput(_("请输入正确的数字验证码。"), code="invalid_code", field=field)
+    return code
+
+
+def normalise_int(value: object, *, lo: int = 1, hi: int = ID_MAX, field: str = "id") -> int:
+    """A whole number typed or passed in a URL or form (ids, quantities), within [lo, hi]."""
+    raw = _compact(value)
+    if not re.fullmatch(r"[+-]?[0-9]{1,19}", raw) or not lo <= int(raw) <= hi:
+        raise InvalidInput(_("请输入有效的数字。"), code="invalid_number", field=field)
+    return int(raw)
+
+
+def normalise_date(value: object, *, field: str = "date") -> date:
+    """An ISO date (YYYY-MM-DD, full-width digits allowed) within DATE_MIN..DATE_MAX."""
+    raw = value.isoformat() if isinstance(value, date) else re.sub(r"\s", "", nfkc(value))
+    try:
+        day = date.fromisoformat(raw) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw) \
+            else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise InvalidInput(_("请输入正确的日期（年-月-日）。"), code="invalid_date", field=field)
+    return check_date(day, field=field)
+
+
+def check_date(day: date, *, field: str = "date") -> date:
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise InvalidInput(_("日期须在 2000-01-01 至 2100-12-31 之间。"), code="invalid_date",
+                           field=field)
+    return day
+
+
+def normalise_month(value: object, *, field: str = "month") -> date:
+    """A month typed as YYYY-MM (or a date in it): the first day of that month, in bounds."""
+    raw = nfkc(value)
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}", raw):
+        raw += "-01"
+    return normalise_date(raw, field=field).replace(day=1)
+
+
+def check_text(value: str, *, max_length: int, multiline: bool = False,
+               field: str | None = None) -> str:
+    """Refuse control characters (tab and newline only in multi-line text) and overlong text.
+    The value is not otherwise changed: normalise first with `clean_text`."""
+    if (_CONTROL if multiline else _CONTROL_LINE).search(value):
+        raise InvalidInput(
+            _("文本含有不允许的控制字符。") if multiline else
+            _("此处只能填一行文字，不能含换行或控制字符。"),
+            code="invalid_text", field=field)
+    if len(value) > max_length:
+        raise InvalidInput(
+            f"文字过长：最多 {max_length} 个字符（现为 {len(value)} 个）。",
+            f"Too long: at most {max_length} characters (this is {len(value)}).",
+            code="too_long", field=field)
+    return value
+
+
+def clean_text(value: object, *, max_length: int, multiline: bool = False,
+               field: str | None = None) -> str:
+    """Text from a form or a body: NFC (composed, as typed; full-width punctuation is kept,
+    it is ordinary Chinese text), surrounding space stripped, then `check_text`."""
+    text = unicodedata.normalize("NFC", "" if value is None else str(value)).strip()
+    if multiline:
+        text = text.replace("\r\n", "\n")
+    return check_text(text, max_length=max_length, multiline=multiline, field=field)
