@@ -1,6 +1,7 @@
 """Sign-in, the signed-in person, and (for area and district admins) workers in scope."""
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Status
 from ninja.pagination import paginate
 
@@ -19,7 +20,7 @@ from warmstation.accounts.schemas import (
 )
 from warmstation.accounts.selectors import access_worker_by_id, worker_list
 from warmstation.core.audit import audit_record
-from warmstation.core.errors import ApplicationError
+from warmstation.core.errors import Conflict
 from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
 
@@ -43,7 +44,7 @@ def request_sms_code(request, payload: SmsCodeIn):
 
 @auth_router.post("/sms-token", auth=None, url_name="auth_sms_token", operation_id="sms_token",
                   summary="Exchange an SMS code for a bearer token (workers, residents)",
-                  response={200: TokenOut, 400: ProblemOut, 422: ProblemOut})
+                  response={200: TokenOut, 403: ProblemOut, 422: ProblemOut})
 def sms_token(request, payload: SmsVerifyIn):
     user = services.sms_code_verify(mobile=payload.mobile, code=payload.code, request=request)
     raw = services.api_token_issue(user=user, auth_level=AuthLevel.CODE,
@@ -54,17 +55,15 @@ def sms_token(request, payload: SmsVerifyIn):
 @auth_router.post("/staff-token", auth=None, url_name="auth_staff_token",
                   operation_id="staff_token",
                   summary="Exchange a password (and TOTP for admins) for a bearer token",
-                  response={200: TokenOut, 400: ProblemOut, 403: ProblemOut, 422: ProblemOut,
-                            423: ProblemOut})
+                  response={200: TokenOut, 403: ProblemOut, 409: ProblemOut, 422: ProblemOut,
+                            429: ProblemOut})
 def staff_token(request, payload: StaffTokenIn):
     user = services.staff_password_check(mobile=payload.mobile, password=payload.password,
                                          request=request)
     level = AuthLevel.PASSWORD
     if services.needs_mfa(user):
         if not user.totp_confirmed_at:
-            raise ApplicationError("管理员须先在网页上绑定动态码。",
-                                   "Admins must set up TOTP in the web sign-in first.",
-                                   code="totp_missing", status=403)
+            raise Conflict(_("管理员须先在网页上绑定动态码。"), code="totp_missing")
         services.totp_verify(user=user, code=payload.totp, request=request)
         level = AuthLevel.MFA
     raw = services.api_token_issue(user=user, auth_level=level, name=payload.token_name,

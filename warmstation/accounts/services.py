@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from warmstation.accounts.models import (
     ADMIN_ROLES,
@@ -30,7 +31,13 @@ from warmstation.accounts.models import (
 )
 from warmstation.areas.models import Area
 from warmstation.core.audit import audit_record, client_ip
-from warmstation.core.errors import ApplicationError, RateLimited
+from warmstation.core.errors import (
+    ApplicationError,
+    Conflict,
+    InvalidInput,
+    PermissionDenied,
+    RateLimited,
+)
 from warmstation.core.inputs import nfkc, normalise_code, normalise_mobile
 from warmstation.core.masking import mask_mobile
 from warmstation.core.models import AuditEvent
@@ -69,8 +76,7 @@ def _check_ip_budget(request: HttpRequest | None) -> None:
     if used > settings.SMS_CODE_PER_IP_HOUR:
         audit_record("auth.sms_code", result=DENIED, request=request,
                      detail={"reason": "ip_budget"})
-        raise RateLimited("此网络请求验证码过于频繁，请稍后再试。",
-                          "Too many codes requested from this network: try again later.",
+        raise RateLimited(_("此网络请求验证码过于频繁，请稍后再试。"),
                           extra={"retry_after": 3600})
 
 
@@ -85,10 +91,8 @@ def sms_code_request(*, mobile: str, request: HttpRequest | None = None) -> SmsC
         last = SmsCode.objects.filter(mobile=mobile).order_by("-created_at").first()
         if last and (now - last.created_at).total_seconds() < wait:
             left = wait - int((now - last.created_at).total_seconds())
-            raise RateLimited(
-                f"发送太频繁，请 {left} 秒后再试。", f"Too soon: try again in {left} s.",
-                extra={"retry_after": left},
-            )
+            raise RateLimited(_("发送太频繁，请 %(seconds)s 秒后再试。"),
+                              params={"seconds": left}, extra={"retry_after": left})
         sent_today = SmsCode.objects.filter(
             mobile=mobile, created_at__gte=_local_day_start(now)
         ).count()
@@ -98,8 +102,7 @@ def sms_code_request(*, mobile: str, request: HttpRequest | None = None) -> SmsC
         # After the block: raising inside it would roll this audit row back with it.
         audit_record("auth.sms_code", actor_label=mask_mobile(mobile), result=DENIED,
                      request=request, detail={"reason": "daily_cap"})
-        raise RateLimited("今日验证码次数已用完，请明天再试。",
-                          "Daily limit of codes reached: try again tomorrow.")
+        raise RateLimited(_("今日验证码次数已用完，请明天再试。"))
     return sms
 
 
@@ -108,8 +111,8 @@ def _sms_code_send(*, mobile: str, now: datetime, request: HttpRequest | None) -
     # Two simultaneous requests both pass the checks in sms_code_request; the cache's atomic
     # add lets only one of them through (Redis across processes when REDIS_URL is set).
     if not cache.add(f"sms-code-lock:{mobile}", 1, timeout=wait):
-        raise RateLimited(f"发送太频繁，请 {wait} 秒后再试。",
-                          f"Too soon: try again in {wait} s.", extra={"retry_after": wait})
+        raise RateLimited(_("发送太频繁，请 %(seconds)s 秒后再试。"), params={"seconds": wait},
+                          extra={"retry_after": wait})
     SmsCode.objects.filter(mobile=mobile, used_at=None, voided_at=None).update(voided_at=now)
     code = f"{secrets.randbelow(10**6):06d}"
     sms = SmsCode.objects.create(
@@ -146,10 +149,8 @@ def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = Non
         if sms is None:
             audit_record("auth.login", actor_label=mask_mobile(mobile), result=FAILED,
                          request=request, detail={"method": "sms", "reason": "no_code"})
-            error = ApplicationError(
-                "验证码无效或已过期，请重新获取。", "The code is invalid or expired: request a new one.",
-                code="code_invalid", status=400,
-            )
+            error = InvalidInput(_("验证码无效或已过期，请重新获取。"), code="code_invalid",
+                                 field="code")
         elif not hmac.compare_digest(sms.code_hash, _code_hash(mobile, code)):
             sms.attempts += 1
             left = settings.SMS_CODE_MAX_ATTEMPTS - sms.attempts
@@ -159,14 +160,11 @@ def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = Non
             audit_record("auth.login", actor_label=mask_mobile(mobile), result=FAILED,
                          request=request, detail={"method": "sms", "attempts": sms.attempts})
             if left <= 0:
-                error = ApplicationError(
-                    "错误次数过多，验证码已作废，请重新获取。",
-                    "Too many wrong tries: this code is void, request a new one.",
-                    code="code_void",
-                )
+                error = InvalidInput(_("错误次数过多，验证码已作废，请重新获取。"),
+                                     code="code_void", field="code")
             else:
-                error = ApplicationError(f"验证码错误，还可尝试 {left} 次。",
-                                         f"Wrong code: {left} tries left.", code="code_wrong")
+                error = InvalidInput(_("验证码错误，还可尝试 %(left)s 次。"), params={"left": left},
+                                     code="code_wrong", field="code")
         else:
             sms.used_at = now
             sms.save(update_fields=["used_at"])
@@ -180,8 +178,7 @@ def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = Non
                 audit_record("auth.login", actor_label=mask_mobile(mobile), obj=user,
                              result=DENIED, request=request,
                              detail={"method": "sms", "reason": "inactive"})
-                error = ApplicationError("该账号已停用。", "This account is disabled.",
-                                         code="account_disabled")
+                error = PermissionDenied(_("该账号已停用。"), code="account_disabled")
             else:
                 audit_record("auth.login", actor=user, request=request,
                              detail={"method": "sms", "new_account": created})
@@ -197,12 +194,12 @@ _DUMMY_HASH = None
 
 
 def _locked_error(user: User) -> ApplicationError:
+    """A locked account is a limit on tries: 429 with Retry-After, like any other limit."""
+    seconds = max(1, int((user.locked_until - timezone.now()).total_seconds()) + 1)
     minutes = max(1, int((user.locked_until - timezone.now()).total_seconds() // 60) + 1)
-    return ApplicationError(
-        f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试。",
-        f"Too many failed sign-ins: the account is locked for {minutes} more minutes.",
-        code="account_locked", status=423,
-    )
+    return RateLimited(_("登录失败次数过多，账户已锁定，请 %(minutes)s 分钟后再试。"),
+                       params={"minutes": minutes}, code="account_locked",
+                       extra={"retry_after": seconds})
 
 
 def _count_failure(user: User, request, reason: str) -> None:
@@ -222,8 +219,7 @@ def staff_password_check(*, mobile: str, password: str, request=None) -> User:
     """Password sign-in for staff roles. Locks the account for STAFF_LOCKOUT_SECONDS after
     STAFF_LOCKOUT_THRESHOLD failures in a row (password or TOTP)."""
     global _DUMMY_HASH
-    wrong = ApplicationError("手机号或密码错误。", "Wrong mobile number or password.",
-                             code="bad_credentials")
+    wrong = InvalidInput(_("手机号或密码错误。"), code="bad_credentials", field="password")
     try:
         mobile = normalise_mobile(mobile)
     except ApplicationError:
@@ -254,9 +250,8 @@ def staff_password_check(*, mobile: str, password: str, request=None) -> User:
         elif not user.grants.filter(role__in=STAFF_ROLES).exists():
             audit_record("auth.login", actor=user, obj=user, result=DENIED, request=request,
                          detail={"method": "password", "reason": "no_staff_role"})
-            error = ApplicationError("该账号没有工作人员角色，请用短信验证码登录。",
-                                     "This account has no staff role: sign in with an SMS code.",
-                                     code="not_staff", status=403)
+            error = PermissionDenied(_("该账号没有工作人员角色，请用短信验证码登录。"),
+                                     code="not_staff")
         else:
             # For admins the password is half the sign-in: the count of failures is reset by
             # the TOTP step, or knowing the password would allow endless TOTP guesses.
@@ -278,7 +273,7 @@ def needs_mfa(user: User) -> bool:
 def totp_enrolment_start(*, user: User) -> str:
     """A new secret for a person who has none confirmed yet; returns its otpauth:// URI."""
     if user.totp_confirmed_at:
-        raise ApplicationError("已绑定动态码。", "TOTP is already set up.", code="totp_exists")
+        raise Conflict(_("已绑定动态码。"), code="totp_exists")
     if not user.totp_secret:
         user.totp_secret = pyotp.random_base32()
         user.save(update_fields=["totp_secret"])
@@ -296,7 +291,7 @@ def totp_verify(*, user: User, code: str, request=None) -> None:
         if user.locked_until and user.locked_until > timezone.now():
             raise _locked_error(user)
         if not user.totp_secret:
-            raise ApplicationError("尚未绑定动态码。", "TOTP is not set up.", code="totp_missing")
+            raise Conflict(_("尚未绑定动态码。"), code="totp_missing")
         totp = pyotp.TOTP(user.totp_secret)
         now_step = totp.timecode(timezone.now())
         matched = None
@@ -311,8 +306,7 @@ def totp_verify(*, user: User, code: str, request=None) -> None:
             if user.locked_until and user.locked_until > timezone.now():
                 error = _locked_error(user)
             else:
-                error = ApplicationError("动态码错误或已使用。", "Wrong or already used TOTP code.",
-                                         code="totp_wrong")
+                error = InvalidInput(_("动态码错误或已使用。"), code="totp_wrong", field="totp")
         else:
             error = None
             user.totp_last_step = matched
@@ -378,8 +372,8 @@ def api_token_revoke(*, user: User, token_id: int, request=None) -> None:
 def role_grant(*, actor: User | None, user: User, role: str, area: Area,
                department=None, request=None) -> RoleGrant:
     if role == Role.DEPARTMENT and department is None:
-        raise ApplicationError("部门工作人员需指定部门。", "Department staff need a department.",
-                               code="department_required", status=422)
+        raise InvalidInput(_("部门工作人员需指定部门。"), code="department_required",
+                           field="department")
     grant, created = RoleGrant.objects.get_or_create(
         user=user, role=role, area=area, department=department,
         defaults={"granted_by": actor},
@@ -420,8 +414,8 @@ def worker_register(
     if not accept_terms and not hasattr(user, "worker_profile"):
         errors.append(("须同意服务协议与隐私政策。", "You must accept the terms and privacy policy."))
     if errors:
-        raise ApplicationError("；".join(e[0] for e in errors), " ".join(e[1] for e in errors),
-                               code="invalid_registration", status=422)
+        raise InvalidInput("；".join(e[0] for e in errors), " ".join(e[1] for e in errors),
+                           code="invalid_registration")
     ip = request.META.get("REMOTE_ADDR") if request else None
     with transaction.atomic():
         user.real_name = real_name

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -13,7 +14,7 @@ from warmstation.appeals import policy, rates, rules, selectors, services
 from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswer, RoutingRule
 from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id
 from warmstation.areas.scoping import access_area_by_code
-from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.errors import InvalidInput, NotFound
 from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
 
@@ -258,7 +259,7 @@ def _category(code: str) -> Category:
     category = Category.objects.filter(code=code, is_active=True).first() if "\x00" not in code \
         else None
     if category is None:
-        raise ApplicationError("未知类别。", "Unknown category.", code="invalid_input", status=409)
+        raise InvalidInput(_("未知类别。"), field="category")
     return category
 
 
@@ -268,8 +269,7 @@ def _department(code: str | None) -> Department | None:
     dept = Department.objects.filter(code=code, is_active=True).first() \
         if "\x00" not in code else None
     if dept is None:
-        raise ApplicationError("未知部门。", "Unknown department.", code="invalid_input",
-                               status=409)
+        raise InvalidInput(_("未知部门。"), field="department")
     return dept
 
 

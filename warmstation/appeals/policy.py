@@ -11,10 +11,11 @@ import re
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from warmstation.appeals.models import PolicyAnswer
 from warmstation.core.audit import audit_record
-from warmstation.core.errors import ApplicationError
+from warmstation.core.errors import InvalidInput
 
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _WORD = re.compile(r"[A-Za-z0-9]{2,}")
@@ -56,8 +57,7 @@ def policy_answer_save(*, actor, entry: PolicyAnswer, request=None, **fields) ->
         setattr(answer, key, value)
     if answer.topic not in PolicyAnswer.Topic.values or not (answer.question or "").strip() \
             or not (answer.answer or "").strip():
-        raise ApplicationError("请填写类别、问题和答案。", "Give a topic, a question and an answer.",
-                               code="invalid_input", status=409)
+        raise InvalidInput(_("请填写类别、问题和答案。"))
     answer.search_text = f"{answer.question}\n{answer.keywords}\n{answer.answer}".lower()
     created = answer.pk is None
     with transaction.atomic():

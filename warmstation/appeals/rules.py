@@ -4,6 +4,7 @@ deadline settings, and the working-day calendar. District admins only (checked b
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from warmstation.appeals.models import (
     AppealSettings,
@@ -14,7 +15,7 @@ from warmstation.appeals.models import (
 )
 from warmstation.areas.models import Area
 from warmstation.core.audit import audit_record
-from warmstation.core.errors import ApplicationError
+from warmstation.core.errors import InvalidInput
 
 SETTINGS_FIELDS = {"dispatch_urgent_minutes", "dispatch_general_hours", "respond_hours",
                    "complex_resolve_days", "reopen_days", "followup_days",
@@ -27,8 +28,9 @@ def category_update(*, actor, category: Category, request=None, **fields) -> Cat
         if key in fields and fields[key] is not None:
             setattr(category, key, fields[key])
     if not 1 <= category.answer_hours <= 2000 or not 1 <= category.resolve_days <= 365:
-        raise ApplicationError("时限超出范围。", "Limit out of range.", code="invalid_input",
-                               status=409)
+        raise InvalidInput(_("时限超出范围。"),
+                           field="answer_hours" if not 1 <= category.answer_hours <= 2000
+                           else "resolve_days")
     with transaction.atomic():
         category.save()
         audit_record("appeal_category.update", actor=actor, obj=category, request=request,
@@ -39,7 +41,7 @@ def category_update(*, actor, category: Category, request=None, **fields) -> Cat
 def routing_rule_set(*, actor, category: Category, area: Area | None, department: Department,
                      request=None) -> RoutingRule:
     with transaction.atomic():
-        rule, _ = RoutingRule.objects.update_or_create(
+        rule, _created = RoutingRule.objects.update_or_create(
             category=category, area=area, defaults={"department": department})
         audit_record("appeal_routing.set", actor=actor, obj=rule, request=request,
                      detail={"category": category.code, "area": area.code if area else None,
@@ -59,8 +61,7 @@ def appeal_settings_update(*, actor, request=None, **fields) -> AppealSettings:
         if key in SETTINGS_FIELDS and value is not None:
             setattr(conf, key, value)
     if not 0 <= float(conf.fairly_satisfied_weight) <= 1:
-        raise ApplicationError("基本满意权重应在0到1之间。", "The weight must be between 0 and 1.",
-                               code="invalid_input", status=409)
+        raise InvalidInput(_("基本满意权重应在0到1之间。"), field="fairly_satisfied_weight")
     with transaction.atomic():
         conf.save()
         audit_record("appeal_settings.update", actor=actor, obj=conf, request=request,
@@ -70,7 +71,7 @@ def appeal_settings_update(*, actor, request=None, **fields) -> AppealSettings:
 
 def calendar_day_set(*, actor, date, working: bool, name: str = "", request=None):
     with transaction.atomic():
-        day, _ = WorkCalendarDay.objects.update_or_create(
+        day, _created = WorkCalendarDay.objects.update_or_create(
             date=date, defaults={"working": working, "name": name[:32]})
         audit_record("work_calendar.set", actor=actor, obj=day, request=request,
                      detail={"date": str(date), "working": working})

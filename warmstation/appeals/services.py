@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from warmstation.accounts.models import Role
 from warmstation.appeals import deadlines
@@ -29,7 +30,13 @@ from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id, capa
 from warmstation.areas.models import Area
 from warmstation.areas.scoping import area_in_scope
 from warmstation.core.audit import audit_record
-from warmstation.core.errors import ApplicationError, NotFound, PermissionDenied
+from warmstation.core.errors import (
+    ApplicationError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import outbox_enqueue
 
@@ -61,10 +68,6 @@ ACTION_LABELS = {
     "remind": "催办",
 }
 NOTE_REQUIRED = {"return", "answer", "transfer", "followup", "reopen"}
-
-
-def _error(zh: str, en: str, code: str = "invalid_transition", status: int = 409):
-    return ApplicationError(zh, en, code=code, status=status)
 
 
 def appeal_settings() -> AppealSettings:
@@ -151,12 +154,10 @@ def appeal_create(*, actor, category: Category, area: Area, title: str, body: st
     worker (`submitter`); a meeting's needs have no submitter and carry the company."""
     title, body = (title or "").strip(), (body or "").strip()
     if not title or not body or len(title) > 100 or len(body) > 4000:
-        raise _error("请填写标题（100字以内）和具体内容（4000字以内）。",
-                     "Give a title (100 characters at most) and a description (4000 at most).",
-                     code="invalid_input", status=409)
+        raise InvalidInput(_("请填写标题（100字以内）和具体内容（4000字以内）。"),
+                           field="body" if title and len(title) <= 100 else "title")
     if not category.is_active:
-        raise _error("该类别已停用。", "This category is no longer in use.",
-                     code="invalid_input", status=409)
+        raise InvalidInput(_("该类别已停用。"), field="category")
     if meeting is not None:
         channel = Appeal.Channel.MEETING
         if not actor.has_role(*DISPATCHERS) or not area_in_scope(actor, area, DISPATCHERS):
@@ -199,8 +200,7 @@ def meeting_record(*, actor, title: str, held_on, area: Area, needs: list[dict],
     """A 座谈会 with the companies: several needs at once, each attributed to its company.
     `needs`: [{"category", "title", "body", "company", "area"?}]."""
     if not needs:
-        raise _error("请至少填写一条诉求。", "Give at least one need.", code="invalid_input",
-                     status=409)
+        raise InvalidInput(_("请至少填写一条诉求。"), field="needs")
     if not actor.has_role(*DISPATCHERS) or not area_in_scope(actor, area, DISPATCHERS):
         raise NotFound()
     with transaction.atomic():
@@ -218,13 +218,14 @@ def meeting_record(*, actor, title: str, held_on, area: Area, needs: list[dict],
 # --- the workflow -----------------------------------------------------------------------------
 
 def _check(appeal: Appeal, action: str, caps: set[str]) -> None:
-    allowed_from, _, who = TRANSITIONS[action]
+    allowed_from, _to, who = TRANSITIONS[action]
     if not caps & who:
         raise PermissionDenied()
     if appeal.status not in allowed_from:
-        raise _error(
+        raise Conflict(
             f"当前状态为“{appeal.get_status_display()}”，不能{ACTION_LABELS[action]}。",
-            f"A case that is {appeal.status} cannot be given '{action}'.")
+            f"A case that is {appeal.status} cannot be given '{action}'.",
+            code="invalid_transition")
 
 
 def _start_step(appeal: Appeal, department: Department, now, conf) -> None:
@@ -245,10 +246,10 @@ def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
     """Move a case one step. Illegal steps raise a 409 naming the state; a step the actor's
     capacity does not allow raises 403; a case out of scope raises 404."""
     if action not in TRANSITIONS:
-        raise _error("未知操作。", "Unknown action.", code="invalid_input", status=409)
+        raise InvalidInput(_("未知操作。"), field="action")
     note = (note or "").strip()
     if action in NOTE_REQUIRED and not note:
-        raise _error("请填写说明。", "Add a note.", code="note_required", status=409)
+        raise InvalidInput(_("请填写说明。"), code="note_required", field="note")
     with transaction.atomic():
         appeal = access_case_by_id(actor, appeal_id, for_update=True)
         _check(appeal, action, capacities(actor, appeal))
@@ -259,11 +260,11 @@ def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
             department = department or (appeal_route(category=appeal.category, area=appeal.area)
                                         if action == "dispatch" else None)
             if department is None or not department.is_active:
-                raise _error("请选择承办部门（没有适用的派单规则）。",
-                             "Choose a department (no routing rule applies).",
-                             code="department_required", status=409)
+                raise InvalidInput(_("请选择承办部门（没有适用的派单规则）。"),
+                                   code="department_required", field="department")
             if action == "transfer" and department.pk == appeal.department_id:
-                raise _error("不能转派给本部门。", "Transfer to another department.")
+                raise Conflict(_("不能转派给本部门。"), code="same_department",
+                               field="department")
             _start_step(appeal, department, now, conf)
             appeal.status = S.DISPATCHED
             text = f"已派至{department.name_zh}办理。"
@@ -294,9 +295,8 @@ def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
                 text = "的评价已收到，谢谢。"
             else:
                 if appeal.resolved is None:
-                    raise _error("回访时请记录是否解决和满意程度。",
-                                 "Record resolved and satisfaction at the follow-up.",
-                                 code="rating_required", status=409)
+                    raise InvalidInput(_("回访时请记录是否解决和满意程度。"),
+                                       code="rating_required", field="resolved")
                 appeal.status, appeal.followed_up_at = S.FOLLOWED_UP, now
                 text = "已回访。"
         elif action == "close":
@@ -304,9 +304,8 @@ def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
             text = "已办结。"
         elif action == "reopen":
             if appeal.closed_at and now - appeal.closed_at > timedelta(days=conf.reopen_days):
-                raise _error(f"办结超过{conf.reopen_days}天，不能再重新办理，请提交新的诉求。",
-                             f"Closed more than {conf.reopen_days} days ago; raise a new need.",
-                             code="reopen_expired")
+                raise Conflict(_("办结超过%(days)s天，不能再重新办理，请提交新的诉求。"),
+                               params={"days": conf.reopen_days}, code="reopen_expired")
             _start_step(appeal, appeal.department, now, conf)
             appeal.status, appeal.closed_at = S.DISPATCHED, None
             appeal.resolved, appeal.satisfaction, appeal.rated_at = None, "", None
@@ -338,20 +337,19 @@ def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
 
 def _rate(appeal: Appeal, resolved: bool | None, satisfaction: str, now) -> None:
     if resolved is None or satisfaction not in Appeal.Satisfaction.values:
-        raise _error("请选择是否解决和满意程度。", "Choose resolved and satisfaction.",
-                     code="rating_required", status=409)
+        raise InvalidInput(_("请选择是否解决和满意程度。"), code="rating_required",
+                           field="resolved" if resolved is None else "satisfaction")
     appeal.resolved, appeal.satisfaction, appeal.rated_at = bool(resolved), satisfaction, now
 
 
 def _merge_target(actor, appeal: Appeal, into_id: int | None) -> Appeal:
     if not into_id or int(into_id) == appeal.pk:
-        raise _error("请指定要合并到的另一条诉求。", "Name the other case to merge into.",
-                     code="invalid_input", status=409)
+        raise InvalidInput(_("请指定要合并到的另一条诉求。"), field="into_id")
     target = access_case_by_id(actor, into_id)
     while target.merged_into_id:
         target = target.merged_into
     if target.pk == appeal.pk or target.status not in OPEN | {S.CLOSED}:
-        raise _error("不能合并到该诉求。", "Cannot merge into that case.")
+        raise Conflict(_("不能合并到该诉求。"), code="merge_refused", field="into_id")
     return target
 
 
@@ -360,9 +358,7 @@ def appeal_bulk(*, actor, ids: list[int], action: str, department: Department | 
     """The same step for several cases (bulk dispatch, transfer, accept). Each case is its own
     transaction: one refusal does not undo the others; the result says which failed and why."""
     if action not in ("dispatch", "transfer", "accept") or len(ids) > 200:
-        raise _error("批量操作仅限派单、转派、签收，每次最多200条。",
-                     "Bulk: dispatch, transfer or accept, 200 cases at most.",
-                     code="invalid_input", status=409)
+        raise InvalidInput(_("批量操作仅限派单、转派、签收，每次最多200条。"))
     done, failed = [], []
     for appeal_id in ids:
         try:

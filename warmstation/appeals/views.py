@@ -9,7 +9,7 @@ from datetime import date
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from warmstation.accounts.models import Brand, Role, User
@@ -18,7 +18,7 @@ from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswe
 from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id
 from warmstation.areas.models import Area
 from warmstation.areas.scoping import access_area_by_code, managed_area_list
-from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.exports import export_response
 from warmstation.core.pages import staff_page
 
@@ -68,14 +68,14 @@ def new(request):
             category = Category.objects.filter(code=p.get("category", ""), is_active=True).first()
             area = access_area_by_code(user, p.get("area", ""))
             if category is None:
-                raise ApplicationError("请选择类别。", "Choose a category.", status=409)
+                raise InvalidInput(_("请选择类别。"), field="category")
             submitter = None
             if on_behalf and p.get("worker_mobile"):
                 submitter = User.objects.filter(mobile=p["worker_mobile"].strip(),
                                                 worker_profile__isnull=False).first()
                 if submitter is None:
-                    raise ApplicationError("没有找到该手机号登记的小哥。",
-                                           "No worker registered with that mobile.", status=409)
+                    raise InvalidInput(_("没有找到该手机号登记的小哥。"), code="unknown_worker",
+                                       field="worker_mobile")
             appeal = services.appeal_create(
                 actor=user, category=category, area=area, title=p.get("title", ""),
                 body=p.get("body", ""), submitter=submitter,
@@ -209,7 +209,7 @@ def meeting_new(request):
         try:
             area = access_area_by_code(request.user, p.get("area", ""), for_change=True)
             if any(n["category"] is None for n in needs):
-                raise ApplicationError("请为每条诉求选择类别。", "Choose a category for each need.")
+                raise InvalidInput(_("请为每条诉求选择类别。"))
             meeting = services.meeting_record(
                 actor=request.user, title=p.get("title", ""), area=area, needs=needs,
                 held_on=date.fromisoformat(p.get("held_on") or str(timezone.localdate())),

@@ -2,10 +2,11 @@
 areas.scoping.access_area_by_id(..., for_change=True)."""
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from warmstation.areas.models import Area, AreaContact
 from warmstation.core.audit import audit_record
-from warmstation.core.errors import ApplicationError
+from warmstation.core.errors import Conflict, InvalidInput
 
 
 def area_upsert(*, code: str, name_zh: str, level: str, parent: Area | None, name_en: str = "",
@@ -22,10 +23,9 @@ def area_upsert(*, code: str, name_zh: str, level: str, parent: Area | None, nam
 
 def _check_kind(kind: str) -> None:
     if kind not in AreaContact.Kind.values:
-        raise ApplicationError(
-            "联系方式类型无效。", f"Unknown contact kind; use one of {', '.join(AreaContact.Kind.values)}.",
-            code="invalid_kind", status=422,
-        )
+        raise InvalidInput(_("联系方式类型无效，可选：%(kinds)s。"),
+                           params={"kinds": ", ".join(AreaContact.Kind.values)},
+                           code="invalid_kind", field="kind")
 
 
 def contact_create(*, actor, area: Area, kind: str, name: str, phone: str = "",
@@ -33,9 +33,7 @@ def contact_create(*, actor, area: Area, kind: str, name: str, phone: str = "",
     _check_kind(kind)
     with transaction.atomic():
         if AreaContact.objects.filter(area=area, kind=kind, name=name.strip()).exists():
-            raise ApplicationError("该区域已有同名联系方式。",
-                                   "This area already has a contact of that kind and name.",
-                                   code="duplicate_contact", status=409)
+            raise Conflict(_("该区域已有同名联系方式。"), code="duplicate_contact", field="name")
         contact = AreaContact.objects.create(area=area, kind=kind, name=name.strip(),
                                              phone=phone.strip(), address=address.strip(),
                                              hours=hours.strip())

@@ -11,12 +11,21 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from warmstation.benefits.models import Merchant, MerchantStaff, Offer, Redemption
 from warmstation.core import geo
 from warmstation.core.audit import audit_record
 from warmstation.core.crypto import decrypt, encrypt
-from warmstation.core.errors import ApplicationError, NotFound, RateLimited
+from warmstation.core.errors import (
+    ApplicationError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServiceUnavailable,
+)
 from warmstation.points import services as points
 from warmstation.points.idempotency import idempotent
 from warmstation.points.models import PointsAccount
@@ -27,12 +36,6 @@ CODE_TTL = timedelta(minutes=getattr(settings, "BENEFITS_CODE_TTL_MINUTES", 10))
 HOLD_GRACE = timedelta(minutes=1)
 QR_PREFIX = "WS37:"
 VERIFY_FAILURES_PER_10_MIN = 20
-
-
-def _invalid(zh: str, en: str, code: str = "invalid_input", status: int = 409):
-    # 409: the request is well-formed (the schema accepts it) but breaks a rule of the offer
-    # or merchant, e.g. a normal price below the discounted one.
-    return ApplicationError(zh, en, code=code, status=status)
 
 
 def digits_hash(merchant_id: int, digits: str) -> str:
@@ -54,11 +57,11 @@ def merchant_save(*, actor, merchant: Merchant, request=None, **fields) -> Merch
         setattr(merchant, key, value)
     if merchant.lat is None or merchant.lng is None or \
             not (-90 <= merchant.lat <= 90 and -180 <= merchant.lng <= 180):
-        raise _invalid("坐标超出范围。", "Coordinates out of range.")
+        raise InvalidInput(_("坐标超出范围。"), field="lat")
     if merchant.kind not in Merchant.Kind.values:
-        raise _invalid("商户类型无效。", "Unknown merchant kind.")
+        raise InvalidInput(_("商户类型无效。"), field="kind")
     if not (merchant.name or "").strip():
-        raise _invalid("请填写商户名称。", "Give the merchant's name.")
+        raise InvalidInput(_("请填写商户名称。"), field="name")
     merchant.cell_s, merchant.cell_l = geo.cells_of(merchant.lat, merchant.lng)
     created = merchant.pk is None
     with transaction.atomic():
@@ -88,22 +91,22 @@ OFFER_FIELDS = ("kind", "title", "description", "price", "normal_price", "points
 def offer_save(*, actor, offer: Offer, request=None, **fields) -> Offer:
     for key, value in fields.items():
         if key not in OFFER_FIELDS:
-            raise _invalid("字段无效。", f"Unknown field {key}.")
+            raise InvalidInput(_("未知的字段：%(field)s"), params={"field": key}, field=key)
         setattr(offer, key, value)
     if offer.kind == Offer.Kind.MEAL:
         if offer.price is None or offer.price < 0:
-            raise _invalid("爱心套餐须填写价格。", "A meal package needs a price.")
+            raise InvalidInput(_("爱心套餐须填写价格。"), field="price")
         if offer.normal_price is not None and offer.normal_price < offer.price:
-            raise _invalid("原价不能低于优惠价。", "The normal price cannot be below the price.")
+            raise InvalidInput(_("原价不能低于优惠价。"), field="normal_price")
     elif offer.kind == Offer.Kind.POINTS:
         if not offer.points or offer.points <= 0:
-            raise _invalid("积分兑换须填写所需积分。", "A points offer needs its points.")
+            raise InvalidInput(_("积分兑换须填写所需积分。"), field="points")
     else:
-        raise _invalid("优惠类型无效。", "Unknown offer kind.")
+        raise InvalidInput(_("优惠类型无效。"), field="kind")
     if not (offer.title or "").strip():
-        raise _invalid("请填写名称。", "Give the offer a title.")
+        raise InvalidInput(_("请填写名称。"), field="title")
     if offer.eligibility not in Offer.Eligibility.values:
-        raise _invalid("适用人群无效。", "Unknown eligibility.")
+        raise InvalidInput(_("适用人群无效。"), field="eligibility")
     created = offer.pk is None
     with transaction.atomic():
         offer.save()
@@ -126,14 +129,13 @@ def _served_now(offer: Offer, now) -> bool:
 def _check_eligible(user, offer: Offer) -> None:
     if offer.eligibility == Offer.Eligibility.ALL:
         if not hasattr(user, "worker_profile"):
-            raise _invalid("仅登记的新就业群体可以使用。", "Only registered workers may use this.",
-                           code="not_eligible", status=403)
+            raise PermissionDenied(_("仅登记的新就业群体可以使用。"), code="not_eligible")
         return
     profile = getattr(user, "worker_profile", None)
     if profile is None or profile.job_type != offer.eligibility:
-        raise _invalid(f"此优惠仅限{offer.get_eligibility_display()}。",
-                       f"This offer is for {offer.eligibility} only.", code="not_eligible",
-                       status=403)
+        raise PermissionDenied(_("此优惠仅限%(who)s。"),
+                               params={"who": offer.get_eligibility_display()},
+                               code="not_eligible")
 
 
 def _new_code() -> tuple[str, str]:
@@ -152,8 +154,7 @@ def redemption_code_issue(*, user, offer: Offer, idempotency_key: str, request=N
         _check_eligible(user, offer)
         now = timezone.now()
         if not _served_now(offer, now):
-            raise _invalid("现在不在该套餐的供应时间。", "This offer is not served at this hour.",
-                           code="not_served_now", status=409)
+            raise Conflict(_("现在不在该套餐的供应时间。"), code="not_served_now")
         for old in Redemption.objects.filter(worker=user, offer=offer,
                                              status=Redemption.Status.ISSUED):
             _cancel(old, status=Redemption.Status.CANCELLED)
@@ -178,8 +179,7 @@ def redemption_code_issue(*, user, offer: Offer, idempotency_key: str, request=N
             except IntegrityError:
                 continue
         else:
-            raise ApplicationError("请稍后再试。", "Try again in a moment.", code="busy",
-                                   status=503)
+            raise ServiceUnavailable(_("请稍后再试。"), code="busy", extra={"retry_after": 1})
         audit_record("redemption.issue", actor=user, obj=redemption, request=request,
                      detail={"offer": offer.pk, "points": redemption.points})
         # The code itself is kept (encrypted) only so that a retried request can show it
@@ -210,9 +210,7 @@ def _find_code(merchant: Merchant, code: str) -> Redemption | None:
 def _verify_budget(merchant: Merchant, request) -> None:
     """Six digits can be guessed: a counter gets VERIFY_FAILURES_PER_10_MIN wrong tries."""
     if (cache.get(f"redeem-fail:{merchant.pk}") or 0) >= VERIFY_FAILURES_PER_10_MIN:
-        raise RateLimited("核销失败次数过多，请10分钟后再试。",
-                          "Too many wrong codes: try again in 10 minutes.",
-                          extra={"retry_after": 600})
+        raise RateLimited(_("核销失败次数过多，请10分钟后再试。"), extra={"retry_after": 600})
 
 
 def _count_failure(merchant: Merchant) -> None:
@@ -234,8 +232,7 @@ def redemption_redeem(*, actor, merchant: Merchant, code: str, idempotency_key: 
 
     def work() -> dict:
         redemption = _find_code(merchant, code)
-        unknown = _invalid("核销码无效或已使用。", "Unknown or already used code.",
-                           code="code_invalid", status=409)
+        unknown = Conflict(_("核销码无效或已使用。"), code="code_invalid", field="code")
         if redemption is None:
             raise unknown
         now = timezone.now()
@@ -245,8 +242,8 @@ def redemption_redeem(*, actor, merchant: Merchant, code: str, idempotency_key: 
         if not won:
             redemption.refresh_from_db(fields=["status", "expires_at"])
             if redemption.status == Redemption.Status.ISSUED:
-                raise _invalid("核销码已过期，请小哥重新出示。", "The code has expired.",
-                               code="code_expired", status=409)
+                raise Conflict(_("核销码已过期，请小哥重新出示。"), code="code_expired",
+                               field="code")
             raise unknown
         tx_id = None
         if redemption.hold_id:

@@ -6,6 +6,7 @@ import segno
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from warmstation.accounts.models import Role
@@ -17,7 +18,7 @@ from warmstation.benefits.permissions import (
     access_redemption_by_id,
     merchant_counter_list,
 )
-from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.pages import staff_page
 from warmstation.points.selectors import (
     active_holds,
@@ -152,7 +153,7 @@ def offer_edit(request, offer_id: int):
                     try:
                         fields[k] = Decimal(fields[k])
                     except InvalidOperation:
-                        raise ApplicationError("价格格式不对。", "Invalid price.") from None
+                        raise InvalidInput(_("价格格式不对。"), field=k) from None
             services.offer_save(actor=request.user, offer=offer, request=request, **fields)
         except (ApplicationError, ValueError) as exc:
             msg = exc.message(request.LANGUAGE_CODE) if isinstance(exc, ApplicationError) \

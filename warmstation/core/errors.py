@@ -1,7 +1,17 @@
 """Domain errors and their problem+json form (RFC 9457) with a Chinese and an English message.
 
-Every service raises `ApplicationError` (or a subclass); API operations let it bubble up to the
-handler registered on the NinjaAPI, pages show `error.message_zh` / `message_en` as a form error.
+One class per kind of refusal, one HTTP status per class (docs/decisions/0003-error-model.md):
+
+    InvalidInput        422  the input itself is wrong: format, range, length, unknown value
+    Conflict            409  well-formed, but a rule or the object's state forbids it
+    NotFound            404  missing or out of scope (the same answer on purpose)
+    PermissionDenied    403  the role does not allow it
+    NotAuthenticated    401  no credentials, or wrong ones (API: with a Bearer challenge)
+    RateLimited         429  too soon or too many (`extra={"retry_after": seconds}`)
+    ServiceUnavailable  503  a dependency does not answer (`retry_after` too)
+
+Services raise them; the API maps them in one handler (`warmstation/config/api.py`), pages in
+one decorator (`warmstation/core/forms.py`, `refusal_page`). Nobody builds a status by hand.
 """
 
 from __future__ import annotations
@@ -10,45 +20,51 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 
 class ApplicationError(Exception):
-    """A refusal the user can act on: bad input, a rule that forbids it, a limit reached.
+    """A refusal the user can act on. Raise one of the subclasses below, never this class.
 
-    Raise one of the subclasses below; each has one HTTP status. The message is either one
-    gettext string (`InvalidInput(_("请输入正确的11位手机号。"))`, translated into both languages
-    when the error is raised) or, where an interpolated value itself differs by language (a
-    Chinese and an English item name), an explicit pair `(message_zh, message_en)`.
+    The message is either one gettext string (`InvalidInput(_("请输入正确的11位手机号。"))`,
+    rendered in both languages when the error is raised) or, where an interpolated value itself
+    differs by language (a Chinese and an English item name), an explicit pair
+    `(message_zh, message_en)`. Without a message the class's default is used. `field` names the
+    form field (or body key) at fault: pages show the message beside it, the API returns it.
+    A value that is the same in both languages goes in `params`:
+    `Conflict(_("每个驿站最多 %(n)s 张照片。"), params={"n": 12}, code="too_many")`.
     """
 
     status = 400
     code = "bad_request"
+    default_message: Any = _("请求无效。")
 
     def __init__(
         self,
-        message_zh: Any,
+        message_zh: Any = None,
         message_en: str | None = None,
         *,
         code: str | None = None,
-        status: int | None = None,
         field: str | None = None,
+        params: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
+        if message_zh is None:
+            message_zh = self.default_message
         if message_en is None:
             # One gettext (lazy) string: render it in each language now, so the error carries
-            # both whatever language the request that sees it is in.
+            # both whatever language the request that sees it is in. `params` fill its
+            # %(name)s placeholders after translation.
             with translation.override("zh-hans"):
-                zh = str(message_zh)
+                zh = str(message_zh) % params if params else str(message_zh)
             with translation.override("en"):
-                message_en = str(message_zh)
+                message_en = str(message_zh) % params if params else str(message_zh)
             message_zh = zh
         super().__init__(message_en)
         self.message_zh = str(message_zh)
-        self.message_en = message_en
+        self.message_en = str(message_en)
         if code:
             self.code = code
-        if status:
-            self.status = status
         self.field = field
         self.extra = extra or {}
 
@@ -64,6 +80,7 @@ class InvalidInput(ApplicationError):
 
     status = 422
     code = "invalid_input"
+    default_message = _("输入有误。")
 
 
 class Conflict(ApplicationError):
@@ -73,6 +90,7 @@ class Conflict(ApplicationError):
 
     status = 409
     code = "conflict"
+    default_message = _("当前状态不允许此操作。")
 
 
 class NotFound(ApplicationError):
@@ -80,25 +98,23 @@ class NotFound(ApplicationError):
 
     status = 404
     code = "not_found"
-
-    def __init__(self) -> None:
-        super().__init__("未找到该记录。", "Not found.")
+    default_message = _("未找到该记录。")
 
 
 class PermissionDenied(ApplicationError):
+    """Signed in, but the role (or the person's category) does not allow it: 403."""
+
     status = 403
     code = "forbidden"
-
-    def __init__(self) -> None:
-        super().__init__("您的角色无权执行此操作。", "Your role does not allow this.")
+    default_message = _("您的角色无权执行此操作。")
 
 
 class NotAuthenticated(ApplicationError):
+    """No credentials, or credentials that are not valid: 401 (with `WWW-Authenticate`)."""
+
     status = 401
     code = "not_authenticated"
-
-    def __init__(self) -> None:
-        super().__init__("请先登录。", "Please sign in first.")
+    default_message = _("请先登录。")
 
 
 class RateLimited(ApplicationError):
@@ -106,6 +122,7 @@ class RateLimited(ApplicationError):
 
     status = 429
     code = "rate_limited"
+    default_message = _("操作过于频繁，请稍后再试。")
 
 
 class ServiceUnavailable(ApplicationError):
@@ -113,6 +130,22 @@ class ServiceUnavailable(ApplicationError):
 
     status = 503
     code = "unavailable"
+    default_message = _("服务暂时不可用，请稍后再试。")
+
+
+ERROR_CLASSES: tuple[type[ApplicationError], ...] = (
+    InvalidInput, Conflict, NotFound, PermissionDenied, NotAuthenticated, RateLimited,
+    ServiceUnavailable,
+)
+
+
+def error_for_status(status: int, message_zh: str, message_en: str, *, code: str | None = None,
+                     field: str | None = None,
+                     extra: dict[str, Any] | None = None) -> ApplicationError:
+    """Rebuild a refusal from what was stored of it (an idempotent replay): the class is the one
+    whose status it had."""
+    cls = next((c for c in ERROR_CLASSES if c.status == status), ApplicationError)
+    return cls(message_zh, message_en, code=code, field=field, extra=extra)
 
 
 def problem(
@@ -122,8 +155,10 @@ def problem(
     code: str,
     message_zh: str,
     message_en: str,
+    field: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> JsonResponse:
+    """The problem+json answer. 401 carries the Bearer challenge; 429 and 503 a Retry-After."""
     language = getattr(request, "LANGUAGE_CODE", "zh-hans") if request else "zh-hans"
     body = {
         "type": f"https://warmstation.example/problems/{code}",
@@ -131,6 +166,7 @@ def problem(
         "status": status,
         "code": code,
         "detail": {"zh": message_zh, "en": message_en},
+        **({"field": field} if field else {}),
         **(extra or {}),
     }
     response = JsonResponse(
@@ -154,5 +190,6 @@ def problem_from_error(request: HttpRequest | None, error: ApplicationError) -> 
         code=error.code,
         message_zh=error.message_zh,
         message_en=error.message_en,
+        field=error.field,
         extra=error.extra,
     )

@@ -7,9 +7,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from warmstation.core.errors import ApplicationError
+from warmstation.core.errors import InvalidInput
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -26,10 +27,9 @@ class Reencoded:
     height: int
 
 
-def _bad() -> ApplicationError:
-    return ApplicationError("请上传 JPEG、PNG 或 WebP 图片（不超过 8 MB）。",
-                            "Upload a JPEG, PNG or WebP picture (8 MB at most).",
-                            code="bad_image", status=422)
+def _bad() -> InvalidInput:
+    return InvalidInput(_("请上传 JPEG、PNG 或 WebP 图片（不超过 8 MB）。"), code="bad_image",
+                        field="image")
 
 
 def reencode_image(data: bytes) -> Reencoded:

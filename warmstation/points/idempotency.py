@@ -16,27 +16,20 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from warmstation.core.errors import ApplicationError
+from warmstation.core.errors import ApplicationError, InvalidInput, error_for_status
 from warmstation.points.models import IdempotencyKey
 
 
-class KeyReused(ApplicationError):
-    status = 422
+class KeyReused(InvalidInput):
     code = "idempotency_key_reused"
-
-    def __init__(self) -> None:
-        super().__init__("该幂等键已用于另一个请求。",
-                         "This Idempotency-Key was already used for a different request.")
+    default_message = _("该幂等键已用于另一个请求。")
 
 
-class KeyInvalid(ApplicationError):
-    status = 422
+class KeyInvalid(InvalidInput):
     code = "idempotency_key_invalid"
-
-    def __init__(self) -> None:
-        super().__init__("请提供有效的幂等键（Idempotency-Key，1–128 个可见 ASCII 字符）。",
-                         "Send a valid Idempotency-Key (1–128 visible ASCII characters).")
+    default_message = _("请提供有效的幂等键（Idempotency-Key，1–128 个可见 ASCII 字符）。")
 
 
 def request_hash(body: dict[str, Any]) -> str:
@@ -75,9 +68,9 @@ def _replay(record: IdempotencyKey, digest: str) -> dict:
         raise KeyReused()
     if record.status_code >= 400:
         r = record.response
-        raise ApplicationError(r.get("message_zh", ""), r.get("message_en", ""),
-                               code=r.get("code"), status=record.status_code,
-                               extra=r.get("extra") or None)
+        raise error_for_status(record.status_code, r.get("message_zh", ""),
+                               r.get("message_en", ""), code=r.get("code"),
+                               field=r.get("field"), extra=r.get("extra") or None)
     return _canonical(record.response)
 
 
@@ -100,7 +93,8 @@ def idempotent(*, scope: str, owner_id: int, key: str | None, body: dict[str, An
             except ApplicationError as exc:
                 error, status = exc, exc.status
                 response = {"code": exc.code, "message_zh": exc.message_zh,
-                            "message_en": exc.message_en, "extra": exc.extra}
+                            "message_en": exc.message_en, "field": exc.field,
+                            "extra": exc.extra}
             IdempotencyKey.objects.filter(pk=record_id).update(status_code=status,
                                                                response=response)
     if record_id is None:

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from warmstation.core.audit import audit_record
-from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.errors import Conflict, InvalidInput, NotFound
 from warmstation.points.idempotency import idempotent
 from warmstation.points.models import (
     EarningRule,
@@ -34,13 +35,12 @@ class LedgerError(Exception):
     """A programming error: a posting that does not balance. Never shown to a user."""
 
 
-class InsufficientPoints(ApplicationError):
-    status = 409
+class InsufficientPoints(Conflict):
     code = "insufficient_points"
 
     def __init__(self, available: int, needed: int) -> None:
-        super().__init__(f"积分不足：可用 {available}，需要 {needed}。",
-                         f"Not enough points: {available} available, {needed} needed.",
+        super().__init__(_("积分不足：可用 %(available)s，需要 %(needed)s。"),
+                         params={"available": available, "needed": needed},
                          extra={"available": available, "needed": needed})
 
 
@@ -147,8 +147,7 @@ def points_award(*, user, action: str, idempotency_key: str, source_ref: str = "
     def work() -> dict:
         rule = EarningRule.objects.filter(action=action, is_active=True).first()
         if rule is None:
-            raise ApplicationError("没有这项积分规则。", "No earning rule for this action.",
-                                   code="unknown_action", status=422)
+            raise InvalidInput(_("没有这项积分规则。"), code="unknown_action", field="action")
         if not user.is_active:
             raise NotFound()
         worker = _locked_worker(user)  # serialises this worker's awards: caps stay exact
@@ -160,9 +159,7 @@ def points_award(*, user, action: str, idempotency_key: str, source_ref: str = "
         if rule.monthly_cap is not None:
             grant = min(grant, rule.monthly_cap - _earned(user, action, day.replace(day=1)))
         if grant <= 0:
-            raise ApplicationError("已达到该项积分的每日或每月上限。",
-                                   "The daily or monthly cap for this action is reached.",
-                                   code="cap_reached", status=409)
+            raise Conflict(_("已达到该项积分的每日或每月上限。"), code="cap_reached")
         tx = _post(kind=LedgerTransaction.Kind.EARN, worker=worker, worker_amount=grant,
                    system=issuance_account(rule.source), memo=rule.name_zh, user=user,
                    action=action, source_ref=source_ref, actor=actor)
@@ -193,8 +190,7 @@ def points_reverse(*, actor, transaction_id: int, reason: str, idempotency_key: 
         system_line = next(e for e in lines if e.account.kind != PointsAccount.Kind.WORKER)
         worker = PointsAccount.objects.select_for_update().get(pk=worker_line.account_id)
         if LedgerTransaction.objects.filter(reverses=original).exists():
-            raise ApplicationError("该笔流水已冲正。", "This transaction is already reversed.",
-                                   code="already_reversed", status=409)
+            raise Conflict(_("该笔流水已冲正。"), code="already_reversed")
         try:
             with transaction.atomic():
                 tx = _post(kind=LedgerTransaction.Kind.REVERSAL, worker=worker,
@@ -203,8 +199,7 @@ def points_reverse(*, actor, transaction_id: int, reason: str, idempotency_key: 
                            action=original.action, source_ref=f"reversal:{original.pk}",
                            reverses=original, actor=actor)
         except IntegrityError:  # a concurrent reversal of the same transaction won
-            raise ApplicationError("该笔流水已冲正。", "This transaction is already reversed.",
-                                   code="already_reversed", status=409) from None
+            raise Conflict(_("该笔流水已冲正。"), code="already_reversed") from None
         audit_record("points.reverse", actor=actor, obj=tx, request=request,
                      detail={"reverses": original.pk, "reason": reason[:200]})
         return _tx_out(tx, worker)
@@ -239,8 +234,7 @@ def hold_post(*, hold_id: int, actor=None, source_ref: str = "") -> LedgerTransa
     # Every change of a hold's status takes its worker's account lock first, so under this
     # lock the status read below cannot change; the conditional UPDATE is the second guard.
     worker = PointsAccount.objects.select_for_update().get(pk=hold.account_id)
-    inactive = ApplicationError("该笔积分冻结已失效。", "This hold is no longer active.",
-                                code="hold_inactive", status=409)
+    inactive = Conflict(_("该笔积分冻结已失效。"), code="hold_inactive")
     if Hold.objects.filter(pk=hold_id).values_list("status", flat=True).get() != \
             Hold.Status.ACTIVE:
         raise inactive
@@ -286,8 +280,7 @@ def earning_rule_save(*, actor, rule: EarningRule, request=None, **fields) -> Ea
     for key, value in fields.items():
         setattr(rule, key, value)
     if not rule.points or rule.points <= 0:
-        raise ApplicationError("积分须为正数。", "Points must be positive.", code="invalid_input",
-                               status=422)
+        raise InvalidInput(_("积分须为正数。"), field="points")
     created = rule.pk is None
     with transaction.atomic():
         rule.save()

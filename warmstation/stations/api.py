@@ -8,12 +8,13 @@ from typing import Literal
 from django.apps import apps
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from warmstation.accounts.models import Role, User
 from warmstation.core import geo
-from warmstation.core.errors import ApplicationError
+from warmstation.core.errors import InvalidInput, NotFound
 from warmstation.core.masking import mask_mobile
 from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
@@ -221,8 +222,7 @@ def _worker_by_mobile(mobile: str | None):
         return None
     worker = User.objects.filter(mobile=mobile, is_active=True).first()
     if worker is None:
-        raise ApplicationError("未找到该手机号的小哥。", "No worker with that mobile number.",
-                               code="unknown_worker", status=422)
+        raise InvalidInput(_("未找到该手机号的小哥。"), code="unknown_worker", field="worker_mobile")
     return worker
 
 
@@ -253,7 +253,7 @@ def return_item(request, station_id: int, loan_id: int):
     station = _for_change(request, station_id)
     loan = Loan.objects.select_related("item", "worker").filter(pk=loan_id).first()
     if loan is None:
-        raise ApplicationError("未找到该借用记录。", "Not found.", code="not_found", status=404)
+        raise NotFound()
     services.loan_return(actor=request.user, loan=loan, station=station, request=request)
     return _loan_out(loan)
 
@@ -289,8 +289,7 @@ def add_station_photo(request, station_id: int, image: File[UploadedFile],
                       caption: Form[str] = ""):
     station = _for_change(request, station_id)
     if image.size > 8 * 1024 * 1024:
-        raise ApplicationError("图片不能超过 8 MB。", "The picture must be 8 MB at most.",
-                               code="bad_image", status=422)
+        raise InvalidInput(_("图片不能超过 8 MB。"), code="bad_image", field="image")
     photo = services.photo_add(actor=request.user, station=station, data=image.read(),
                                caption=caption[:64], request=request)
     return Status(201, _photo_out(photo))
@@ -304,6 +303,6 @@ def delete_station_photo(request, station_id: int, photo_id: int):
     station = _for_change(request, station_id)
     photo = StationPhoto.objects.filter(pk=photo_id, station=station).first()
     if photo is None:
-        raise ApplicationError("未找到该照片。", "Not found.", code="not_found", status=404)
+        raise NotFound()
     services.photo_delete(actor=request.user, photo=photo, request=request)
     return Status(204, None)

@@ -10,10 +10,11 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from warmstation.core import geo
 from warmstation.core.audit import audit_record
-from warmstation.core.errors import ApplicationError
+from warmstation.core.errors import Conflict, InvalidInput, NotFound
 from warmstation.core.images import reencode_image
 from warmstation.stations.models import (
     Amenity,
@@ -30,16 +31,12 @@ from warmstation.stations.models import (
 )
 
 
-def _invalid(zh: str, en: str, code: str = "invalid_input") -> ApplicationError:
-    return ApplicationError(zh, en, code=code, status=422)
-
-
 def station_save(*, actor, station: Station, request=None, **fields) -> Station:
     """Create (unsaved `station`) or update a station; cells follow the location."""
     for key, value in fields.items():
         setattr(station, key, value)
     if not (-90 <= station.lat <= 90 and -180 <= station.lng <= 180):
-        raise _invalid("坐标超出范围。", "Coordinates out of range.")
+        raise InvalidInput(_("坐标超出范围。"), field="lat")
     station.cell_s, station.cell_l = geo.cells_of(station.lat, station.lng)
     if not station.checkin_token:
         station.checkin_token = Station.new_checkin_token()
@@ -71,10 +68,9 @@ def station_set_hours(*, actor, station: Station, spans: list[tuple[int, time, t
     """Replace the weekly hours. A span whose close is not after its open runs overnight."""
     for weekday, opens, closes in spans:
         if not 0 <= weekday <= 6:
-            raise _invalid("星期须为 0–6（周一至周日）。", "Weekday must be 0–6 (Monday–Sunday).")
+            raise InvalidInput(_("星期须为 0–6（周一至周日）。"), field="weekday")
         if opens == closes and opens != time(0):
-            raise _invalid("开门和关门时间不能相同（全天请用 00:00–00:00）。",
-                           "Open and close times cannot be equal (use 00:00–00:00 for all day).")
+            raise InvalidInput(_("开门和关门时间不能相同（全天请用 00:00–00:00）。"))
     with transaction.atomic():
         station.hours.all().delete()
         OpeningHours.objects.bulk_create(
@@ -87,9 +83,9 @@ def station_set_hours(*, actor, station: Station, spans: list[tuple[int, time, t
 def station_set_exception(*, actor, station: Station, date, closed: bool, opens=None,
                           closes=None, note: str = "", request=None) -> HoursException:
     if not closed and (opens is None or closes is None):
-        raise _invalid("请填写当天的开门和关门时间。", "Give that day's opening and closing times.")
+        raise InvalidInput(_("请填写当天的开门和关门时间。"), field="opens")
     with transaction.atomic():
-        exc, _ = HoursException.objects.update_or_create(
+        exc, _created = HoursException.objects.update_or_create(
             station=station, date=date,
             defaults={"closed": closed, "opens": None if closed else opens,
                       "closes": None if closed else closes, "note": note[:64]},
@@ -103,8 +99,8 @@ def station_set_amenities(*, actor, station: Station, codes: list[str], request=
     amenities = list(Amenity.objects.filter(code__in=codes))
     unknown = set(codes) - {a.code for a in amenities}
     if unknown:
-        raise _invalid(f"未知的设施：{', '.join(sorted(unknown))}",
-                       f"Unknown amenities: {', '.join(sorted(unknown))}")
+        raise InvalidInput(_("未知的设施：%(codes)s"), params={"codes": ", ".join(sorted(unknown))},
+                           field="amenity")
     with transaction.atomic():
         station.amenities.set(amenities)
         audit_record("station.amenities", actor=actor, obj=station, request=request,
@@ -116,7 +112,7 @@ def station_set_amenities(*, actor, station: Station, codes: list[str], request=
 def _item(code: str) -> GoodsItem:
     item = GoodsItem.objects.filter(code=code).first()
     if item is None:
-        raise _invalid("未知的物品。", "Unknown item.", code="unknown_item")
+        raise InvalidInput(_("未知的物品。"), code="unknown_item", field="item")
     return item
 
 
@@ -125,19 +121,19 @@ def stock_change(*, actor, station: Station, item_code: str, delta: int, reason:
     """Receive (delta > 0), give out or count (delta < 0) goods. Refuses to go below zero."""
     if reason not in (StockMovement.Reason.IN, StockMovement.Reason.OUT,
                       StockMovement.Reason.ADJUST) or delta == 0:
-        raise _invalid("数量或类型无效。", "Invalid quantity or reason.")
+        raise InvalidInput(_("数量或类型无效。"), field="quantity")
     if reason == StockMovement.Reason.IN and delta < 0 or \
             reason == StockMovement.Reason.OUT and delta > 0:
-        raise _invalid("入库须为正数，发放须为负数。", "Stock in must be positive, out negative.")
+        raise InvalidInput(_("入库须为正数，发放须为负数。"), field="quantity")
     item = _item(item_code)
     with transaction.atomic():
-        stock, _ = Stock.objects.get_or_create(station=station, item=item)
+        stock, _created = Stock.objects.get_or_create(station=station, item=item)
         # One conditional UPDATE: concurrent givers cannot take the count below zero.
         updated = Stock.objects.filter(pk=stock.pk, quantity__gte=-delta if delta < 0 else 0) \
             .update(quantity=F("quantity") + delta)
         if not updated:
-            raise ApplicationError(f"{item.name_zh}库存不足。", f"Not enough {item.name_en or item.code} in stock.",
-                                   code="out_of_stock", status=409)
+            raise Conflict(f"{item.name_zh}库存不足。",
+                           f"Not enough {item.name_en or item.code} in stock.", code="out_of_stock")
         StockMovement.objects.create(station=station, item=item, delta=delta, reason=reason,
                                      note=note[:128], actor=actor)
         audit_record("stock.change", actor=actor, obj=station, request=request,
@@ -152,9 +148,9 @@ def loan_create(*, actor, station: Station, item_code: str, worker, hours: int |
     row is decremented by a conditional UPDATE (and the database refuses a negative count)."""
     item = _item(item_code)
     if not item.lendable:
-        raise _invalid("该物品不可借用。", "This item is not lent out.", code="not_lendable")
+        raise Conflict(_("该物品不可借用。"), code="not_lendable")
     if worker is None or not worker.is_active:
-        raise _invalid("请先确认借用人。", "Identify the borrower first.", code="no_borrower")
+        raise InvalidInput(_("请先确认借用人。"), code="no_borrower", field="mobile")
     with transaction.atomic():
         try:
             taken = Stock.objects.filter(station=station, item=item, quantity__gte=1) \
@@ -162,8 +158,8 @@ def loan_create(*, actor, station: Station, item_code: str, worker, hours: int |
         except IntegrityError:
             taken = 0
         if not taken:
-            raise ApplicationError(f"{item.name_zh}已借完。", "None left to lend.",
-                                   code="out_of_stock", status=409)
+            raise Conflict(f"{item.name_zh}已借完。", f"No {item.name_en or item.code} left to lend.",
+                           code="out_of_stock")
         loan = Loan.objects.create(
             station=station, item=item, worker=worker, lent_by=actor,
             due_at=timezone.now() + timedelta(hours=hours or item.loan_hours),
@@ -183,9 +179,8 @@ def loan_return(*, actor, loan: Loan, station: Station | None = None, request=No
     with transaction.atomic():
         now = timezone.now()
         if not Loan.objects.filter(pk=loan.pk, returned_at=None).update(returned_at=now):
-            raise ApplicationError("该物品已归还。", "Already returned.", code="already_returned",
-                                   status=409)
-        stock, _ = Stock.objects.get_or_create(station=station, item=loan.item)
+            raise Conflict(_("该物品已归还。"), code="already_returned")
+        stock, _created = Stock.objects.get_or_create(station=station, item=loan.item)
         Stock.objects.filter(pk=stock.pk).update(quantity=F("quantity") + 1)
         StockMovement.objects.create(station=station, item=loan.item, delta=1,
                                      reason=StockMovement.Reason.RETURN, actor=actor,
@@ -203,10 +198,10 @@ def service_record_create(*, actor, station: Station, service_code: str, worker=
                           request=None) -> ServiceRecord:
     service = ServiceItem.objects.filter(code=service_code).first()
     if service is None:
-        raise _invalid("请选择服务项目。", "Choose a service item.", code="unknown_service")
+        raise InvalidInput(_("请选择服务项目。"), code="unknown_service", field="service")
     at = at or timezone.now()
     if at > timezone.now() + timedelta(minutes=5):
-        raise _invalid("服务时间不能晚于现在。", "A service cannot be recorded in the future.")
+        raise InvalidInput(_("服务时间不能晚于现在。"), field="at")
     with transaction.atomic():
         record = ServiceRecord.objects.create(
             station=station, kind=ServiceRecord.Kind.SERVICE, service=service, worker=worker,
@@ -223,8 +218,7 @@ def station_check_in(*, worker, token: str, request=None) -> ServiceRecord:
     counts (a re-scan returns the earlier one)."""
     station = Station.objects.filter(checkin_token=token or "", is_active=True).first()
     if station is None:
-        raise ApplicationError("二维码无效。", "Unknown station code.", code="bad_token",
-                               status=404)
+        raise NotFound(_("二维码无效。"), code="bad_token")
     now = timezone.now()
     with transaction.atomic():
         recent = ServiceRecord.objects.filter(
@@ -249,9 +243,7 @@ def photo_add(*, actor, station: Station, data: bytes, caption: str = "",
               request=None) -> StationPhoto:
     """Add a picture: re-encoded (no EXIF/GPS), resized, with a thumbnail."""
     if station.photos.count() >= MAX_PHOTOS:
-        raise ApplicationError(f"每个驿站最多 {MAX_PHOTOS} 张照片。",
-                               f"A station has at most {MAX_PHOTOS} photos.", code="too_many",
-                               status=409)
+        raise Conflict(_("每个驿站最多 %(n)s 张照片。"), params={"n": MAX_PHOTOS}, code="too_many")
     picture = reencode_image(data)
     name = secrets.token_hex(8)
     photo = StationPhoto(station=station, width=picture.width, height=picture.height,

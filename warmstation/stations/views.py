@@ -31,8 +31,6 @@ from warmstation.stations.permissions import (
 ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 DISTRICT_CENTRE = (39.7476, 116.1370)  # 房山区 (used only when no area has a centre)
 RADII = (2000, 5000, 20000, 50000)  # metres a worker can choose between
-WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")  # for bilingual error messages
-WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAY_LABELS = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from warmstation.accounts.models import Role, User
-from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.inputs import normalise_mobile
 from warmstation.core.masking import mask_mobile
 from warmstation.core.pages import staff_page
@@ -31,8 +31,6 @@ from warmstation.stations.models import (
 from warmstation.stations.permissions import access_station_by_id, station_managed_list
 from warmstation.stations.views import (
     WEEKDAY_LABELS,
-    WEEKDAYS,
-    WEEKDAYS_EN,
     desk_rows,
     month_served,
     not_found,
@@ -48,11 +46,6 @@ DONE = {  # what a form says when its service accepted it
 }
 
 
-class BadInput(ApplicationError):
-    status = 400
-    code = "invalid_input"
-
-
 def _time(raw: str) -> time | None:
     raw = (raw or "").strip()
     if not raw:
@@ -60,7 +53,8 @@ def _time(raw: str) -> time | None:
     try:
         return time.fromisoformat(raw)
     except ValueError:
-        raise BadInput(f"时间格式不对：{raw}", f"Invalid time: {raw}") from None
+        raise InvalidInput(gettext_lazy("时间格式不对：%(raw)s"), params={"raw": raw[:20]}) \
+            from None
 
 
 def _positive_int(raw: str) -> int:
@@ -69,7 +63,7 @@ def _positive_int(raw: str) -> int:
     except ValueError:
         value = 0
     if value <= 0:
-        raise BadInput("数量须为正整数。", "Quantity must be a positive whole number.")
+        raise InvalidInput(gettext_lazy("数量须为正整数。"), field="quantity")
     return value
 
 
@@ -79,8 +73,8 @@ def _person(raw_mobile: str) -> User | None:
         return None
     user = User.objects.filter(mobile=normalise_mobile(raw_mobile), is_active=True).first()
     if user is None:
-        raise BadInput("没有找到该手机号的小哥，请先让其注册。",
-                       "No worker with this mobile number; ask them to register first.")
+        raise InvalidInput(gettext_lazy("没有找到该手机号的小哥，请先让其注册。"),
+                           code="unknown_worker", field="mobile")
     return user
 
 
@@ -203,8 +197,8 @@ def _hours(request, station):
             if opens is None and closes is None:
                 continue
             if opens is None or closes is None:
-                raise BadInput(f"{WEEKDAYS[d]}：请同时填写开门和关门时间。",
-                               f"{WEEKDAYS_EN[d]}: give both the opening and the closing time.")
+                raise InvalidInput(gettext_lazy("%(day)s：请同时填写开门和关门时间。"),
+                                   params={"day": WEEKDAY_LABELS[d]}, field=f"o{d}_{i}")
             spans.append((d, opens, closes))
     services.station_set_hours(actor=request.user, station=station, spans=spans,
                                request=request)
@@ -214,7 +208,7 @@ def _exception(request, station):
     try:
         day = date.fromisoformat(request.POST.get("date", "").strip())
     except ValueError:
-        raise BadInput("请选择日期。", "Choose a date.") from None
+        raise InvalidInput(gettext_lazy("请选择日期。"), field="date") from None
     closed = request.POST.get("closed") == "on"
     services.station_set_exception(
         actor=request.user, station=station, date=day, closed=closed,
@@ -232,7 +226,7 @@ def _stock(request, station):
     reason = request.POST.get("reason", "")
     quantity = _positive_int(request.POST.get("quantity", ""))
     if reason not in (StockMovement.Reason.IN, StockMovement.Reason.OUT):
-        raise BadInput("请选择入库或发放。", "Choose stock in or out.")
+        raise InvalidInput(gettext_lazy("请选择入库或发放。"), field="reason")
     services.stock_change(actor=request.user, station=station,
                           item_code=request.POST.get("item", ""), request=request,
                           delta=quantity if reason == StockMovement.Reason.IN else -quantity,
@@ -242,7 +236,7 @@ def _stock(request, station):
 def _lend(request, station):
     worker = _person(request.POST.get("mobile", ""))
     if worker is None:
-        raise BadInput("请输入借用人的手机号。", "Enter the borrower's mobile number.")
+        raise InvalidInput(gettext_lazy("请输入借用人的手机号。"), field="mobile")
     services.loan_create(actor=request.user, station=station, worker=worker, request=request,
                          item_code=request.POST.get("item", ""))
 
@@ -270,7 +264,7 @@ def _at(raw: str) -> datetime | None:
     try:
         return timezone.make_aware(datetime.fromisoformat(raw))
     except ValueError:
-        raise BadInput("服务时间格式不对。", "Invalid service time.") from None
+        raise InvalidInput(gettext_lazy("服务时间格式不对。"), field="at") from None
 
 
 console_status = _action("status", _status)

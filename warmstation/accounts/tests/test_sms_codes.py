@@ -274,7 +274,7 @@ def test_a_code_older_than_five_minutes_is_refused(db):
     response = post_json(client, TOKEN_URL, {"mobile": MOBILE, "code": code})
 
     # then
-    assert_problem(response, 400, "code_invalid")
+    assert_problem(response, 422, "code_invalid")
     assert not User.objects.filter(mobile=MOBILE).exists()
 
 
@@ -289,7 +289,7 @@ def test_a_code_works_only_once(db):
     again = post_json(client, TOKEN_URL, {"mobile": MOBILE, "code": code})
 
     # then
-    assert_problem(again, 400, "code_invalid")
+    assert_problem(again, 422, "code_invalid")
     assert SmsCode.objects.get().used_at is not None
 
 
@@ -317,8 +317,8 @@ def test_wrong_tries_are_counted_and_say_how_many_are_left(db):
     second = post_json(client, TOKEN_URL, {"mobile": MOBILE, "code": wrong})
 
     # then
-    assert "4" in assert_problem(first, 400, "code_wrong")["detail"]["en"]
-    assert "3" in assert_problem(second, 400, "code_wrong")["detail"]["en"]
+    assert "4" in assert_problem(first, 422, "code_wrong")["detail"]["en"]
+    assert "3" in assert_problem(second, 422, "code_wrong")["detail"]["en"]
     assert SmsCode.objects.get().attempts == 2
 
 
@@ -329,15 +329,15 @@ def test_five_wrong_tries_void_the_code_even_for_the_right_code(db):
     code = code_sent_to(MOBILE)
     for _ in range(4):
         assert_problem(post_json(client, TOKEN_URL, {"mobile": MOBILE, "code": a_wrong_code(code)}),
-                       400, "code_wrong")
+                       422, "code_wrong")
 
     # when
     fifth = post_json(client, TOKEN_URL, {"mobile": MOBILE, "code": a_wrong_code(code)})
     right = post_json(client, TOKEN_URL, {"mobile": MOBILE, "code": code})
 
     # then
-    assert_problem(fifth, 400, "code_void")
-    assert_problem(right, 400, "code_invalid")
+    assert_problem(fifth, 422, "code_void")
+    assert_problem(right, 422, "code_invalid")
     assert SmsCode.objects.get().voided_at is not None
     assert not User.objects.filter(mobile=MOBILE).exists()
 
@@ -532,7 +532,7 @@ def test_a_disabled_account_cannot_sign_in_by_code_nor_get_a_second_account(tree
     response = post_json(client, TOKEN_URL, {"mobile": MOBILE, "code": code_sent_to(MOBILE)})
 
     # then
-    assert_problem(response, 400, "account_disabled")
+    assert_problem(response, 403, "account_disabled")
     assert User.objects.filter(mobile=MOBILE).count() == 1
     assert not User.objects.get(mobile=MOBILE).is_active
     assert not AuditEvent.objects.filter(action="auth.login", result=AuditEvent.Result.OK).exists()

@@ -115,17 +115,17 @@ def test_five_wrong_passwords_lock_the_account_even_against_the_right_password(t
     steward = make_user(Role.STEWARD, tree["gc"])
     client = Client()
     for _ in range(4):
-        assert staff_token(client, steward.mobile, "wrong-password").status_code == 400
+        assert staff_token(client, steward.mobile, "wrong-password").status_code == 422
 
     # when
     fifth = staff_token(client, steward.mobile, "wrong-password")
     right = staff_token(client, steward.mobile, PASSWORD)
 
     # then
-    assert fifth.status_code == 423
+    assert fifth.status_code == 429
     assert fifth.json()["code"] == "account_locked"
     assert fifth.json()["detail"]["zh"] and fifth.json()["detail"]["en"]
-    assert right.status_code == 423
+    assert right.status_code == 429
     steward.refresh_from_db()
     assert steward.locked_until > timezone.now() + timedelta(minutes=10)
     assert AuditEvent.objects.filter(action="auth.login", actor=steward,
@@ -352,7 +352,7 @@ def test_a_replayed_totp_code_is_refused_by_the_api(tree):
     replay = staff_token(Client(), area_admin.mobile, PASSWORD, code)
 
     # then
-    assert replay.status_code == 400
+    assert replay.status_code == 422
     assert replay.json()["code"] == "totp_wrong"
 
 
@@ -367,7 +367,7 @@ def test_five_wrong_totp_codes_lock_the_account(tree):
     response = staff_token(Client(), district_admin.mobile, PASSWORD, totp_now())
 
     # then
-    assert response.status_code == 423
+    assert response.status_code == 429
 
 
 def test_an_admin_without_totp_enrols_by_scanning_a_qr_code(tree):
@@ -435,9 +435,9 @@ def test_the_staff_token_api_requires_totp_for_admins(tree):
     right = staff_token(client, district_admin.mobile, PASSWORD, totp_now())
 
     # then
-    assert without.status_code == 400
+    assert without.status_code == 422
     assert without.json()["code"] == "totp_wrong"
-    assert wrong.status_code == 400
+    assert wrong.status_code == 422
     assert right.status_code == 200, right.content
     assert right.json()["auth_level"] == AuthLevel.MFA
 
@@ -450,7 +450,7 @@ def test_the_staff_token_api_refuses_an_admin_who_has_not_enrolled(tree):
     response = staff_token(Client(), area_admin.mobile, PASSWORD, totp_now())
 
     # then
-    assert response.status_code == 403
+    assert response.status_code == 409
     assert response.json()["code"] == "totp_missing"
 
 
@@ -462,7 +462,7 @@ def test_the_staff_token_api_refuses_a_wrong_password_before_totp(tree):
     response = staff_token(Client(), district_admin.mobile, "wrong-password", totp_now())
 
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["code"] == "bad_credentials"
     district_admin.refresh_from_db()
     assert district_admin.totp_last_step == 0  # the code was not spent
@@ -474,14 +474,14 @@ def test_a_known_password_does_not_reset_the_count_of_wrong_totp_codes(tree):
     district_admin = admin(Role.DISTRICT_ADMIN, tree["district"])
     client = Client()
     for _ in range(4):
-        assert staff_token(client, district_admin.mobile, PASSWORD, a_wrong_totp()).status_code == 400
+        assert staff_token(client, district_admin.mobile, PASSWORD, a_wrong_totp()).status_code == 422
 
     # when
     fifth = staff_token(client, district_admin.mobile, PASSWORD, a_wrong_totp())
 
     # then
-    assert fifth.status_code == 423
-    assert staff_token(client, district_admin.mobile, PASSWORD, totp_now()).status_code == 423
+    assert fifth.status_code == 429
+    assert staff_token(client, district_admin.mobile, PASSWORD, totp_now()).status_code == 429
 
 
 def test_wrong_totp_codes_on_the_page_count_across_fresh_password_sign_ins(tree):
