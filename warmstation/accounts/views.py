@@ -7,7 +7,6 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,6 +25,7 @@ from warmstation.core.errors import ApplicationError, NotFound
 from warmstation.core.inputs import normalise_mobile
 from warmstation.core.masking import mask_id_number
 from warmstation.core.pages import staff_page
+from warmstation.core.pagination import page_list
 
 
 def _next(request, default: str = "/") -> str:
@@ -225,7 +225,7 @@ def my_account_close(request):
 def workers(request):
     area_code = request.GET.get("area") or None
     qs = worker_list(user=request.user, area_code=area_code)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = page_list(request, qs)
     return render(request, "accounts/workers.html", {
         "page": page, "area_code": area_code or "",
         "areas": managed_area_list(request.user),

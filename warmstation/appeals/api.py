@@ -15,6 +15,7 @@ from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswe
 from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id
 from warmstation.areas.scoping import access_area_by_code
 from warmstation.core.errors import InvalidInput, NotFound
+from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
 
@@ -276,8 +277,9 @@ def _department(code: str | None) -> Department | None:
 @router.get("/categories", url_name="appeal_categories", operation_id="list_appeal_categories",
             summary="Categories of needs with their limits",
             response={200: list[CategoryOut], **AUTH_ERRORS})
+@paginate
 def list_appeal_categories(request):
-    return Category.objects.filter(is_active=True)
+    return Category.objects.filter(is_active=True).order_by("code", "pk")
 
 
 @router.patch("/categories/{code}", url_name="appeal_category",
@@ -296,8 +298,10 @@ def update_appeal_category(request, code: str, payload: CategoryPatch):
             summary="Routing rules (category × area → department)",
             response={200: list[RuleOut], **AUTH_ERRORS})
 @require_roles(*STAFF)
+@paginate
 def list_routing_rules(request):
-    return RoutingRule.objects.select_related("category", "area", "department")
+    return RoutingRule.objects.select_related("category", "area", "department") \
+        .order_by("category__code", "area__path", "pk")
 
 
 @router.put("/routing-rules", url_name="appeal_rule_set", operation_id="set_routing_rule",
@@ -370,23 +374,8 @@ def list_appeals(request, status: str | None = Query(None, max_length=16),
                  overdue: bool | None = None, urgent: bool | None = None, mine: bool = False):
     qs = selectors.appeal_list(user=request.user, status=status, category=category,
                                overdue=overdue, urgent=urgent, mine=mine)
-    return _Page(qs, request.user)
-
-
-class _Page:
-    """A sliceable view of a queryset that renders each case for its viewer (masking)."""
-
-    def __init__(self, qs, viewer):
-        self.qs, self.viewer = qs, viewer
-
-    def __len__(self):
-        return self.qs.count()
-
-    def count(self):
-        return self.qs.count()
-
-    def __getitem__(self, item):
-        return [_out(a, self.viewer) for a in self.qs[item]]
+    # Each case is rendered for its viewer (what they may see of the submitter).
+    return Rows(qs, lambda page: [_out(a, request.user) for a in page])
 
 
 @router.get("/board", url_name="appeal_board", operation_id="get_appeal_board",
@@ -411,14 +400,12 @@ def bulk_appeals(request, payload: BulkIn):
 
 
 @router.get("/policy", url_name="policy_search", operation_id="search_policy",
-            summary="Search the policy Q&A (Chinese)", response={200: list[PolicyOut],
-                                                                 **AUTH_ERRORS})
+            summary="Search the policy Q&A (Chinese), best match first",
+            response={200: list[PolicyOut], **AUTH_ERRORS})
+@paginate
 def search_policy(request, q: str = Query("", max_length=200),
                   topic: Literal["employment", "legal", "social_insurance"] | None = None):
-    if not q.strip():
-        qs = PolicyAnswer.objects.filter(is_active=True)
-        return qs.filter(topic=topic) if topic else qs
-    return policy.policy_search(q, topic=topic, limit=10)
+    return policy.policy_ranked(q, topic=topic)
 
 
 @router.post("/policy", url_name="policy_create", operation_id="create_policy_answer",

@@ -2,15 +2,15 @@
 
 Chinese is written without spaces, so a query is cut into overlapping pairs of characters
 ("社保断缴" → 社保, 保断, 断缴) plus any Latin/number words; an answer scores one point per pair
-found in its question and keywords (double) or answer. Candidates are fetched with an indexed-
-free OR of `icontains`, which is fine for a knowledge base of a few thousand answers."""
+found in its question and keywords (double) or answer. The score is computed in SQL (a sum of
+`CASE WHEN … icontains`), which is fine for a knowledge base of a few thousand answers."""
 
 from __future__ import annotations
 
 import re
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from warmstation.appeals.models import PolicyAnswer
@@ -30,24 +30,28 @@ def terms_of(text: str) -> list[str]:
     return list(dict.fromkeys(terms))[:40]
 
 
-def policy_search(query: str, *, topic: str | None = None, limit: int = 5) -> list[PolicyAnswer]:
-    terms = [t for t in terms_of(query) if len(t) >= 2] or terms_of(query)
-    if not terms:
-        return []
-    cond = Q()
-    for t in terms:
-        cond |= Q(search_text__icontains=t)
-    qs = PolicyAnswer.objects.filter(cond, is_active=True)
+def policy_ranked(query: str, *, topic: str | None = None) -> QuerySet[PolicyAnswer]:
+    """Active answers best match first: each term found in the question or keywords scores 2,
+    in the answer 1 (computed by the database, so every matching answer is ranked and counted —
+    none is dropped before paging). Without a query: every active answer, by topic."""
+    qs = PolicyAnswer.objects.filter(is_active=True)
     if topic:
         qs = qs.filter(topic=topic)
-    scored = []
-    for answer in qs[:500]:
-        head = f"{answer.question} {answer.keywords}".lower()
-        body = answer.answer.lower()
-        score = sum(2 * (t in head) + (t in body) for t in terms)
-        scored.append((score, answer.pk, answer))
-    scored.sort(key=lambda s: (-s[0], s[1]))
-    return [a for score, _, a in scored[:limit] if score > 0]
+    if not (query or "").strip():
+        return qs.order_by("topic", "pk")
+    terms = [t for t in terms_of(query) if len(t) >= 2] or terms_of(query)
+    if not terms:
+        return qs.none()
+    score = sum((Case(When(Q(question__icontains=t) | Q(keywords__icontains=t), then=Value(2)),
+                      default=Value(0)) +
+                 Case(When(answer__icontains=t, then=Value(1)), default=Value(0))
+                 for t in terms), Value(0))
+    return qs.annotate(score=score).filter(score__gt=0).order_by("-score", "pk")
+
+
+def policy_search(query: str, *, topic: str | None = None, limit: int = 5) -> list[PolicyAnswer]:
+    """The `limit` best answers (the suggestions beside a need being typed)."""
+    return list(policy_ranked(query, topic=topic)[:limit]) if (query or "").strip() else []
 
 
 def policy_answer_save(*, actor, entry: PolicyAnswer, request=None, **fields) -> PolicyAnswer:

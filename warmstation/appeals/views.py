@@ -21,6 +21,7 @@ from warmstation.areas.scoping import access_area_by_code, managed_area_list
 from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.exports import export_response
 from warmstation.core.pages import staff_page
+from warmstation.core.pagination import page_list
 
 STAFF = (Role.DEPARTMENT, *DISPATCHERS)
 RAISERS = (Role.WORKER, Role.STEWARD, *DISPATCHERS)
@@ -44,8 +45,8 @@ def _filters(request) -> dict:
 
 @staff_page(Role.WORKER)
 def mine(request):
-    cases = selectors.appeal_list(user=request.user, mine=True)[:100]
-    return render(request, "appeals/mine.html", {"cases": cases})
+    page = page_list(request, selectors.appeal_list(user=request.user, mine=True), per_page=20)
+    return render(request, "appeals/mine.html", {"cases": page, "page": page})
 
 
 def _area_choices(user):
@@ -167,8 +168,8 @@ def inbox(request):
             for fail in result["failed"][:5]:
                 messages.error(request, f"#{fail['id']}: {fail['zh']}")
         return redirect(request.get_full_path())
-    page = list(qs[:200])
-    ctx = {"cases": page, "total": qs.count(), "f": f, "now": timezone.now(),
+    page = page_list(request, qs)
+    ctx = {"cases": page, "page": page, "f": f, "now": timezone.now(),
            "statuses": Appeal.Status.choices, "categories": Category.objects.all(),
            "departments": Department.objects.filter(is_active=True),
            "is_dispatcher": request.user.has_role(*DISPATCHERS),
@@ -226,9 +227,8 @@ def meeting_new(request):
 @staff_page(*EVERYONE)
 def policy_list(request):
     q = request.GET.get("q", "")[:100]
-    answers = policy.policy_search(q, limit=20) if q.strip() else \
-        PolicyAnswer.objects.filter(is_active=True)
-    return render(request, "appeals/policy.html", {"answers": answers, "q": q})
+    page = page_list(request, policy.policy_ranked(q), per_page=20)
+    return render(request, "appeals/policy.html", {"answers": page, "page": page, "q": q})
 
 
 EXPORT_HEADER = ["编号", "标题", "类别", "区域", "状态", "紧急", "承办部门", "提交人", "手机号",

@@ -3,6 +3,7 @@ are printed on the public service cards); changing needs an area or district adm
 covers it — anything else looks missing."""
 
 from ninja import Router, Status
+from ninja.pagination import paginate
 
 from warmstation.accounts.models import Role
 from warmstation.areas import services
@@ -20,6 +21,7 @@ ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 
 @router.get("", url_name="areas", operation_id="list_areas", summary="All areas, top-down",
             response={200: list[AreaOut], **AUTH_ERRORS})
+@paginate
 def list_areas(request, level: Area.Level | None = None):
     qs = area_tree().select_related("parent")
     return qs.filter(level=level) if level else qs
@@ -28,8 +30,9 @@ def list_areas(request, level: Area.Level | None = None):
 @router.get("/managed", url_name="areas_managed", operation_id="list_managed_areas",
             summary="Areas I may change", response={200: list[AreaOut], **AUTH_ERRORS})
 @require_roles(*ADMINS)
+@paginate
 def list_managed_areas(request):
-    return managed_area_list(request.user)
+    return managed_area_list(request.user).order_by("path")
 
 
 @router.get("/{code}", url_name="area", operation_id="get_area",

@@ -20,6 +20,7 @@ from warmstation.benefits.permissions import (
     redemption_visible_q,
 )
 from warmstation.core.errors import NotFound
+from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
 
@@ -172,8 +173,8 @@ def merchant_out(m: Merchant) -> MerchantOut:
 @paginate
 def list_merchants(request, area: str | None = None,
                    kind: Literal["restaurant", "barbershop", "bathhouse", "other"] | None = None):
-    return [merchant_out(m) for m in selectors.merchant_list(user=request.user, area_code=area,
-                                                             kind=kind)[:1000]]
+    return Rows(selectors.merchant_list(user=request.user, area_code=area, kind=kind),
+                lambda page: [merchant_out(m) for m in page])
 
 
 @router.get("/merchants/{merchant_id}", url_name="merchant", operation_id="get_merchant",

@@ -77,7 +77,7 @@ def merchant_list(*, user=None, area_code: str | None = None, kind: str | None =
         qs = qs.filter(area__path__contains=f"/{area_code}/")
     if kind:
         qs = qs.filter(kind=kind)
-    return qs.order_by("area__path", "name")
+    return qs.order_by("area__path", "name", "pk")
 
 
 def redemption_list(*, merchant: Merchant | None = None, worker=None, day: date | None = None,

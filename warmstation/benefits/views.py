@@ -20,6 +20,7 @@ from warmstation.benefits.permissions import (
 )
 from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.pages import staff_page
+from warmstation.core.pagination import page_list
 from warmstation.points.selectors import (
     active_holds,
     district_figures,
@@ -56,11 +57,12 @@ def wallet(request):
         offers.setdefault(o.merchant_id, []).append(o)
     for m in nearby:
         m["offer_rows"] = offers.get(m["id"], [])
+    entries = page_list(request, statement(user=request.user), per_page=30)
     return render(request, "benefits/wallet.html", {
-        "wallet": wallet_of(request.user), "entries": statement(user=request.user)[:30],
+        "wallet": wallet_of(request.user), "entries": entries, "page": entries,
         "holds": active_holds(user=request.user), "nearby": nearby,
         "codes": selectors.active_codes(worker=request.user),
-        "rules": earning_rule_list()[:20], "form_key": uuid.uuid4().hex,
+        "rules": earning_rule_list().order_by("action"), "form_key": uuid.uuid4().hex,
     })
 
 
@@ -110,9 +112,11 @@ def counter(request, merchant_id: int | None = None):
         merchant = access_merchant_by_id(request.user, merchant_id, counter=True)
     except NotFound:
         return _not_found(request)
-    ctx = {"merchant": merchant, "form_key": uuid.uuid4().hex,
-           "today": selectors.redemption_list(merchant=merchant, day=timezone.localdate())
-           .filter(status="redeemed")[:100],
+    def today():
+        return page_list(request, selectors.redemption_list(
+            merchant=merchant, day=timezone.localdate()).filter(status="redeemed"))
+
+    ctx = {"merchant": merchant, "form_key": uuid.uuid4().hex, "today": today(),
            "settlement": selectors.settlement_daily(merchant=merchant, day=timezone.localdate()),
            "offers": merchant.offers.all()}
     if request.method == "POST":
@@ -122,8 +126,7 @@ def counter(request, merchant_id: int | None = None):
                 idempotency_key=request.POST.get("key") or uuid.uuid4().hex, request=request)
         except ApplicationError as exc:
             ctx["error"] = exc.message(request.LANGUAGE_CODE)
-        ctx["today"] = selectors.redemption_list(merchant=merchant, day=timezone.localdate()) \
-            .filter(status="redeemed")[:100]
+        ctx["today"] = today()
         if request.htmx:
             return render(request, "benefits/counter.html#verify", ctx,
                           status=400 if "error" in ctx else 200)
@@ -167,9 +170,9 @@ def offer_edit(request, offer_id: int):
 
 @staff_page(*ADMINS)
 def partners(request):
-    merchants = selectors.merchant_list(user=request.user, managed=True)
+    merchants = page_list(request, selectors.merchant_list(user=request.user, managed=True))
     return render(request, "benefits/partners.html", {
-        "merchants": merchants, "rules": earning_rule_list(user=request.user),
+        "merchants": merchants, "page": merchants, "rules": earning_rule_list(user=request.user),
         "is_district": request.user.has_role(Role.DISTRICT_ADMIN),
         "figures": district_figures() if request.user.has_role(Role.DISTRICT_ADMIN) else None,
         "kinds": Merchant.Kind.choices})

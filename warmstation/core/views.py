@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -11,6 +10,7 @@ from warmstation.accounts.models import Role
 from warmstation.core.audit import audit_record
 from warmstation.core.models import AuditEvent
 from warmstation.core.pages import staff_page
+from warmstation.core.pagination import page_list
 
 
 def healthz(request):
@@ -68,7 +68,7 @@ def audit_search(request):
         qs = qs.filter(at__date__gte=since)
     if until := parse_date(f["until"]):
         qs = qs.filter(at__date__lte=until)
-    page = Paginator(qs.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
+    page = page_list(request, qs.select_related("actor").order_by("-at", "-id"))
     audit_record("audit.search", actor=request.user, request=request,
                  detail={k: v for k, v in f.items() if v})
     template = "core/audit.html#rows" if request.htmx else "core/audit.html"

@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 
 from warmstation.accounts.models import Role, User
 from warmstation.accounts.selectors import access_worker_by_id
+from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
 from warmstation.points import selectors, services
@@ -77,17 +78,18 @@ def get_my_wallet(request):
 @require_roles(Role.WORKER)
 @paginate
 def list_my_entries(request):
-    return [EntryOut(id=e.pk, transaction_id=e.transaction_id, kind=e.transaction.kind,
-                     memo=e.transaction.memo, amount=e.amount, balance_after=e.balance_after,
-                     created_at=e.created_at)
-            for e in selectors.statement(user=request.user)[:1000]]
+    return Rows(selectors.statement(user=request.user), lambda page: [
+        EntryOut(id=e.pk, transaction_id=e.transaction_id, kind=e.transaction.kind,
+                 memo=e.transaction.memo, amount=e.amount, balance_after=e.balance_after,
+                 created_at=e.created_at) for e in page])
 
 
 @router.get("/rules", url_name="points_rules", operation_id="list_earning_rules",
             summary="Published earning rules: action, points, caps",
             response={200: list[RuleOut], **AUTH_ERRORS})
+@paginate
 def list_earning_rules(request):
-    return selectors.earning_rule_list()
+    return selectors.earning_rule_list().order_by("action", "pk")
 
 
 @router.post("/awards", url_name="points_awards", operation_id="create_award",

@@ -11,17 +11,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
 from warmstation.accounts.models import Role, User
 from warmstation.core import geo
 from warmstation.core.errors import InvalidInput, NotFound
 from warmstation.core.masking import mask_mobile
+from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
 from warmstation.stations import selectors, services
 from warmstation.stations.hours import Span, describe
 from warmstation.stations.models import Loan, StationPhoto
-from warmstation.stations.permissions import access_station_by_id, station_managed_list
+from warmstation.stations.permissions import access_station_by_id
 from warmstation.stations.schemas import (
     AmenitiesIn,
     CheckInIn,
@@ -151,9 +153,10 @@ def get_station(request, station_id: int):
             summary="Stations I keep (steward) or oversee (area/district admin)",
             response={200: list[StationOut], **AUTH_ERRORS})
 @require_roles(*STAFF)
+@paginate
 def list_managed_stations(request):
-    ids = list(station_managed_list(request.user).values_list("pk", flat=True)[:500])
-    return [station_out(selectors.station_page(pk)) for pk in ids]
+    return Rows(selectors.station_card_list(request.user),
+                lambda page: [station_out(s) for s in page])
 
 
 def _for_change(request, station_id):
@@ -262,9 +265,11 @@ def return_item(request, station_id: int, loan_id: int):
             summary="Items out on loan from this station, overdue first",
             response={200: list[LoanOut], 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
+@paginate
 def list_loans(request, station_id: int):
     station = _for_change(request, station_id)
-    return [_loan_out(loan) for loan in selectors.open_loans(station=station)]
+    return Rows(selectors.open_loans(station=station),
+                lambda page: [_loan_out(loan) for loan in page])
 
 
 @router.post("/{station_id}/services", url_name="station_services",

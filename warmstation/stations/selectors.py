@@ -23,6 +23,7 @@ from warmstation.stations.models import (
     Station,
     Stock,
 )
+from warmstation.stations.permissions import station_managed_list
 
 
 def schedule_of(station: Station, hours=None, exceptions=None) -> Schedule:
@@ -169,11 +170,22 @@ def station_nearby(*, lat: float, lng: float, radius_m: float, limit: int,
     return out
 
 
-def station_page(station_id: int) -> Station:
-    return Station.objects.select_related("area", "steward").prefetch_related(
+def with_card(stations: QuerySet[Station]) -> QuerySet[Station]:
+    """`stations` with everything a station's card shows, fetched once for all of them (one
+    query per relation, whatever the number of stations)."""
+    return stations.select_related("area", "steward").prefetch_related(
         "hours", "exceptions", "amenities", "resources", "services", "contacts", "photos",
         Prefetch("stock", queryset=Stock.objects.select_related("item")),
-    ).get(pk=station_id)
+    )
+
+
+def station_page(station_id: int) -> Station:
+    return with_card(Station.objects.all()).get(pk=station_id)
+
+
+def station_card_list(user) -> QuerySet[Station]:
+    """The stations `user` keeps or oversees, with their cards, by area then name."""
+    return with_card(station_managed_list(user)).order_by("area__path", "name", "pk")
 
 
 def overdue_loans(*, stations: QuerySet[Station] | list, now: datetime | None = None):
@@ -184,7 +196,7 @@ def overdue_loans(*, stations: QuerySet[Station] | list, now: datetime | None = 
 
 def open_loans(*, station: Station):
     return Loan.objects.filter(station=station, returned_at=None) \
-        .select_related("item", "worker").order_by("due_at")
+        .select_related("item", "worker").order_by("due_at", "pk")
 
 
 def low_stock(*, stations) -> QuerySet[Stock]:

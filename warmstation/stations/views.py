@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from warmstation.areas.models import Area
 from warmstation.core import geo
 from warmstation.core.errors import ApplicationError, NotFound
 from warmstation.core.pages import staff_page
+from warmstation.core.pagination import page_list
 from warmstation.stations import selectors, services
 from warmstation.stations.hours import describe
 from warmstation.stations.models import Amenity
@@ -209,7 +211,8 @@ def month_served(stations) -> dict[int, tuple[int, int]]:
 def desk_rows(user, stations) -> list[dict]:
     """One row per managed station with its open state, low-stock and overdue counts and this
     month's people served: shared by the steward's list and the area admin's desk table."""
-    stations = list(stations.prefetch_related("hours", "exceptions"))
+    stations = list(stations)
+    prefetch_related_objects(stations, "hours", "exceptions")
     low, overdue = {}, {}
     for s in selectors.low_stock(stations=stations):
         low[s.station_id] = low.get(s.station_id, 0) + 1
@@ -226,11 +229,14 @@ def desk_rows(user, stations) -> list[dict]:
 @staff_page(*ADMINS)
 def station_manage(request):
     """Area admin (or district admin): every station in their area, as a desk table."""
-    rows = desk_rows(request.user, station_managed_list(request.user)
-                     .order_by("area__path", "name"))
+    stations = station_managed_list(request.user).order_by("area__path", "name", "pk")
+    page = page_list(request, stations)
+    served = month_served(stations).values()
     return render(request, "stations/manage.html", {
-        "rows": rows, "low_total": sum(r["low"] for r in rows),
-        "overdue_total": sum(r["overdue"] for r in rows),
-        "served_total": sum(r["served"] for r in rows),
-        "records_total": sum(r["records"] for r in rows),
+        "rows": desk_rows(request.user, page.items), "page": page,
+        # The figures are of every station in the area, not of this page.
+        "low_total": selectors.low_stock(stations=stations).count(),
+        "overdue_total": selectors.overdue_loans(stations=stations).count(),
+        "served_total": sum(people for people, _records in served),
+        "records_total": sum(records for _people, records in served),
     })

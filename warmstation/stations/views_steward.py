@@ -19,6 +19,7 @@ from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.inputs import normalise_mobile
 from warmstation.core.masking import mask_mobile
 from warmstation.core.pages import staff_page
+from warmstation.core.pagination import page_list
 from warmstation.stations import selectors, services
 from warmstation.stations.models import (
     Amenity,
@@ -134,12 +135,12 @@ def _render_console(request, station, *, form: str = "", error: str = "", saved:
 
 @staff_page(*CONSOLE_ROLES)
 def console_list(request):
-    stations = station_managed_list(request.user).order_by("name")
-    rows = desk_rows(request.user, stations)
-    if len(rows) == 1 and request.user.has_role(Role.STEWARD) and \
+    page = page_list(request, station_managed_list(request.user).order_by("name", "pk"))
+    if page.count == 1 and request.user.has_role(Role.STEWARD) and \
             not request.user.has_role(Role.AREA_ADMIN, Role.DISTRICT_ADMIN):
-        return redirect("steward:console", station_id=rows[0]["station"].pk)
-    return render(request, "stations/console_list.html", {"rows": rows})
+        return redirect("steward:console", station_id=page.items[0].pk)
+    return render(request, "stations/console_list.html",
+                  {"rows": desk_rows(request.user, page.items), "page": page})
 
 
 @staff_page(*CONSOLE_ROLES)

@@ -112,7 +112,7 @@ def test_policy_search_in_chinese(s):
                  ("被拖欠工资怎么办？", "申请劳动仲裁。")]:
         policy_answer_save(actor=None, entry=PolicyAnswer(), topic="legal", question=q, answer=a)
     found = client(s, "worker").get("/api/v1/appeals/policy", {"q": "我的社保断了三个月"}).json()
-    assert found[0]["question"] == "社保断缴了怎么补缴？"
+    assert found["items"][0]["question"] == "社保断缴了怎么补缴？"
     page = client(s, "worker").get("/appeals/suggest/", {"title": "老板拖欠工资"})
     assert "被拖欠工资怎么办" in page.content.decode()
 

@@ -87,7 +87,7 @@ def test_changing_and_deleting_a_contact(tree, people, who, status):
 
 def test_managed_areas_list_is_scoped(people):
     response = client_for(people, "gc_admin").get("/api/v1/areas/managed")
-    assert [a["code"] for a in response.json()] == ["GC", "YLJ"]
+    assert [a["code"] for a in response.json()["items"]] == ["GC", "YLJ"]
     assert client_for(people, "worker").get("/api/v1/areas/managed").status_code == 403
 
 

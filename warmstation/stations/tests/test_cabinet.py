@@ -162,7 +162,9 @@ def test_public_card_and_hidden_inactive_station(people, station):
 
 def test_steward_lists_only_their_stations(people, station):
     steward, level = people["own_steward"]
-    ids = [s["id"] for s in signed_in(steward, level).get("/api/v1/stations").json()]
+    body = signed_in(steward, level).get("/api/v1/stations").json()
+    ids = [s["id"] for s in body["items"]]
+    assert body["count"] == 1
     assert ids == [station.pk]
 
 
