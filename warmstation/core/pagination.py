@@ -130,7 +130,10 @@ def page_list(request: HttpRequest, queryset: QuerySet | Rows | Iterable, *,
     source = queryset.queryset if isinstance(queryset, Rows) else ordered(queryset)
     paginator = Paginator(source, per_page, allow_empty_first_page=True)
     raw = (request.GET.get(param) or "").strip()
-    number = int(raw) if raw.isdigit() and len(raw) <= 9 else (1 if raw != "last" else 10**9)
+    if raw == "last" or (raw.isascii() and raw.isdigit()):
+        number = paginator.num_pages if raw == "last" or len(raw) > 9 else int(raw)
+    else:
+        number = 1
     number = max(1, min(number, paginator.num_pages))
     page = paginator.page(number)
     items = list(page.object_list)

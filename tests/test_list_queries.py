@@ -1,0 +1,356 @@
+"""The list model, held: every list operation of the API (found in the OpenAPI document, so a
+new one is covered or fails here) answers a bounded page `{items, count}` with the true total,
+and costs the same number of queries with N rows as with 3N; so do the hot pages.
+
+Query counts are measured with Django's CaptureQueriesContext around one request, after a
+first request has warmed the caches (content types, the signed-in person's grants)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import (
+    as_level,
+    make_appeal_setup,
+    make_merchant,
+    make_offer,
+    make_station,
+    make_user,
+    make_worker,
+    signed_in,
+)
+from warmstation.accounts.models import AuthLevel, Role
+from warmstation.config.api import api
+
+N = 2
+_seq = itertools.count(1)
+
+
+def _schema() -> dict:
+    return api.get_openapi_schema(path_prefix="/api/v1/")
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def _ok_schema(schema: dict, operation: dict) -> dict:
+    responses = {str(k): v for k, v in operation["responses"].items()}
+    content = responses.get("200", {}).get("content", {})
+    return _resolve(schema, content.get("application/json", {}).get("schema", {}))
+
+
+def _operations() -> list[tuple[str, str, dict]]:
+    schema = _schema()
+    return [(path, method, op) for path, item in schema["paths"].items()
+            for method, op in item.items()]
+
+
+def _list_operations() -> dict[str, str]:
+    """operation_id → path of every GET whose answer is a page ({items, count})."""
+    schema = _schema()
+    return {op["operationId"]: path for path, method, op in _operations()
+            if method == "get" and {"items", "count"} <= set(_ok_schema(schema, op)
+                                                             .get("properties", {}))}
+
+
+LIST_OPERATIONS = _list_operations()
+
+
+def test_no_operation_answers_a_bare_array():
+    """A list is a page: an operation answering a JSON array has no bound and no total."""
+    schema = _schema()
+    bare = [op["operationId"] for _p, method, op in _operations()
+            if method == "get" and _ok_schema(schema, op).get("type") == "array"]
+    assert bare == []
+
+
+def test_every_page_is_bounded():
+    schema = _schema()
+    for operation_id, path in LIST_OPERATIONS.items():
+        params = {p["name"]: p["schema"] for p in schema["paths"][path]["get"]["parameters"]}
+        assert params["limit"]["maximum"] == 200 and params["limit"]["minimum"] == 1, operation_id
+        assert params["offset"]["maximum"] == 1_000_000, operation_id
+
+
+# ---------------------------------------------------------------------------------------------
+# The world every measurement starts from, and how to add rows to each list.
+
+
+@pytest.fixture
+def w(tree):
+    from warmstation.points.tests.factories import fund
+
+    world = {**tree, **make_appeal_setup(tree)}
+    world["owner"] = as_level(make_user(Role.MERCHANT, tree["xl"]), AuthLevel.PASSWORD)
+    world["merchant"] = make_merchant(tree["xl"], staff=world["owner"])
+    world["station"] = make_station(tree["ylj"], 39.7207, 116.1101, steward=world["steward"],
+                                    is_24h=True, stock={"umbrella": 500, "water": 50})
+    fund(world["worker"], 1000)
+    return world
+
+
+def _client(w, who: str) -> Client:
+    if who == "anonymous":
+        return Client()
+    user = w[who]
+    return signed_in(user, user.auth_level)
+
+
+def _near(i: int) -> tuple[float, float]:
+    return 39.7207 + (i % 7) * 0.0005, 116.1101 + (i // 7) * 0.0005
+
+
+def seed_workers(w, n):
+    for _ in range(n):
+        make_worker([w["ylj"]])
+
+
+def seed_areas(w, n):
+    from warmstation.areas.services import area_upsert
+
+    for _ in range(n):
+        i = next(_seq)
+        area_upsert(code=f"C{i}", name_zh=f"社区{i}", level="community", parent=w["gc"])
+
+
+def seed_stations(w, n):
+    for _ in range(n):
+        lat, lng = _near(next(_seq))
+        make_station(w["ylj"], lat, lng, hours=[(d, time(8), time(20)) for d in range(7)],
+                     amenities=("wifi", "water"), stock={"umbrella": 3, "water": 5})
+
+
+def seed_loans(w, n):
+    from warmstation.stations.services import loan_create
+
+    for _ in range(n):
+        loan_create(actor=w["steward"], station=w["station"], item_code="umbrella",
+                    worker=make_worker([w["ylj"]]), hours=4)
+
+
+def seed_entries(w, n):
+    from warmstation.points.tests.factories import fund
+
+    for _ in range(n):
+        fund(w["worker"], 5)
+
+
+def seed_rules(w, n):
+    from warmstation.points.tests.factories import make_rule
+
+    for _ in range(n):
+        make_rule(f"act{next(_seq)}", 3)
+
+
+def seed_merchants(w, n):
+    for _ in range(n):
+        lat, lng = _near(next(_seq))
+        make_offer(make_merchant(w["xl"], lat, lng))
+        make_offer(make_merchant(w["xl"], lat, lng), kind="points", points=5)
+
+
+def _codes(w, n) -> list[dict]:
+    from warmstation.benefits.services import redemption_code_issue
+
+    return [redemption_code_issue(
+        user=w["worker"], offer=make_offer(w["merchant"], title=f"套餐{next(_seq)}"),
+        idempotency_key=f"code-{next(_seq)}") for _ in range(n)]
+
+
+def seed_codes(w, n):
+    _codes(w, n)
+
+
+def seed_redeemed(w, n):
+    from warmstation.benefits.services import redemption_redeem
+
+    for code in _codes(w, n):
+        redemption_redeem(actor=w["owner"], merchant=w["merchant"], code=code["digits"],
+                          idempotency_key=f"redeem-{next(_seq)}")
+
+
+def seed_categories(w, n):
+    from warmstation.appeals.models import Category
+
+    for _ in range(n):
+        i = next(_seq)
+        Category.objects.create(code=f"cat{i}", name_zh=f"类别{i}")
+
+
+def seed_routing_rules(w, n):
+    from warmstation.appeals.models import Category, RoutingRule
+
+    for _ in range(n):
+        i = next(_seq)
+        category = Category.objects.create(code=f"cat{i}", name_zh=f"类别{i}")
+        RoutingRule.objects.create(category=category, area=w["gc"], department=w["cgzx"])
+
+
+def seed_appeals(w, n):
+    from warmstation.appeals import services
+
+    for _ in range(n):
+        appeal = services.appeal_create(
+            actor=w["worker"], category=w["cats"]["social_insurance"], area=w["ylj"],
+            title=f"社保断缴{next(_seq)}", body="换站点后断缴三个月")
+        services.appeal_transition(actor=w["district"], appeal_id=appeal.pk, action="dispatch")
+
+
+def seed_policy(w, n):
+    from warmstation.appeals.models import PolicyAnswer
+    from warmstation.appeals.policy import policy_answer_save
+
+    for _ in range(n):
+        policy_answer_save(actor=None, entry=PolicyAnswer(), topic="social_insurance",
+                           question=f"社保断缴怎么补{next(_seq)}", answer="可以补缴。")
+
+
+def seed_audit(w, n):
+    from warmstation.core.audit import audit_record
+
+    for _ in range(n):
+        audit_record("test.event", actor=w["worker"], detail={"i": next(_seq)})
+
+
+def seed_console(w, n):
+    from warmstation.stations.models import ServiceItem
+    from warmstation.stations.services import service_record_create, stock_change
+
+    ServiceItem.objects.get_or_create(code="rest", defaults={"name_zh": "休息"})
+    seed_loans(w, n)
+    for _ in range(n):
+        service_record_create(actor=w["steward"], station=w["station"], service_code="rest",
+                              worker=w["worker"])
+        stock_change(actor=w["steward"], station=w["station"], item_code="water", delta=1,
+                     reason="in")
+
+
+@dataclass(frozen=True)
+class ListCase:
+    who: str
+    url: Callable[[dict], str] | str
+    seed: Callable[[dict, int], None]
+    counted: bool = True  # the answer is a page whose `count` grows by the rows added
+
+
+API = {
+    "list_workers": ListCase("district", "/api/v1/workers", seed_workers),
+    "list_areas": ListCase("worker", "/api/v1/areas", seed_areas),
+    "list_managed_areas": ListCase("gc_admin", "/api/v1/areas/managed", seed_areas),
+    "list_managed_stations": ListCase("district", "/api/v1/stations", seed_stations),
+    "list_loans": ListCase("steward", lambda w: f"/api/v1/stations/{w['station'].pk}/loans",
+                           seed_loans),
+    "list_my_entries": ListCase("worker", "/api/v1/points/me/entries", seed_entries),
+    "list_earning_rules": ListCase("worker", "/api/v1/points/rules", seed_rules),
+    "list_merchants": ListCase("worker", "/api/v1/benefits/merchants", seed_merchants),
+    "list_redemptions": ListCase("worker", "/api/v1/benefits/redemptions", seed_codes),
+    "list_appeal_categories": ListCase("worker", "/api/v1/appeals/categories", seed_categories),
+    "list_routing_rules": ListCase("district", "/api/v1/appeals/routing-rules",
+                                   seed_routing_rules),
+    "list_appeals": ListCase("district", "/api/v1/appeals", seed_appeals),
+    "search_policy": ListCase("worker", "/api/v1/appeals/policy?q=社保断缴", seed_policy),
+}
+
+NEARBY = "lat=39.7207&lng=116.1101&radius_m=5000"
+PAGES = {
+    "nearby search (API)": ListCase("anonymous", f"/api/v1/places/nearby?{NEARBY}&limit=100",
+                                    lambda w, n: (seed_stations(w, n), seed_merchants(w, n)),
+                                    counted=False),
+    "station list": ListCase("worker", f"/stations/?{NEARBY.replace('radius_m', 'r')}",
+                             seed_stations, counted=False),
+    "wallet": ListCase("worker", "/wallet/?lat=39.7207&lng=116.1101",
+                       lambda w, n: (seed_entries(w, n), seed_merchants(w, n), seed_codes(w, n)),
+                       counted=False),
+    "department inbox": ListCase("rsj_staff", "/appeals/inbox/", seed_appeals, counted=False),
+    "dispatcher inbox": ListCase("district", "/appeals/inbox/", seed_appeals, counted=False),
+    "my needs": ListCase("worker", "/appeals/", seed_appeals, counted=False),
+    "policy Q&A": ListCase("worker", "/appeals/policy/?q=社保断缴", seed_policy, counted=False),
+    "worker roster": ListCase("district", "/workers/", seed_workers, counted=False),
+    "station desk": ListCase("district", "/stations/manage/", seed_stations, counted=False),
+    "steward console list": ListCase("district", "/steward/", seed_stations, counted=False),
+    "steward console": ListCase("steward", lambda w: f"/steward/{w['station'].pk}/",
+                                seed_console, counted=False),
+    "merchant counter": ListCase("owner", lambda w: f"/merchant/{w['merchant'].pk}/",
+                                 seed_redeemed, counted=False),
+    "partners": ListCase("district", "/partners/", seed_merchants, counted=False),
+    "audit log": ListCase("district", "/audit/", seed_audit, counted=False),
+}
+
+
+def _get(client: Client, url: str):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code, response.content[:300])
+    return len(queries), response, [q["sql"] for q in queries.captured_queries]
+
+
+def _measure(w, case: ListCase):
+    url = case.url(w) if callable(case.url) else case.url
+    client = _client(w, case.who)
+    case.seed(w, N)
+    client.get(url)  # warm the caches
+    few, first, sql_few = _get(client, url)
+    case.seed(w, 2 * N)
+    many, second, sql_many = _get(client, url)
+    detail = "\n".join(q for q in sql_many if q not in sql_few)[:3000]
+    assert few == many, f"{few} queries with N rows, {many} with 3N; new ones:\n{detail}"
+    return first, second
+
+
+def test_every_list_operation_has_a_query_count_case():
+    """A new list operation must say here how to add rows to it."""
+    assert sorted(LIST_OPERATIONS) == sorted(API)
+
+
+@pytest.mark.parametrize("operation_id", sorted(API))
+def test_list_operation_queries_do_not_grow_with_rows(w, operation_id):
+    first, second = _measure(w, API[operation_id])
+    a, b = first.json(), second.json()
+    assert b["count"] - a["count"] >= 2 * N  # the true total, grown by what was added
+    assert len(b["items"]) == min(b["count"], 50)
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_hot_page_queries_do_not_grow_with_rows(w, page):
+    first, second = _measure(w, PAGES[page])
+    assert len(second.content) > len(first.content)  # the added rows are on the page
+
+
+def test_out_of_range_paging_is_a_problem_not_a_500(w):
+    client = _client(w, "district")
+    for query in ("limit=0", "limit=201", "offset=-1", "offset=1000001", "limit=x",
+                  "offset=99999999999999999999"):
+        response = client.get(f"/api/v1/appeals?{query}")
+        assert response.status_code == 422, query
+        assert response["Content-Type"].startswith("application/problem+json")
+    assert client.get("/api/v1/appeals?offset=1000000").json()["items"] == []
+
+
+def test_out_of_range_page_numbers_show_the_first_or_last_page(w):
+    from django.test import RequestFactory
+
+    from warmstation.areas.models import Area
+    from warmstation.core.pagination import page_list
+
+    areas = Area.objects.order_by("path")  # five in the tree: three pages of two
+    for raw, number in [("", 1), ("0", 1), ("-3", 1), ("abc", 1), ("\x00", 1), ("2", 2),
+                        ("3", 3), ("9999", 3), ("99999999999999999999", 3), ("last", 3)]:
+        page = page_list(RequestFactory().get("/", {"page": raw, "q": "x"}), areas, per_page=2)
+        assert page.number == number, raw
+        assert page.count == 5 and page.num_pages == 3 and page.query == "q=x"
+    assert [a.code for a in page] == ["SZ"] or len(page) == 1
+    client = _client(w, "district")
+    for query in ("page=0", "page=-3", "page=abc", "page=99999999999999999999", "page=%00"):
+        assert client.get(f"/workers/?{query}").status_code == 200, query
+        assert client.get(f"/audit/?{query}").status_code == 200, query
