@@ -2,15 +2,29 @@
 
 import json
 
+from django.conf import settings
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from warmstation.accounts.services import api_token_authenticate
-from warmstation.core.errors import ApplicationError, problem, problem_from_error
+from warmstation.core.errors import (
+    ApplicationError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    problem,
+    problem_from_error,
+    protocol_problem,
+)
+
+JSON_TYPES = ("application/json",)
 
 
 class UTF8JSONRenderer(JSONRenderer):
@@ -21,6 +35,8 @@ class UTF8JSONRenderer(JSONRenderer):
 
 
 class BearerAuth(HttpBearer):
+    """`Authorization: Bearer <token>`. A token is not a cookie: no CSRF check applies."""
+
     def authenticate(self, request, token):
         user = api_token_authenticate(token)
         if user is not None:
@@ -28,16 +44,77 @@ class BearerAuth(HttpBearer):
         return user
 
 
+class CookieSessionAuth(SessionAuth):
+    """The signed-in browser's session cookie (the pages' own htmx and fetch calls).
+
+    CSRF protects cookies only, so it is checked only when this session would authenticate
+    the call: no session, or an `Authorization` header (a bearer client, whose bad token must
+    be told so), means this method does not apply and the call gets 401 with a Bearer
+    challenge, never "CSRF check failed"."""
+
+    def __init__(self) -> None:
+        super().__init__(csrf=False)  # checked below, once we know the cookie is what counts
+
+    def _get_key(self, request):
+        if "authorization" in request.headers or not request.user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise PermissionDenied(_("安全校验失败（CSRF），请刷新页面后重试。"),
+                                   code="csrf_failed")
+        return request.COOKIES.get(self.param_name)
+
+    def authenticate(self, request, key):
+        return request.user if key is not None and request.user.is_authenticated else None
+
+
+class BodyRefused(Exception):
+    """Raised by the parser; ninja wraps it in HttpError(400), on_http_error unwraps it."""
+
+    def __init__(self, status: int, code: str, message) -> None:
+        super().__init__(code)
+        self.status, self.code, self.message = status, code, message
+
+
+class StrictJSONParser(Parser):
+    """A JSON body is a JSON object sent as application/json, or the call is refused before
+    anything runs: 415 for another media type, 400 for a body that is not a JSON object
+    (malformed, `"x"`, `[]`). Operations taking files or form fields (multipart photo uploads)
+    never come here."""
+
+    def parse_body(self, request):
+        if request.content_type not in JSON_TYPES:
+            raise BodyRefused(415, "unsupported_media_type",
+                              _("请求体须为 JSON（Content-Type: application/json）。"))
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise BodyRefused(400, "malformed_body", _("请求体须为 JSON 对象，无法解析。"))
+        return data
+
+
 class WarmstationAPI(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
         """Declare error bodies as application/problem+json, which is what they are."""
         schema = super().get_openapi_schema(*args, **kwargs)
+        problem_ref = None
         for item in schema.get("paths", {}).values():
             for operation in item.values():
-                for status, response in operation.get("responses", {}).items():
+                responses = operation.get("responses", {})
+                for status, response in responses.items():
                     content = response.get("content", {})
                     if str(status).startswith(("4", "5")) and "application/json" in content:
                         content["application/problem+json"] = content.pop("application/json")
+                        problem_ref = problem_ref or content["application/problem+json"]
+                if "application/json" in operation.get("requestBody", {}).get("content", {}) \
+                        and problem_ref is not None:
+                    # Every JSON body is held to its media type and to being an object.
+                    for status, text in ((400, "Body is not a JSON object"),
+                                         (415, "Body is not application/json")):
+                        responses.setdefault(str(status), {
+                            "description": text, "content": {"application/problem+json":
+                                                             problem_ref}})
         return schema
 
 
@@ -47,7 +124,8 @@ api = WarmstationAPI(
     description="warmstation: services for delivery workers in Fangshan district. "
     "Errors are application/problem+json with `detail.zh` and `detail.en`.",
     renderer=UTF8JSONRenderer(),
-    auth=[BearerAuth(), SessionAuth()],
+    auth=[BearerAuth(), CookieSessionAuth()],
+    parser=StrictJSONParser(),
     urls_namespace="api",
 )
 
@@ -78,18 +156,64 @@ def on_validation_error(request, exc: ValidationError):
 
 
 def on_auth_error(request, exc):
-    return problem(request, status=401, code="not_authenticated",
-                   message_zh="请先登录。", message_en="Please sign in first.")
+    """401 with the Bearer challenge; a token that was sent but is not valid is named so
+    (RFC 6750 `error="invalid_token"`)."""
+    bad_token = "authorization" in request.headers
+    error = NotAuthenticated(_("令牌无效或已过期，请重新登录。") if bad_token else None,
+                             code="invalid_token" if bad_token else None)
+    response = problem_from_error(request, error)
+    if bad_token:
+        response["WWW-Authenticate"] = 'Bearer realm="warmstation", error="invalid_token"'
+    return response
 
 
 def on_404(request, exc):
-    return problem(request, status=404, code="not_found",
-                   message_zh="未找到该记录。", message_en="Not found.")
+    return problem_from_error(request, NotFound())
+
+
+# What ninja itself may raise or answer, in both languages (its own texts are English only).
+HTTP_MESSAGES = {
+    400: ("bad_request", _("请求无效。")),
+    403: ("forbidden", _("您的角色无权执行此操作。")),
+    404: ("not_found", _("未找到该记录。")),
+    405: ("method_not_allowed", _("该地址不支持此请求方法。")),
+    413: ("too_large", _("请求体过大。")),
+    415: ("unsupported_media_type", _("请求体须为 JSON（Content-Type: application/json）。")),
+    429: ("rate_limited", _("操作过于频繁，请稍后再试。")),
+}
 
 
 def on_http_error(request, exc: HttpError):
-    return problem(request, status=exc.status_code, code="http_error",
-                   message_zh=str(exc), message_en=str(exc))
+    cause = exc.__cause__
+    if isinstance(cause, BodyRefused):
+        return protocol_problem(request, status=cause.status, code=cause.code,
+                                message=cause.message)
+    if exc.status_code == 400 and exc.__cause__ is not None:  # ninja could not parse the body
+        return protocol_problem(request, status=400, code="malformed_body",
+                                message=_("请求体须为 JSON 对象，无法解析。"))
+    code, message = HTTP_MESSAGES.get(exc.status_code, ("http_error", _("请求无效。")))
+    return protocol_problem(request, status=exc.status_code, code=code, message=message)
+
+
+def api_problem_middleware(get_response):
+    """Paths under the APIs that no operation answers (404) or methods a path does not have
+    (405) come from Django's resolver and ninja's router as HTML or text: answer them as
+    problem+json like everything else the API says."""
+    prefixes = getattr(settings, "API_PREFIXES", ("/api/", "/hsds/"))
+
+    def middleware(request):
+        response = get_response(request)
+        if response.status_code in (404, 405) and request.path.startswith(prefixes) and \
+                not response.get("Content-Type", "").startswith("application/problem+json"):
+            code, message = HTTP_MESSAGES[response.status_code]
+            refused = protocol_problem(request, status=response.status_code, code=code,
+                                       message=message)
+            if response.has_header("Allow"):
+                refused["Allow"] = response["Allow"]
+            return refused
+        return response
+
+    return middleware
 
 
 def install_problem_handlers(target: NinjaAPI) -> None:

@@ -55,11 +55,7 @@ class ApplicationError(Exception):
             # One gettext (lazy) string: render it in each language now, so the error carries
             # both whatever language the request that sees it is in. `params` fill its
             # %(name)s placeholders after translation.
-            with translation.override("zh-hans"):
-                zh = str(message_zh) % params if params else str(message_zh)
-            with translation.override("en"):
-                message_en = str(message_zh) % params if params else str(message_zh)
-            message_zh = zh
+            message_zh, message_en = both_languages(message_zh, params)
         super().__init__(message_en)
         self.message_zh = str(message_zh)
         self.message_en = str(message_en)
@@ -181,6 +177,23 @@ def problem(
     if retry_after is not None and status in (429, 503):
         response["Retry-After"] = str(int(retry_after))
     return response
+
+
+def both_languages(message: Any, params: dict[str, Any] | None = None) -> tuple[str, str]:
+    """A gettext (lazy) string rendered in Chinese and in English."""
+    rendered = []
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            rendered.append(str(message) % params if params else str(message))
+    return rendered[0], rendered[1]
+
+
+def protocol_problem(request: HttpRequest | None, *, status: int, code: str, message: Any,
+                     extra: dict[str, Any] | None = None) -> JsonResponse:
+    """A refusal of the request's form rather than its content (a body that is not JSON, a
+    method the path does not have): only the API layer answers these (400, 405, 415)."""
+    zh, en = both_languages(message)
+    return problem(request, status=status, code=code, message_zh=zh, message_en=en, extra=extra)
 
 
 def problem_from_error(request: HttpRequest | None, error: ApplicationError) -> JsonResponse:
