@@ -15,12 +15,11 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 from warmstation.appeals.models import WorkCalendarDay
+from warmstation.core.time import LOCAL
 
-LOCAL = zoneinfo.ZoneInfo("Asia/Shanghai")
 OFFICE_OPEN = time(9, 0)
 OFFICE_CLOSE = time(17, 0)
 _MAX_DAYS = 400  # a limit never spans more than this; guards against an all-holiday calendar

@@ -28,7 +28,7 @@ class Merchant(TimeStampedModel):
     cell_l = models.BigIntegerField(db_index=True, editable=False)
     contact_name = models.CharField(max_length=64, blank=True)
     phone = models.CharField(max_length=32, blank=True)
-    # Daily opening hours; closes <= opens runs past midnight (stations.hours rules).
+    # Daily opening hours; closes <= opens runs past midnight (core.schedule rules).
     opens = models.TimeField()
     closes = models.TimeField()
     temporarily_closed = models.BooleanField(default=False)

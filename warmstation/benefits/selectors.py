@@ -11,7 +11,8 @@ from django.utils import timezone
 from warmstation.areas.scoping import scope_q
 from warmstation.benefits.models import Merchant, Offer, Redemption
 from warmstation.core import geo
-from warmstation.stations.hours import LOCAL, Schedule, Span
+from warmstation.core.schedule import Schedule, Span
+from warmstation.core.time import LOCAL
 
 
 def schedule_of(merchant: Merchant) -> Schedule:

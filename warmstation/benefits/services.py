@@ -26,10 +26,10 @@ from warmstation.core.errors import (
     RateLimited,
     ServiceUnavailable,
 )
+from warmstation.core.time import LOCAL
 from warmstation.points import services as points
 from warmstation.points.idempotency import idempotent
 from warmstation.points.models import PointsAccount
-from warmstation.stations.hours import LOCAL
 
 CODE_TTL = timedelta(minutes=getattr(settings, "BENEFITS_CODE_TTL_MINUTES", 10))
 # A hold outlives its code a little, so the hold sweeper never races a redemption in progress.

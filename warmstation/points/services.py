@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import Conflict, InvalidInput, NotFound
+from warmstation.core.time import LOCAL
 from warmstation.points.idempotency import idempotent
 from warmstation.points.models import (
     EarningRule,
@@ -28,7 +29,6 @@ from warmstation.points.models import (
     LedgerTransaction,
     PointsAccount,
 )
-from warmstation.stations.hours import LOCAL
 
 
 class LedgerError(Exception):

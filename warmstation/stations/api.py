@@ -19,9 +19,9 @@ from warmstation.core.errors import InvalidInput, NotFound
 from warmstation.core.masking import mask_mobile
 from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
+from warmstation.core.schedule import Span, describe
 from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
 from warmstation.stations import selectors, services
-from warmstation.stations.hours import Span, describe
 from warmstation.stations.models import Loan, StationPhoto
 from warmstation.stations.permissions import access_station_by_id
 from warmstation.stations.schemas import (

@@ -13,7 +13,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from warmstation.core import geo
-from warmstation.stations.hours import Schedule, Span
+from warmstation.core.schedule import Schedule, Span
 from warmstation.stations.models import (
     Amenity,
     HoursException,

@@ -21,8 +21,8 @@ from warmstation.core import geo
 from warmstation.core.errors import ApplicationError, NotFound
 from warmstation.core.pages import staff_page
 from warmstation.core.pagination import page_list
+from warmstation.core.schedule import describe
 from warmstation.stations import selectors, services
-from warmstation.stations.hours import describe
 from warmstation.stations.models import Amenity
 from warmstation.stations.permissions import (
     access_station_by_id,

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from warmstation.stations.hours import Schedule, Span, describe
+from warmstation.core.schedule import Schedule, Span, describe
 
 SH = ZoneInfo("Asia/Shanghai")
 # 2026-11-30 is a Monday (weekday 0).

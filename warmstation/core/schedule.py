@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext
 
-LOCAL = ZoneInfo("Asia/Shanghai")
+from warmstation.core.time import LOCAL
 
 
 @dataclass(frozen=True)
