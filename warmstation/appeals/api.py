@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from warmstation.accounts.models import Brand, Role, User
-from warmstation.appeals import policy, rates, rules, selectors, services
+from warmstation.appeals import policy, rates, rules, selectors, services, workflow
 from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswer, RoutingRule
 from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id
 from warmstation.areas.scoping import access_area_by_code
@@ -228,7 +228,7 @@ def _out(appeal: Appeal, viewer, *, detail: bool = False) -> dict:
         "company": appeal.company.code if appeal.company else None,
         "created_at": appeal.created_at, "current_due": appeal.current_due,
         "is_overdue": bool(appeal.current_due and appeal.current_due < now
-                           and appeal.status in services.OPEN),
+                           and appeal.status in workflow.OPEN),
         "resolved": appeal.resolved, "satisfaction": appeal.satisfaction,
     }
     if detail:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from warmstation.appeals.models import Appeal, AppealEvent
 from warmstation.appeals.permissions import capacities, case_visible_q
-from warmstation.appeals.services import OPEN
+from warmstation.appeals.workflow import OPEN, TRANSITIONS
 from warmstation.core.masking import mask_mobile, mask_name
 
 
@@ -69,8 +69,6 @@ def submitter_label(appeal: Appeal, viewer) -> dict:
 
 
 def available_actions(appeal: Appeal, viewer) -> list[str]:
-    from warmstation.appeals.services import TRANSITIONS
-
     caps = capacities(viewer, appeal)
     return [a for a, (src, _, who) in TRANSITIONS.items()
             if appeal.status in src and caps & who]

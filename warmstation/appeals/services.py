@@ -27,6 +27,7 @@ from warmstation.appeals.models import (
     RoutingRule,
 )
 from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id, capacities
+from warmstation.appeals.workflow import ACTION_LABELS, NOTE_REQUIRED, OPEN, TRANSITIONS
 from warmstation.areas.models import Area
 from warmstation.areas.scoping import area_in_scope
 from warmstation.core.audit import audit_record
@@ -41,33 +42,6 @@ from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import outbox_enqueue
 
 S = Appeal.Status
-OPEN = {S.RECEIVED, S.RETURNED, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.ANSWERED,
-        S.RESOLVED, S.UNRESOLVED, S.FOLLOWED_UP}
-
-# action: (allowed from, to (None = stays / decided by the action), capacities that may do it)
-TRANSITIONS: dict[str, tuple[set[str], str | None, set[str]]] = {
-    "dispatch": ({S.RECEIVED, S.RETURNED}, S.DISPATCHED, {"dispatcher"}),
-    "transfer": ({S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS}, S.DISPATCHED,
-                 {"dispatcher", "department"}),
-    "accept": ({S.DISPATCHED}, S.ACCEPTED, {"department"}),
-    "return": ({S.DISPATCHED, S.ACCEPTED}, S.RETURNED, {"department"}),
-    "start": ({S.ACCEPTED}, S.IN_PROGRESS, {"department"}),
-    "answer": ({S.ACCEPTED, S.IN_PROGRESS}, S.ANSWERED, {"department"}),
-    "rate": ({S.ANSWERED}, None, {"submitter"}),
-    "followup": ({S.ANSWERED, S.RESOLVED, S.UNRESOLVED}, S.FOLLOWED_UP, {"dispatcher"}),
-    "close": ({S.FOLLOWED_UP}, S.CLOSED, {"dispatcher"}),
-    "reopen": ({S.CLOSED}, S.DISPATCHED, {"submitter"}),
-    "merge": (OPEN - {S.FOLLOWED_UP}, S.MERGED, {"dispatcher"}),
-    "urgent": (OPEN, None, {"dispatcher"}),
-    "note": (OPEN | {S.CLOSED}, None, {"dispatcher", "department"}),
-}
-ACTION_LABELS = {
-    "create": "提交诉求", "dispatch": "派单", "transfer": "转派", "accept": "签收",
-    "return": "退回", "start": "开始办理", "answer": "答复", "rate": "评价", "followup": "回访",
-    "close": "办结", "reopen": "重新办理", "merge": "合并", "urgent": "标记紧急", "note": "备注",
-    "remind": "催办",
-}
-NOTE_REQUIRED = {"return", "answer", "transfer", "followup", "reopen"}
 
 
 def appeal_settings() -> AppealSettings:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from warmstation.accounts.models import Brand, Role, User
-from warmstation.appeals import policy, rates, selectors, services
+from warmstation.appeals import policy, rates, selectors, services, workflow
 from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswer
 from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id
 from warmstation.areas.models import Area
@@ -112,7 +112,7 @@ def detail(request, appeal_id: int):
     actions = selectors.available_actions(appeal, request.user)
     ctx = {"a": appeal, "who": selectors.submitter_label(appeal, request.user),
            "timeline": selectors.appeal_timeline(appeal), "actions": actions,
-           "labels": services.ACTION_LABELS, "now": timezone.now(),
+           "labels": workflow.ACTION_LABELS, "now": timezone.now(),
            "departments": Department.objects.filter(is_active=True),
            "suggested": services.appeal_route(category=appeal.category, area=appeal.area)
            if "dispatch" in actions else None,

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from warmstation.appeals import services
+from warmstation.appeals import services, workflow
 from warmstation.appeals.models import Appeal, AppealEvent
 from warmstation.core.errors import ApplicationError, NotFound, PermissionDenied
 from warmstation.core.models import AuditEvent
@@ -21,7 +21,7 @@ def raise_need(s, category="social_insurance", **kw):
 
 
 def step(actor, appeal, action, **kw):
-    kw.setdefault("note", "说明" if action in services.NOTE_REQUIRED else "")
+    kw.setdefault("note", "说明" if action in workflow.NOTE_REQUIRED else "")
     return services.appeal_transition(actor=actor, appeal_id=appeal.pk, action=action, **kw)
 
 
