@@ -152,7 +152,7 @@ def populate(n: int, rng: random.Random, centres, weights) -> dict:
 
     from warmstation.areas.models import Area
     from warmstation.core import geo
-    from warmstation.stations.demo import AMENITIES
+    from warmstation.demo.stations import AMENITIES
     from warmstation.stations.models import Amenity, OpeningHours, Station
 
     area = Area(code="bench", name_zh="基准区", name_en="Bench district", level="district")

@@ -11,8 +11,8 @@ from django.test import Client
 from warmstation.accounts.models import RoleGrant, User, WorkerProfile
 from warmstation.appeals.models import Department
 from warmstation.areas.models import Area, AreaContact
-from warmstation.core.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD
-from warmstation.core.demo.seed import seed_demo
+from warmstation.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD
+from warmstation.demo.seed import seed_demo
 from warmstation.outreach.models import OutboxMessage
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from warmstation.accounts import services
 from warmstation.accounts.models import STAFF_ROLES, AuthLevel, Brand, Role, WorkerProfile
+from warmstation.accounts.pages import staff_page
 from warmstation.accounts.selectors import access_worker_by_id, worker_list
 from warmstation.accounts.sessions import session_sign_in
 from warmstation.areas.models import Area
@@ -24,7 +25,6 @@ from warmstation.core.audit import audit_record
 from warmstation.core.errors import ApplicationError, NotFound
 from warmstation.core.inputs import normalise_mobile
 from warmstation.core.masking import mask_id_number
-from warmstation.core.pages import staff_page
 from warmstation.core.pagination import page_list
 
 

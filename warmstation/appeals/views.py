@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from warmstation.accounts.models import Brand, Role, User
+from warmstation.accounts.pages import staff_page
 from warmstation.appeals import policy, rates, selectors, services, workflow
 from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswer
 from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id
@@ -20,7 +21,6 @@ from warmstation.areas.models import Area
 from warmstation.areas.scoping import access_area_by_code, managed_area_list
 from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.exports import export_response
-from warmstation.core.pages import staff_page
 from warmstation.core.pagination import page_list
 
 STAFF = (Role.DEPARTMENT, *DISPATCHERS)

@@ -5,13 +5,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from warmstation.accounts.models import Role
+from warmstation.accounts.pages import staff_page
 from warmstation.areas import services
 from warmstation.areas.models import AreaContact
 from warmstation.areas.permissions import access_area_by_code, access_contact_by_id
 from warmstation.areas.scoping import managed_area_list
 from warmstation.areas.selectors import area_card
 from warmstation.core.errors import ApplicationError, NotFound
-from warmstation.core.pages import staff_page
 
 ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 

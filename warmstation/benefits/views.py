@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from warmstation.accounts.models import Role
+from warmstation.accounts.pages import staff_page
 from warmstation.benefits import selectors, services
 from warmstation.benefits.models import Merchant, Offer
 from warmstation.benefits.permissions import (
@@ -19,7 +20,6 @@ from warmstation.benefits.permissions import (
     merchant_counter_list,
 )
 from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
-from warmstation.core.pages import staff_page
 from warmstation.core.pagination import page_list
 from warmstation.points.selectors import (
     active_holds,

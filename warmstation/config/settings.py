@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "warmstation.points",
     "warmstation.benefits",
     "warmstation.stations",
+    "warmstation.demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

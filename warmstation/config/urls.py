@@ -18,7 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("warmstation.accounts.urls")),
     path("areas/", include("warmstation.areas.urls")),
-    path("audit/", include("warmstation.core.urls")),
+    path("audit/", include("warmstation.accounts.urls_audit")),
     path("", include("warmstation.benefits.urls")),
     path("stations/", include("warmstation.stations.urls")),
     path("steward/", include("warmstation.stations.urls_steward")),

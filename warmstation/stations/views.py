@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from warmstation.accounts.models import Role, WorkerProfile
+from warmstation.accounts.pages import staff_page
 from warmstation.areas.models import Area
 from warmstation.core import geo
 from warmstation.core.errors import ApplicationError, NotFound
-from warmstation.core.pages import staff_page
 from warmstation.core.pagination import page_list
 from warmstation.core.schedule import describe
 from warmstation.stations import selectors, services

@@ -15,10 +15,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from warmstation.accounts.models import Role, User
+from warmstation.accounts.pages import staff_page
 from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.inputs import normalise_mobile
 from warmstation.core.masking import mask_mobile
-from warmstation.core.pages import staff_page
 from warmstation.core.pagination import page_list
 from warmstation.stations import selectors, services
 from warmstation.stations.models import (

@@ -14,7 +14,7 @@ from warmstation.accounts.services import role_grant
 from warmstation.appeals.models import Department
 from warmstation.areas.models import Area, AreaContact
 from warmstation.areas.services import area_upsert
-from warmstation.core.demo import data
+from warmstation.demo import data
 
 CSV_PATH = Path(__file__).with_name("fangshan_areas.csv")
 LEVELS = {"district": "district", "area": "area", "street": "street", "town": "town",
@@ -162,13 +162,13 @@ def seed_demo(*, workers: int = 300) -> dict:
     _reference(areas)
     accounts = _demo_accounts(areas)
     created = _workers(areas, workers)
-    from warmstation.stations.demo import seed_stations
+    from warmstation.demo.stations import seed_stations
 
     stations = seed_stations()
-    from warmstation.benefits.demo import seed_benefits
+    from warmstation.demo.benefits import seed_benefits
 
     benefits = seed_benefits()
-    from warmstation.appeals.demo import seed_appeals
+    from warmstation.demo.appeals import seed_appeals
 
     appeals = seed_appeals()
     return {"areas": len(areas), "workers_created": created, "accounts": accounts,

@@ -14,7 +14,7 @@ from warmstation.accounts.services import role_grant
 from warmstation.areas.models import Area
 from warmstation.benefits import services
 from warmstation.benefits.models import Merchant, MerchantStaff, Offer
-from warmstation.core.demo.data import DEMO_PASSWORD
+from warmstation.demo.data import DEMO_PASSWORD
 from warmstation.points.models import EarningRule
 
 XILU = "110111012000"
@@ -22,7 +22,7 @@ YANSHAN = "110111004000"  # 向阳街道, the centre of 燕山
 XILU_CENTRE = (39.7207, 116.1101)
 YANSHAN_CENTRE = (39.7268, 115.9562)
 # The demo merchant sign-in (docs/demo.md): 燕山 bathhouse owner; 王老板 (13800000003, from
-# core/demo/data.py) is linked to the first 西潞 partner.
+# demo/data.py) is linked to the first 西潞 partner.
 DEMO_MERCHANT = ("13800000013", "周师傅", DEMO_PASSWORD)
 
 XILU_PARTNERS = [  # name, contact, (meal title, price, normal price, serving hours)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from warmstation.core.demo.data import DEMO_PASSWORD
-from warmstation.core.demo.seed import seed_demo
+from warmstation.demo.data import DEMO_PASSWORD
+from warmstation.demo.seed import seed_demo
 
 
 class Command(BaseCommand):

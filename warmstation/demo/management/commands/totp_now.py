@@ -2,7 +2,7 @@ import pyotp
 from django.core.management.base import BaseCommand, CommandError
 
 from warmstation.accounts.models import User
-from warmstation.core.demo.data import DEMO_ACCOUNTS
+from warmstation.demo.data import DEMO_ACCOUNTS
 
 
 class Command(BaseCommand):

@@ -117,7 +117,7 @@ def _steward(rng: random.Random, n: int, area: Area) -> User:
     mobile = f"1380010{n:04d}"
     user = User.objects.filter(mobile=mobile).first()
     if user is None:
-        from warmstation.core.demo.data import GIVEN, SURNAMES
+        from warmstation.demo.data import GIVEN, SURNAMES
 
         user = User.objects.create_user(mobile, real_name=rng.choice(SURNAMES) +
                                         rng.choice(GIVEN) + rng.choice(GIVEN))

@@ -1,9 +1,9 @@
 """The demo partners load once, where the report puts them, and the demo merchant can redeem."""
 
-from warmstation.benefits.demo import XILU_CENTRE, YANSHAN_CENTRE
 from warmstation.benefits.models import Merchant, MerchantStaff, Offer
 from warmstation.benefits.selectors import merchant_nearby
-from warmstation.core.demo.seed import seed_demo
+from warmstation.demo.benefits import XILU_CENTRE, YANSHAN_CENTRE
+from warmstation.demo.seed import seed_demo
 
 
 def test_demo_partners_load_idempotently_near_their_streets(db):

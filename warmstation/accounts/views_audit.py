@@ -1,0 +1,44 @@
+"""The audit-log page (审计日志): district admins search the audit trail. The trail itself is
+core plumbing (core/audit.py); the page is gated by role, which accounts owns."""
+
+from django.shortcuts import render
+from django.utils.dateparse import parse_date
+
+from warmstation.accounts.models import Role
+from warmstation.accounts.pages import staff_page
+from warmstation.core.audit import audit_record
+from warmstation.core.models import AuditEvent
+from warmstation.core.pagination import page_list
+
+
+@staff_page(Role.DISTRICT_ADMIN)
+def audit_search(request):
+    """District admins search the audit trail by action, person, object, result and date."""
+    qs = AuditEvent.objects.select_related("actor")
+    f = {k: (request.GET.get(k) or "").strip() for k in
+         ("action", "actor", "object_type", "object_id", "result", "since", "until")}
+    if f["action"]:
+        qs = qs.filter(action__startswith=f["action"])
+    if f["actor"]:
+        qs = qs.filter(actor_label__contains=f["actor"]) | qs.filter(
+            actor__real_name__contains=f["actor"])
+    if f["object_type"]:
+        qs = qs.filter(object_type=f["object_type"])
+    if f["object_id"]:
+        qs = qs.filter(object_id=f["object_id"])
+    if f["result"] in AuditEvent.Result.values:
+        qs = qs.filter(result=f["result"])
+    if since := parse_date(f["since"]):
+        qs = qs.filter(at__date__gte=since)
+    if until := parse_date(f["until"]):
+        qs = qs.filter(at__date__lte=until)
+    page = page_list(request, qs.select_related("actor").order_by("-at", "-id"))
+    audit_record("audit.search", actor=request.user, request=request,
+                 detail={k: v for k, v in f.items() if v})
+    template = "core/audit.html#rows" if request.htmx else "core/audit.html"
+    return render(request, template, {"page": page, "f": f, "results": AuditEvent.Result.choices,
+                                      "actions": _known_actions()})
+
+
+def _known_actions() -> list[str]:
+    return list(AuditEvent.objects.order_by().values_list("action", flat=True).distinct()[:100])
