@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from warmstation.config.api import api
+from warmstation.config.hsds import hsds
 from warmstation.core import views as core_views
-from warmstation.stations.hsds import hsds
 
 admin.site.site_header = "37°C+ 暖心驿站 · 管理后台"
 admin.site.site_title = "37°C+ 暖心驿站"

@@ -9,9 +9,8 @@ import uuid
 from datetime import datetime
 
 from django.db.models import Q
-from ninja import Query
+from ninja import Query, Router
 
-from warmstation.config.api import UTF8JSONRenderer, WarmstationAPI, install_problem_handlers
 from warmstation.core.errors import NotFound
 from warmstation.core.schemas import ProblemOut
 from warmstation.stations.models import Station
@@ -20,12 +19,8 @@ NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://warmstation.example/hsds")
 BYDAY = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 DEFAULT_OPERATOR = "房山区委改革办"
 
-hsds = WarmstationAPI(
-    title="37°C+ 暖心驿站 — Open Referral HSDS 3.0", version="hsds-3.0",
-    description="Warm stations for delivery workers in Fangshan district, Beijing, as HSDS 3.0.",
-    renderer=UTF8JSONRenderer(), urls_namespace="hsds", auth=None,
-)
-install_problem_handlers(hsds)
+# Mounted on its own NinjaAPI at /hsds/ by config/hsds.py (the API instances live in config).
+router = Router()
 
 
 def _id(kind: str, key) -> str:
@@ -161,7 +156,7 @@ def _stations(search: str | None, organization_id: str | None,
     return qs
 
 
-@hsds.get("/", url_name="hsds_root", operation_id="getAPIMetaInformation",
+@router.get("/", url_name="hsds_root", operation_id="getAPIMetaInformation",
           summary="About this API and its relationship with HSDS", response={200: dict})
 def meta(request):
     return {"version": "3.0", "profile": "https://docs.openreferral.org/en/latest/hsds/",
@@ -171,7 +166,7 @@ def meta(request):
                           "website": None}}
 
 
-@hsds.get("/services", url_name="hsds_services", operation_id="getPaginatedListOfServices",
+@router.get("/services", url_name="hsds_services", operation_id="getPaginatedListOfServices",
           summary="Services (one per warm station), paginated", response={200: dict, 422: ProblemOut})
 def list_services(request, search: str | None = Query(None, max_length=64),
                   page_number: int = Query(1, ge=1, le=100_000, alias="page"),
@@ -185,7 +180,7 @@ def list_services(request, search: str | None = Query(None, max_length=64),
     return page([service(s, full=full, base=base) for s in chunk], total, page_number, per_page)
 
 
-@hsds.get("/services/{service_id}", url_name="hsds_service",
+@router.get("/services/{service_id}", url_name="hsds_service",
           operation_id="getFullyNestedServiceById", summary="One fully nested service",
           response={200: dict, 404: ProblemOut})
 def get_service(request, service_id: str):
@@ -205,7 +200,7 @@ def _by_public_id(value: str) -> Station:
     return station
 
 
-@hsds.get("/organizations", url_name="hsds_organizations",
+@router.get("/organizations", url_name="hsds_organizations",
           operation_id="getPaginatedListOfOrganizations",
           summary="Organizations running warm stations", response={200: dict, 422: ProblemOut})
 def list_organizations(request, page_number: int = Query(1, ge=1, le=100_000, alias="page"),
@@ -216,7 +211,7 @@ def list_organizations(request, page_number: int = Query(1, ge=1, le=100_000, al
     return page([organization(n) for n in chunk], len(names), page_number, per_page)
 
 
-@hsds.get("/service_at_locations", url_name="hsds_service_at_locations",
+@router.get("/service_at_locations", url_name="hsds_service_at_locations",
           operation_id="getPaginatedListOfServiceAtLocation",
           summary="Each station's service at its place, with schedules",
           response={200: dict, 422: ProblemOut})
