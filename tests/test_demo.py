@@ -101,3 +101,12 @@ def test_area_admin_roster_shows_only_their_area(demo):
     inside = gongchen.first()
     reveal = client.post(f"/workers/{inside.pk}/reveal/", headers={"HX-Request": "true"})
     assert inside.user.mobile in reveal.content.decode()
+
+
+def test_every_demo_grant_went_through_the_audited_service(demo):
+    from warmstation.core.models import AuditEvent
+
+    grants = AuditEvent.objects.filter(action="role.grant")
+    assert grants.count() == RoleGrant.objects.count()
+    seed_demo(workers=40)
+    assert grants.count() == RoleGrant.objects.count()

@@ -10,6 +10,7 @@ from datetime import date
 from django.db import transaction
 
 from warmstation.accounts.models import Brand, Role, User
+from warmstation.accounts.services import role_grant
 from warmstation.appeals import policy, services
 from warmstation.appeals.models import (
     Appeal,
@@ -20,6 +21,7 @@ from warmstation.appeals.models import (
 )
 from warmstation.appeals.rates import rollup_rebuild
 from warmstation.areas.models import Area
+from warmstation.demo.data import DEPARTMENTS
 
 # code, name_zh, name_en, answer office-hours, resolve working days, policy?, default department
 CATEGORIES = [
@@ -116,12 +118,23 @@ STATES = ["received", "dispatched", "accepted", "in_progress", "answered", "reso
           "unresolved", "followed_up", "closed", "closed", "closed", "returned"]
 
 
-@transaction.atomic
-def seed_appeals() -> dict:
-    root = Area.objects.get(code="110111")
+def seed_departments() -> None:
+    """Every demo department, in one place: the district's bodies of the report
+    (data.DEPARTMENTS, at the district or, for 拱辰's command centre, at the street) and the
+    street offices that street-level rules route to."""
+    for code, zh, en, kind, phone in DEPARTMENTS:
+        area_code = "110111011000" if code.startswith("gc-") else "110111"
+        Department.objects.get_or_create(code=code, defaults={
+            "name_zh": zh, "name_en": en, "kind": kind, "phone": phone,
+            "area": Area.objects.get(code=area_code)})
     for code, zh, en, kind, area_code in EXTRA_DEPARTMENTS:
         Department.objects.get_or_create(code=code, defaults={
             "name_zh": zh, "name_en": en, "kind": kind, "area": Area.objects.get(code=area_code)})
+
+
+@transaction.atomic
+def seed_appeals() -> dict:
+    root = Area.objects.get(code="110111")
     for i, (code, zh, en, hours, days, is_policy, dept) in enumerate(CATEGORIES):
         category, _ = Category.objects.get_or_create(code=code, defaults={
             "name_zh": zh, "name_en": en, "answer_hours": hours, "resolve_days": days,
@@ -210,8 +223,6 @@ def _department_staff(department: Department) -> User:
     user = User.objects.filter(grants__department=department, grants__role=Role.DEPARTMENT) \
         .first()
     if user is None:
-        from warmstation.accounts.services import role_grant
-
         mobile = f"1380001{department.pk:04d}"
         user = User.objects.filter(mobile=mobile).first() or User.objects.create_user(
             mobile, None, real_name=f"{department.name_zh}值班员")

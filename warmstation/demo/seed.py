@@ -9,7 +9,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from warmstation.accounts.models import Brand, Role, RoleGrant, User, WorkerProfile
+from warmstation.accounts.models import Brand, Role, User, WorkerProfile
 from warmstation.accounts.services import role_grant
 from warmstation.appeals.models import Department
 from warmstation.areas.models import Area, AreaContact
@@ -95,14 +95,10 @@ def _contacts(areas: dict[str, Area]) -> None:
                      f"1391001{int(area.pk) % 10000:04d}")
 
 
-def _reference(areas: dict[str, Area]) -> None:
+def _brands() -> None:
     for code, name_zh, name_en, kind in data.BRANDS:
         Brand.objects.get_or_create(code=code, defaults={"name_zh": name_zh, "name_en": name_en,
                                                          "kind": kind})
-    for code, name_zh, name_en, kind, phone in data.DEPARTMENTS:
-        area = areas["110111011000"] if code.startswith("gc-") else areas["110111"]
-        Department.objects.get_or_create(code=code, defaults={
-            "name_zh": name_zh, "name_en": name_en, "kind": kind, "area": area, "phone": phone})
 
 
 def _demo_accounts(areas: dict[str, Area]) -> list[tuple[str, str, str, str]]:
@@ -150,16 +146,19 @@ def _workers(areas: dict[str, Area], count: int) -> int:
         user = User.objects.create_user(mobile, real_name=name)
         profile = WorkerProfile.objects.create(user=user, job_type=job, brand=brand)
         profile.areas.set(picks)
-        RoleGrant.objects.create(user=user, role=Role.WORKER, area=root)
+        role_grant(actor=None, user=user, role=Role.WORKER, area=root)
         created += 1
     return created
 
 
 @transaction.atomic
 def seed_demo(*, workers: int = 300) -> dict:
+    from warmstation.demo.appeals import seed_departments
+
     areas = _areas()
     _contacts(areas)
-    _reference(areas)
+    _brands()
+    seed_departments()  # before the accounts: department staff are granted a department
     accounts = _demo_accounts(areas)
     created = _workers(areas, workers)
     from warmstation.demo.stations import seed_stations

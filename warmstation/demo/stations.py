@@ -9,9 +9,11 @@ from datetime import time
 
 from django.db import transaction
 
-from warmstation.accounts.models import Role, RoleGrant, User
+from warmstation.accounts.models import Role, User
+from warmstation.accounts.services import role_grant
 from warmstation.areas.models import Area
 from warmstation.core import geo
+from warmstation.demo.data import GIVEN, SURNAMES
 from warmstation.stations.models import (
     Amenity,
     GoodsItem,
@@ -117,11 +119,9 @@ def _steward(rng: random.Random, n: int, area: Area) -> User:
     mobile = f"1380010{n:04d}"
     user = User.objects.filter(mobile=mobile).first()
     if user is None:
-        from warmstation.demo.data import GIVEN, SURNAMES
-
         user = User.objects.create_user(mobile, real_name=rng.choice(SURNAMES) +
                                         rng.choice(GIVEN) + rng.choice(GIVEN))
-        RoleGrant.objects.create(user=user, role=Role.STEWARD, area=area)
+        role_grant(actor=None, user=user, role=Role.STEWARD, area=area)
     return user
 
 
