@@ -1,4 +1,4 @@
-"""Dependencies point one way (docs/decisions/, pyproject.toml [tool.importlinter]): config and
+"""Dependencies point one way (pyproject.toml [tool.importlinter]): config and
 the demo loader on top, the apps in the middle, core at the bottom importing no app; no app
 imports another's pages or API. The contracts run here as well as in `make lint`, and every app
 of ours must be named in them, so a new app cannot slip past the layering."""
