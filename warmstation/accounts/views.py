@@ -135,8 +135,8 @@ def home(request):
     card_areas = list(profile.areas.all()) if profile else []
     card_areas += [g.area for g in grants if g.role == Role.RESIDENT and g.area not in card_areas]
     cards = [(a, area_card(a)) for a in card_areas]
-    managed = list(managed_area_list(user)[:200]) if user.has_role(Role.AREA_ADMIN,
-                                                                   Role.DISTRICT_ADMIN) else []
+    managed = managed_area_list(user).count() if user.has_role(Role.AREA_ADMIN,
+                                                               Role.DISTRICT_ADMIN) else 0
     inactive = [g for g in user.grants.select_related("area", "department")
                 if g.pk not in {x.pk for x in grants}]
     return render(request, "accounts/home.html", {

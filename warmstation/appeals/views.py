@@ -51,7 +51,7 @@ def mine(request):
 
 def _area_choices(user):
     if user.has_role(*DISPATCHERS):
-        return list(managed_area_list(user, roles=DISPATCHERS)[:300])
+        return list(managed_area_list(user, roles=DISPATCHERS).order_by("path"))
     profile = getattr(user, "worker_profile", None)
     own = list(profile.areas.all()) if profile else []
     return own + [a for a in Area.objects.filter(depth=1).order_by("path") if a not in own]
@@ -188,13 +188,14 @@ def board(request):
     data = rates.board(user=request.user, month=month)
     overdue = selectors.appeal_list(user=request.user, overdue=True)
     return render(request, "appeals/board.html", {
-        "b": data, "overdue_count": overdue.count(), "overdue": overdue[:20],
+        "b": data, "overdue_count": overdue.count(),
+        "overdue": page_list(request, overdue, per_page=20),
         "month_value": f"{month:%Y-%m}", "now": timezone.now()})
 
 
 @staff_page(*DISPATCHERS)
 def meeting_new(request):
-    areas = list(managed_area_list(request.user, roles=DISPATCHERS)[:300])
+    areas = list(managed_area_list(request.user, roles=DISPATCHERS).order_by("path"))
     ctx = {"areas": areas, "categories": Category.objects.filter(is_active=True),
            "brands": Brand.objects.exclude(code="other"), "rows": range(5)}
     if request.method == "POST":

@@ -87,6 +87,7 @@ class PageList:
     num_pages: int
     per_page: int
     query: str
+    param: str = "page"
 
     @property
     def has_previous(self) -> bool:
@@ -125,7 +126,8 @@ class PageList:
 def page_list(request: HttpRequest, queryset: QuerySet | Rows | Iterable, *,
               per_page: int = PAGE_SIZE, param: str = "page") -> PageList:
     """The page `?page=` of `queryset` (ordered, `per_page` rows, at most MAX_PAGE_SIZE). A
-    missing, malformed or out-of-range page number gives the first or the last page."""
+    missing, malformed or out-of-range page number gives the first or the last page. Two
+    lists on one page each take their own `param`."""
     per_page = max(1, min(per_page, MAX_PAGE_SIZE))
     source = queryset.queryset if isinstance(queryset, Rows) else ordered(queryset)
     paginator = Paginator(source, per_page, allow_empty_first_page=True)
@@ -142,4 +144,5 @@ def page_list(request: HttpRequest, queryset: QuerySet | Rows | Iterable, *,
     query = request.GET.copy()
     query.pop(param, None)
     return PageList(items=items, count=paginator.count, number=number,
-                    num_pages=paginator.num_pages, per_page=per_page, query=query.urlencode())
+                    num_pages=paginator.num_pages, per_page=per_page, query=query.urlencode(),
+                    param=param)

@@ -100,8 +100,9 @@ def _console_context(request, station) -> dict:
     for loan in loans:
         loan.overdue = loan.due_at < now
         loan.who = loan.worker.real_name or mask_mobile(loan.worker.mobile)
-    records = list(ServiceRecord.objects.filter(station=station)
-                   .select_related("service", "worker")[:15])
+    records = page_list(request, ServiceRecord.objects.filter(station=station)
+                        .select_related("service", "worker").order_by("-at", "-pk"),
+                        per_page=15, param="records")
     for r in records:
         r.who = (r.worker.real_name or mask_mobile(r.worker.mobile)) if r.worker else \
             (r.worker_label or _("未留名"))
@@ -112,13 +113,17 @@ def _console_context(request, station) -> dict:
     return {
         "station": station, "schedule_open": selectors.schedule_of(station).is_open(now),
         "hours_grid": _hours_grid(station),
-        "exceptions": station.exceptions.filter(date__gte=timezone.localdate())[:10],
+        "exceptions": page_list(request, station.exceptions.filter(
+            date__gte=timezone.localdate()).order_by("date", "pk"), per_page=10,
+            param="exceptions"),
         "amenities": Amenity.objects.all(), "has": set(station.amenities.values_list("code",
                                                                                   flat=True)),
         "stock": stock, "goods": GoodsItem.objects.all(),
         "lendable": GoodsItem.objects.filter(lendable=True),
         "loans": loans, "service_items": station.services.all() or ServiceItem.objects.all(),
-        "movements": StockMovement.objects.filter(station=station).select_related("item")[:15],
+        "movements": page_list(request, StockMovement.objects.filter(station=station)
+                               .select_related("item").order_by("-at", "-pk"),
+                               per_page=15, param="movements"),
         "records": records, "served_people": people, "served_records": count,
         "checkin_url": checkin_url,
         "qr": segno.make(checkin_url, error="m").svg_inline(scale=4),
