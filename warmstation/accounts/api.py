@@ -22,7 +22,7 @@ from warmstation.accounts.selectors import access_worker_by_id, worker_list
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import Conflict
 from warmstation.core.permissions import require_roles
-from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
+from warmstation.core.schemas import AUTH_ERRORS, Id, Line, ProblemOut
 
 auth_router = Router(tags=["auth"])
 me_router = Router(tags=["me"])
@@ -122,7 +122,7 @@ def close_my_account(request):
                     response={200: list[WorkerOut], **AUTH_ERRORS})
 @require_roles(Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 @paginate
-def list_workers(request, area: str | None = None):
+def list_workers(request, area: Line(32) | None = None):
     return worker_list(user=request.user, area_code=area)
 
 
@@ -131,7 +131,7 @@ def list_workers(request, area: str | None = None):
                      summary="Show a worker's full mobile number (audited)",
                      response={200: RevealOut, 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
-def reveal_worker_mobile(request, worker_id: int):
+def reveal_worker_mobile(request, worker_id: Id):
     profile = access_worker_by_id(request.user, worker_id)
     audit_record("privacy.reveal", actor=request.user, obj=profile.user, request=request,
                  detail={"field": "mobile"})

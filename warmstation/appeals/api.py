@@ -6,7 +6,7 @@ from typing import Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from warmstation.accounts.models import Brand, Role, User
@@ -17,7 +17,7 @@ from warmstation.areas.scoping import access_area_by_code
 from warmstation.core.errors import InvalidInput, NotFound
 from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
-from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
+from warmstation.core.schemas import AUTH_ERRORS, Day, Id, Line, Mobile, ProblemOut, Text
 
 router = Router(tags=["appeals"])
 STAFF = (Role.DEPARTMENT, Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
@@ -34,7 +34,7 @@ class CategoryOut(Schema):
 
 
 class CategoryPatch(Schema):
-    name_zh: str | None = Field(None, max_length=32)
+    name_zh: Line(32, min_length=1) | None = None
     answer_hours: int | None = Field(None, ge=1, le=2000)
     resolve_days: int | None = Field(None, ge=1, le=365)
     is_policy: bool | None = None
@@ -42,9 +42,9 @@ class CategoryPatch(Schema):
 
 
 class RuleIn(Schema):
-    category: str = Field(max_length=32)
-    area_code: str | None = Field(None, max_length=32)
-    department: str = Field(max_length=48)
+    category: Line(32)
+    area_code: Line(32) | None = None
+    department: Line(48)
 
 
 class RuleOut(Schema):
@@ -69,29 +69,28 @@ class SettingsIn(Schema):
 
 
 class AppealIn(Schema):
-    category: str = Field(max_length=32)
-    area_code: str = Field(max_length=32)
-    title: str = Field(min_length=1, max_length=100)
-    body: str = Field(min_length=1, max_length=4000)
+    category: Line(32)
+    area_code: Line(32)
+    title: Line(100, min_length=1)
+    body: Text(4000, min_length=1)
     anonymous_public: bool = False
     hide_from_department: bool = False
     urgent: bool = False
     complex: bool = False
-    worker_mobile: str | None = Field(None, pattern=r"^1[3-9]\d{9}$",
-                                      description="staff recording for a worker")
+    worker_mobile: Mobile | None = Field(None, description="staff recording for a worker")
 
 
 class NeedIn(Schema):
-    category: str = Field(max_length=32)
-    company: str | None = Field(None, max_length=32, description="brand code")
-    title: str = Field(min_length=1, max_length=100)
-    body: str = Field(min_length=1, max_length=4000)
+    category: Line(32)
+    company: Line(32) | None = Field(None, description="brand code")
+    title: Line(100, min_length=1)
+    body: Text(4000, min_length=1)
 
 
 class MeetingIn(Schema):
-    title: str = Field(min_length=1, max_length=128)
-    held_on: date
-    area_code: str = Field(max_length=32)
+    title: Line(128, min_length=1)
+    held_on: Day
+    area_code: Line(32)
     needs: list[NeedIn] = Field(min_length=1, max_length=50)
 
 
@@ -146,20 +145,20 @@ class AppealDetailOut(AppealOut):
 class ActionIn(Schema):
     action: Literal["dispatch", "transfer", "accept", "return", "start", "answer", "rate",
                     "followup", "close", "reopen", "merge", "urgent", "note"]
-    note: str = Field("", max_length=4000)
-    department: str | None = Field(None, max_length=48)
+    note: Text(4000) = ""
+    department: Line(48) | None = None
     resolved: bool | None = None
     satisfaction: Literal["satisfied", "fairly", "dissatisfied", ""] = ""
-    into_id: int | None = Field(None, ge=1, le=2**62)
-    policy_answer_id: int | None = Field(None, ge=1, le=2**62)
+    into_id: Id | None = None
+    policy_answer_id: Id | None = None
     urgent: bool = True
 
 
 class BulkIn(Schema):
-    ids: list[int] = Field(min_length=1, max_length=200)
+    ids: list[Id] = Field(min_length=1, max_length=200)
     action: Literal["dispatch", "transfer", "accept"]
-    department: str | None = Field(None, max_length=48)
-    note: str = Field("", max_length=4000)
+    department: Line(48) | None = None
+    note: Text(4000) = ""
 
 
 class BulkFailure(Schema):
@@ -183,10 +182,10 @@ class PolicyOut(Schema):
 
 class PolicyIn(Schema):
     topic: Literal["employment", "legal", "social_insurance"]
-    question: str = Field(min_length=1, max_length=200)
-    answer: str = Field(min_length=1, max_length=8000)
-    keywords: str = Field("", max_length=200)
-    source: str = Field("", max_length=200)
+    question: Text(200, min_length=1)
+    answer: Text(8000, min_length=1)
+    keywords: Line(200) = ""
+    source: Line(200) = ""
     is_active: bool = True
 
 
@@ -286,7 +285,7 @@ def list_appeal_categories(request):
               operation_id="update_appeal_category", summary="Change a category's limits",
               response={200: CategoryOut, **ERR})
 @require_roles(Role.DISTRICT_ADMIN)
-def update_appeal_category(request, code: str, payload: CategoryPatch):
+def update_appeal_category(request, code: Line(32), payload: CategoryPatch):
     category = Category.objects.filter(code=code).first() if "\x00" not in code else None
     if category is None:
         raise NotFound()
@@ -369,8 +368,7 @@ def record_meeting(request, payload: MeetingIn):
             summary="Cases I may see, overdue first", response={200: list[AppealOut],
                                                                 **AUTH_ERRORS})
 @paginate
-def list_appeals(request, status: str | None = Query(None, max_length=16),
-                 category: str | None = Query(None, max_length=32),
+def list_appeals(request, status: Line(16) | None = None, category: Line(32) | None = None,
                  overdue: bool | None = None, urgent: bool | None = None, mine: bool = False):
     qs = selectors.appeal_list(user=request.user, status=status, category=category,
                                overdue=overdue, urgent=urgent, mine=mine)
@@ -382,7 +380,7 @@ def list_appeals(request, status: str | None = Query(None, max_length=16),
             summary="Response, resolution, satisfaction and on-time rates, ranked",
             response={200: BoardOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
-def get_appeal_board(request, month: date | None = None):
+def get_appeal_board(request, month: Day | None = None):
     month = (month or timezone.localdate()).replace(day=1)
     data = rates.board(user=request.user, month=month)
     data["overdue"] = selectors.appeal_list(user=request.user, overdue=True).count()
@@ -403,7 +401,7 @@ def bulk_appeals(request, payload: BulkIn):
             summary="Search the policy Q&A (Chinese), best match first",
             response={200: list[PolicyOut], **AUTH_ERRORS})
 @paginate
-def search_policy(request, q: str = Query("", max_length=200),
+def search_policy(request, q: Line(200) = "",
                   topic: Literal["employment", "legal", "social_insurance"] | None = None):
     return policy.policy_ranked(q, topic=topic)
 
@@ -421,8 +419,8 @@ def create_policy_answer(request, payload: PolicyIn):
 @router.put("/policy/{answer_id}", url_name="policy_update", operation_id="update_policy_answer",
             summary="Change an answer in the policy Q&A", response={200: PolicyOut, **ERR})
 @require_roles(Role.DEPARTMENT, Role.DISTRICT_ADMIN)
-def update_policy_answer(request, answer_id: int, payload: PolicyIn):
-    answer = PolicyAnswer.objects.filter(pk=answer_id).first() if answer_id < 2**62 else None
+def update_policy_answer(request, answer_id: Id, payload: PolicyIn):
+    answer = PolicyAnswer.objects.filter(pk=answer_id).first()
     if answer is None:
         raise NotFound()
     return policy.policy_answer_save(actor=request.user, entry=answer, request=request,
@@ -432,16 +430,14 @@ def update_policy_answer(request, answer_id: int, payload: PolicyIn):
 @router.get("/{appeal_id}", url_name="appeal", operation_id="get_appeal",
             summary="One case with its timeline and the actions I may take",
             response={200: AppealDetailOut, 404: ProblemOut, **AUTH_ERRORS})
-def get_appeal(request, appeal_id: int):
+def get_appeal(request, appeal_id: Id):
     return _out(access_case_by_id(request.user, appeal_id), request.user, detail=True)
 
 
 @router.post("/{appeal_id}/actions", url_name="appeal_action", operation_id="act_on_appeal",
              summary="Move a case one step (dispatch, accept, return, answer, rate …)",
              response={200: AppealDetailOut, **ERR})
-def act_on_appeal(request, appeal_id: int, payload: ActionIn):
-    if appeal_id >= 2**62:
-        raise NotFound()
+def act_on_appeal(request, appeal_id: Id, payload: ActionIn):
     answer = PolicyAnswer.objects.filter(pk=payload.policy_answer_id).first() \
         if payload.policy_answer_id else None
     services.appeal_transition(

@@ -13,7 +13,7 @@ from warmstation.areas.schemas import AreaDetailOut, AreaOut, ContactIn, Contact
 from warmstation.areas.scoping import managed_area_list
 from warmstation.areas.selectors import area_card, area_tree
 from warmstation.core.permissions import require_roles
-from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
+from warmstation.core.schemas import AUTH_ERRORS, Id, Line, ProblemOut
 
 router = Router(tags=["areas"])
 ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
@@ -38,7 +38,7 @@ def list_managed_areas(request):
 @router.get("/{code}", url_name="area", operation_id="get_area",
             summary="One area with its service card (nearest contacts of each kind)",
             response={200: AreaDetailOut, 404: ProblemOut, **AUTH_ERRORS})
-def get_area(request, code: str):
+def get_area(request, code: Line(32)):
     area = access_area_by_code(request.user, code)
     area.card = area_card(area)
     return area
@@ -48,7 +48,7 @@ def get_area(request, code: str):
              summary="Add a contact line to an area",
              response={201: ContactOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(*ADMINS)
-def create_area_contact(request, code: str, payload: ContactIn):
+def create_area_contact(request, code: Line(32), payload: ContactIn):
     area = access_area_by_code(request.user, code, for_change=True)
     contact = services.contact_create(actor=request.user, area=area, request=request,
                                       **payload.model_dump())
@@ -59,7 +59,7 @@ def create_area_contact(request, code: str, payload: ContactIn):
               operation_id="update_area_contact", summary="Change a contact line",
               response={200: ContactOut, 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(*ADMINS)
-def update_area_contact(request, contact_id: int, payload: ContactPatch):
+def update_area_contact(request, contact_id: Id, payload: ContactPatch):
     contact = access_contact_by_id(request.user, contact_id, for_change=True)
     return services.contact_update(actor=request.user, contact=contact, request=request,
                                    **payload.model_dump(exclude_unset=True))
@@ -69,7 +69,7 @@ def update_area_contact(request, contact_id: int, payload: ContactPatch):
                operation_id="delete_area_contact", summary="Remove a contact line",
                response={204: None, 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(*ADMINS)
-def delete_area_contact(request, contact_id: int):
+def delete_area_contact(request, contact_id: Id):
     contact = access_contact_by_id(request.user, contact_id, for_change=True)
     services.contact_delete(actor=request.user, contact=contact, request=request)
     return Status(204, None)

@@ -1,5 +1,7 @@
 from ninja import Field, Schema
 
+from warmstation.core.schemas import Line
+
 
 class ContactOut(Schema):
     id: int
@@ -36,15 +38,15 @@ class AreaDetailOut(AreaOut):
 
 
 class ContactIn(Schema):
-    kind: str = Field(..., max_length=24)
-    name: str = Field(..., min_length=1, max_length=128)
+    kind: Line(24)
+    name: Line(128, min_length=1)
     phone: str = Field("", max_length=32, pattern=r"^[0-9+\-() ]*$")
-    address: str = Field("", max_length=255)
-    hours: str = Field("", max_length=64)
+    address: Line(255) = ""
+    hours: Line(64) = ""
 
 
 class ContactPatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=128)
+    name: Line(128, min_length=1) | None = None
     phone: str | None = Field(None, max_length=32, pattern=r"^[0-9+\-() ]*$")
-    address: str | None = Field(None, max_length=255)
-    hours: str | None = Field(None, max_length=64)
+    address: Line(255) | None = None
+    hours: Line(64) | None = None

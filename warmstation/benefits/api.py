@@ -19,10 +19,19 @@ from warmstation.benefits.permissions import (
     access_offer_by_id,
     redemption_visible_q,
 )
-from warmstation.core.errors import NotFound
 from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
-from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
+from warmstation.core.schemas import (
+    AUTH_ERRORS,
+    ClockTime,
+    Day,
+    Id,
+    Line,
+    Points,
+    Price,
+    ProblemOut,
+    Text,
+)
 
 router = Router(tags=["benefits"])
 ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
@@ -68,39 +77,39 @@ class MerchantOut(Schema):
 
 
 class MerchantIn(Schema):
-    name: str
+    name: Line(128, min_length=1)
     kind: Literal["restaurant", "barbershop", "bathhouse", "other"]
-    area_code: str
-    address: str
-    lat: float
-    lng: float
-    contact_name: str = ""
-    phone: str = ""
-    opens: time
-    closes: time
+    area_code: Line(32)
+    address: Line(255)
+    lat: float = Field(..., ge=-90, le=90)
+    lng: float = Field(..., ge=-180, le=180)
+    contact_name: Line(64) = ""
+    phone: Line(32) = ""
+    opens: ClockTime
+    closes: ClockTime
 
 
 class OfferIn(Schema):
     kind: Literal["meal", "points"]
-    title: str
-    description: str = ""
-    price: float | None = Field(None, ge=0, le=100_000)
-    normal_price: float | None = Field(None, ge=0, le=100_000)
-    points: int | None = None
-    serve_from: time | None = None
-    serve_until: time | None = None
+    title: Line(64, min_length=1)
+    description: Text(255) = ""
+    price: Price | None = None
+    normal_price: Price | None = None
+    points: Points | None = None
+    serve_from: ClockTime | None = None
+    serve_until: ClockTime | None = None
     eligibility: Literal["all", "courier", "food_delivery", "ride_hailing"] = "all"
     is_active: bool = True
 
 
 class OfferPatch(Schema):
-    title: str | None = None
-    description: str | None = None
-    price: float | None = Field(None, ge=0, le=100_000)
-    normal_price: float | None = Field(None, ge=0, le=100_000)
-    points: int | None = None
-    serve_from: time | None = None
-    serve_until: time | None = None
+    title: Line(64, min_length=1) | None = None
+    description: Text(255) | None = None
+    price: Price | None = None
+    normal_price: Price | None = None
+    points: Points | None = None
+    serve_from: ClockTime | None = None
+    serve_until: ClockTime | None = None
     is_active: bool | None = None
 
 
@@ -117,8 +126,8 @@ class CodeOut(Schema):
 
 
 class RedeemIn(Schema):
-    merchant_id: int
-    code: str
+    merchant_id: Id
+    code: Line(64, min_length=1) = Field(..., description="the six digits, or the QR payload")
 
 
 class RedeemOut(Schema):
@@ -171,7 +180,7 @@ def merchant_out(m: Merchant) -> MerchantOut:
             summary="Partner merchants and their active offers",
             response={200: list[MerchantOut], **AUTH_ERRORS})
 @paginate
-def list_merchants(request, area: str | None = None,
+def list_merchants(request, area: Line(32) | None = None,
                    kind: Literal["restaurant", "barbershop", "bathhouse", "other"] | None = None):
     return Rows(selectors.merchant_list(user=request.user, area_code=area, kind=kind),
                 lambda page: [merchant_out(m) for m in page])
@@ -180,7 +189,7 @@ def list_merchants(request, area: str | None = None,
 @router.get("/merchants/{merchant_id}", url_name="merchant", operation_id="get_merchant",
             summary="One partner merchant", response={200: MerchantOut, 404: ProblemOut,
                                                       **AUTH_ERRORS})
-def get_merchant(request, merchant_id: int):
+def get_merchant(request, merchant_id: Id):
     return merchant_out(access_merchant_by_id(request.user, merchant_id))
 
 
@@ -200,7 +209,7 @@ def create_merchant(request, payload: MerchantIn):
              operation_id="create_offer", summary="Publish an offer (merchant staff or admin)",
              response={201: OfferOut, 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(Role.MERCHANT, *ADMINS)
-def create_offer(request, merchant_id: int, payload: OfferIn):
+def create_offer(request, merchant_id: Id, payload: OfferIn):
     merchant = access_merchant_by_id(request.user, merchant_id, for_change=True)
     offer = services.offer_save(actor=request.user, offer=Offer(merchant=merchant),
                                 request=request, **_money(payload.model_dump()))
@@ -211,7 +220,7 @@ def create_offer(request, merchant_id: int, payload: OfferIn):
               summary="Change an offer (merchant staff or admin)",
               response={200: OfferOut, 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(Role.MERCHANT, *ADMINS)
-def update_offer(request, offer_id: int, payload: OfferPatch):
+def update_offer(request, offer_id: Id, payload: OfferPatch):
     offer = access_offer_by_id(request.user, offer_id, for_change=True)
     return services.offer_save(actor=request.user, offer=offer, request=request,
                                **_money(payload.model_dump(exclude_unset=True)))
@@ -221,7 +230,7 @@ def update_offer(request, offer_id: int, payload: OfferPatch):
              summary="Get a one-time code for an offer (worker)",
              response={201: CodeOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(Role.WORKER)
-def create_code(request, offer_id: int,
+def create_code(request, offer_id: Id,
                 idempotency_key: str = Header(..., alias="Idempotency-Key", pattern=KEY_PATTERN)):
     offer = access_offer_by_id(request.user, offer_id)
     return Status(201, services.redemption_code_issue(
@@ -244,7 +253,7 @@ def redeem_code(request, payload: RedeemIn,
             summary="Redemptions I may see (mine; my counter's; my area's), newest first",
             response={200: list[RedemptionOut], **AUTH_ERRORS})
 @paginate
-def list_redemptions(request, merchant_id: int | None = None, day: date | None = None):
+def list_redemptions(request, merchant_id: Id | None = None, day: Day | None = None):
     qs = selectors.redemption_list(visible=redemption_visible_q(request.user), day=day)
     if merchant_id is not None:
         qs = qs.filter(merchant_id=merchant_id)
@@ -255,8 +264,6 @@ def list_redemptions(request, merchant_id: int | None = None, day: date | None =
             operation_id="get_settlement", summary="A merchant's daily settlement",
             response={200: SettlementOut, 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(Role.MERCHANT, *ADMINS)
-def get_settlement(request, merchant_id: int, day: date | None = None):
+def get_settlement(request, merchant_id: Id, day: Day | None = None):
     merchant = access_merchant_by_id(request.user, merchant_id, for_change=True)
-    if day is not None and day.year < 2000:
-        raise NotFound()
     return selectors.settlement_daily(merchant=merchant, day=day or timezone.localdate())

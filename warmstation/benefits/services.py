@@ -26,6 +26,7 @@ from warmstation.core.errors import (
     RateLimited,
     ServiceUnavailable,
 )
+from warmstation.core.inputs import nfkc
 from warmstation.core.time import LOCAL
 from warmstation.points import services as points
 from warmstation.points.idempotency import idempotent
@@ -196,7 +197,8 @@ def redemption_code_issue(*, user, offer: Offer, idempotency_key: str, request=N
 
 
 def _find_code(merchant: Merchant, code: str) -> Redemption | None:
-    code = (code or "").strip().replace(" ", "")
+    # Full-width digits and spaces, as a Chinese input method types them, count as the digits.
+    code = nfkc(code).replace(" ", "")
     if code.startswith(QR_PREFIX):
         return Redemption.objects.filter(token_hash=token_hash(code[len(QR_PREFIX):]),
                                          merchant=merchant).first()

@@ -11,7 +11,7 @@ from warmstation.accounts.models import Role, User
 from warmstation.accounts.selectors import access_worker_by_id
 from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
-from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
+from warmstation.core.schemas import AUTH_ERRORS, Id, Line, ProblemOut
 from warmstation.points import selectors, services
 
 router = Router(tags=["points"])
@@ -45,13 +45,13 @@ class RuleOut(Schema):
 
 
 class AwardIn(Schema):
-    worker_id: int
-    action: str
-    source_ref: str = ""
+    worker_id: Id
+    action: Line(32, min_length=1)
+    source_ref: Line(96) = ""
 
 
 class ReverseIn(Schema):
-    reason: str
+    reason: Line(128, min_length=1)
 
 
 class TransactionOut(Schema):
@@ -109,7 +109,7 @@ def create_award(request, payload: AwardIn, idempotency_key: str = Header(..., a
              summary="Reverse a transaction by its mirror image (district admin)",
              response={200: TransactionOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(*DISTRICT)
-def reverse_transaction(request, transaction_id: int, payload: ReverseIn,
+def reverse_transaction(request, transaction_id: Id, payload: ReverseIn,
                         idempotency_key: str = Header(..., alias="Idempotency-Key",
                                                      pattern=r"^[!-~]{1,128}$")):
     return services.points_reverse(actor=request.user, transaction_id=transaction_id,

@@ -20,7 +20,7 @@ from warmstation.core.masking import mask_mobile
 from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
 from warmstation.core.schedule import Span, describe
-from warmstation.core.schemas import AUTH_ERRORS, ProblemOut
+from warmstation.core.schemas import AUTH_ERRORS, Id, Line, ProblemOut
 from warmstation.stations import selectors, services
 from warmstation.stations.models import Loan, StationPhoto
 from warmstation.stations.permissions import access_station_by_id
@@ -68,7 +68,7 @@ def places_nearby(
     crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84",
     kind: Literal["station", "meal", "all"] = "all",
     open_now: bool | None = None,
-    amenity: list[str] = Query([], max_length=10),
+    amenity: list[Line(200)] = Query([], max_length=10),
     radius_m: int = Query(3000, ge=10, le=50_000),
     limit: int = Query(20, ge=1, le=100),
 ):
@@ -144,7 +144,7 @@ def check_in(request, payload: CheckInIn):
 @router.get("/{station_id}", auth=None, url_name="station", operation_id="get_station",
             summary="A station's card: hours, amenities, shared items on the shelf",
             response={200: StationOut, 404: ProblemOut, 422: ProblemOut})
-def get_station(request, station_id: int):
+def get_station(request, station_id: Id):
     station = access_station_by_id(request.user, station_id)
     return station_out(selectors.station_page(station.pk))
 
@@ -167,7 +167,7 @@ def _for_change(request, station_id):
             summary="Replace the weekly opening hours",
             response={200: StationOut, 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
-def set_station_hours(request, station_id: int, payload: HoursIn):
+def set_station_hours(request, station_id: Id, payload: HoursIn):
     station = _for_change(request, station_id)
     services.station_set_hours(actor=request.user, station=station, request=request,
                                spans=[(s.weekday, s.opens, s.closes) for s in payload.spans])
@@ -178,7 +178,7 @@ def set_station_hours(request, station_id: int, payload: HoursIn):
              operation_id="set_station_status", summary="Close temporarily / reopen; 24-hour flag",
              response={200: StationOut, 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
-def set_station_status(request, station_id: int, payload: StatusIn):
+def set_station_status(request, station_id: Id, payload: StatusIn):
     station = _for_change(request, station_id)
     services.station_set_status(actor=request.user, station=station, request=request,
                                 temporarily_closed=payload.temporarily_closed,
@@ -190,7 +190,7 @@ def set_station_status(request, station_id: int, payload: StatusIn):
              operation_id="set_station_exception", summary="Hours for one date (holiday)",
              response={200: StationOut, 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
-def set_station_exception(request, station_id: int, payload: ExceptionIn):
+def set_station_exception(request, station_id: Id, payload: ExceptionIn):
     station = _for_change(request, station_id)
     services.station_set_exception(actor=request.user, station=station, request=request,
                                    **payload.model_dump())
@@ -201,7 +201,7 @@ def set_station_exception(request, station_id: int, payload: ExceptionIn):
             operation_id="set_station_amenities", summary="Replace the amenities",
             response={200: StationOut, 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
-def set_station_amenities(request, station_id: int, payload: AmenitiesIn):
+def set_station_amenities(request, station_id: Id, payload: AmenitiesIn):
     station = _for_change(request, station_id)
     services.station_set_amenities(actor=request.user, station=station, codes=payload.codes,
                                    request=request)
@@ -212,7 +212,7 @@ def set_station_amenities(request, station_id: int, payload: AmenitiesIn):
              summary="Goods in, out or counted",
              response={200: StockOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
-def change_stock(request, station_id: int, payload: StockIn):
+def change_stock(request, station_id: Id, payload: StockIn):
     station = _for_change(request, station_id)
     stock = services.stock_change(actor=request.user, station=station, item_code=payload.item,
                                   delta=payload.delta, reason=payload.reason, note=payload.note,
@@ -240,7 +240,7 @@ def _loan_out(loan: Loan) -> LoanOut:
              summary="Lend a shared item to a worker",
              response={201: LoanOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
-def lend_item(request, station_id: int, payload: LoanIn):
+def lend_item(request, station_id: Id, payload: LoanIn):
     station = _for_change(request, station_id)
     loan = services.loan_create(actor=request.user, station=station, item_code=payload.item,
                                 worker=_worker_by_mobile(payload.worker_mobile),
@@ -252,7 +252,7 @@ def lend_item(request, station_id: int, payload: LoanIn):
              operation_id="return_item", summary="Take a lent item back at this station",
              response={200: LoanOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
-def return_item(request, station_id: int, loan_id: int):
+def return_item(request, station_id: Id, loan_id: Id):
     station = _for_change(request, station_id)
     loan = Loan.objects.select_related("item", "worker").filter(pk=loan_id).first()
     if loan is None:
@@ -266,7 +266,7 @@ def return_item(request, station_id: int, loan_id: int):
             response={200: list[LoanOut], 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
 @paginate
-def list_loans(request, station_id: int):
+def list_loans(request, station_id: Id):
     station = _for_change(request, station_id)
     return Rows(selectors.open_loans(station=station),
                 lambda page: [_loan_out(loan) for loan in page])
@@ -276,7 +276,7 @@ def list_loans(request, station_id: int):
              operation_id="record_service", summary="Record a service given (台账)",
              response={201: ServiceRecordOut, 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
-def record_service(request, station_id: int, payload: ServiceRecordIn):
+def record_service(request, station_id: Id, payload: ServiceRecordIn):
     station = _for_change(request, station_id)
     record = services.service_record_create(
         actor=request.user, station=station, service_code=payload.service,
@@ -290,8 +290,8 @@ def record_service(request, station_id: int, payload: ServiceRecordIn):
              summary="Add a photo (re-encoded, metadata stripped)",
              response={201: PhotoOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
-def add_station_photo(request, station_id: int, image: File[UploadedFile],
-                      caption: Form[str] = ""):
+def add_station_photo(request, station_id: Id, image: File[UploadedFile],
+                      caption: Form[Line(64)] = ""):
     station = _for_change(request, station_id)
     if image.size > 8 * 1024 * 1024:
         raise InvalidInput(_("图片不能超过 8 MB。"), code="bad_image", field="image")
@@ -304,7 +304,7 @@ def add_station_photo(request, station_id: int, image: File[UploadedFile],
                operation_id="delete_station_photo", summary="Remove a photo",
                response={204: None, 404: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
-def delete_station_photo(request, station_id: int, photo_id: int):
+def delete_station_photo(request, station_id: Id, photo_id: Id):
     station = _for_change(request, station_id)
     photo = StationPhoto.objects.filter(pk=photo_id, station=station).first()
     if photo is None:

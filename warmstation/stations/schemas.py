@@ -1,7 +1,9 @@
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Literal
 
 from ninja import Field, Schema
+
+from warmstation.core.schemas import ClockTime, Day, Line, Mobile, Text
 
 
 class PlaceOut(Schema):
@@ -31,8 +33,8 @@ class NearbyOut(Schema):
 
 class SpanIn(Schema):
     weekday: int = Field(..., ge=0, le=6, description="0 = Monday")
-    opens: time
-    closes: time = Field(..., description="not after `opens` = runs past midnight")
+    opens: ClockTime
+    closes: ClockTime = Field(..., description="not after `opens` = runs past midnight")
 
 
 class HoursIn(Schema):
@@ -41,27 +43,27 @@ class HoursIn(Schema):
 
 class StatusIn(Schema):
     temporarily_closed: bool
-    note: str = Field("", max_length=128)
+    note: Line(128) = ""
     is_24h: bool | None = None
 
 
 class ExceptionIn(Schema):
-    date: date
+    date: Day
     closed: bool = True
-    opens: time | None = None
-    closes: time | None = None
-    note: str = Field("", max_length=64)
+    opens: ClockTime | None = None
+    closes: ClockTime | None = None
+    note: Line(64) = ""
 
 
 class AmenitiesIn(Schema):
-    codes: list[str] = Field(..., max_length=30)
+    codes: list[Line(32)] = Field(..., max_length=30)
 
 
 class StockIn(Schema):
-    item: str = Field(..., max_length=32)
+    item: Line(32)
     delta: int = Field(..., ge=-10000, le=10000)
     reason: Literal["in", "out", "adjust"]
-    note: str = Field("", max_length=128)
+    note: Line(128) = ""
 
 
 class StockOut(Schema):
@@ -73,8 +75,8 @@ class StockOut(Schema):
 
 
 class LoanIn(Schema):
-    item: str = Field(..., max_length=32)
-    worker_mobile: str = Field(..., pattern=r"^1[3-9][0-9]{9}$")
+    item: Line(32)
+    worker_mobile: Mobile
     hours: int | None = Field(None, ge=1, le=24 * 14)
 
 
@@ -90,10 +92,10 @@ class LoanOut(Schema):
 
 
 class ServiceRecordIn(Schema):
-    service: str = Field(..., max_length=32)
-    worker_mobile: str | None = Field(None, pattern=r"^1[3-9][0-9]{9}$")
-    worker_label: str = Field("", max_length=64)
-    note: str = Field("", max_length=255)
+    service: Line(32)
+    worker_mobile: Mobile | None = None
+    worker_label: Line(64) = ""
+    note: Text(255) = ""
 
 
 class ServiceRecordOut(Schema):
@@ -105,7 +107,7 @@ class ServiceRecordOut(Schema):
 
 
 class CheckInIn(Schema):
-    token: str = Field(..., max_length=32)
+    token: Line(32)
 
 
 class PhotoOut(Schema):
