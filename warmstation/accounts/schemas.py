@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Literal
 
 from ninja import Field, Schema
 
@@ -23,8 +24,8 @@ class SmsVerifyIn(Schema):
 
 class StaffTokenIn(Schema):
     mobile: Mobile
-    password: str = Field(..., max_length=256)
-    totp: str = Field("", max_length=6, description="Required for area and district admins")
+    password: Line(256, min_length=1)
+    totp: Code(6) | Literal[""] = Field("", description="Required for area and district admins")
     token_name: Line(64) = ""
 
 

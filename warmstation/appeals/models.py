@@ -134,7 +134,7 @@ class PolicyAnswer(TimeStampedModel):
 
     topic = models.CharField(max_length=24, choices=Topic.choices)
     question = models.CharField(max_length=200)
-    answer = models.TextField()
+    answer = models.TextField(max_length=8000)
     keywords = models.CharField(max_length=200, blank=True)
     source = models.CharField(max_length=200, blank=True)
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
@@ -191,7 +191,7 @@ class Appeal(TimeStampedModel):
     # The street/town above `area` (or the area itself): the unit of the board's ranking.
     street = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=100)
-    body = models.TextField()
+    body = models.TextField(max_length=4000)
     anonymous_public = models.BooleanField(default=False)
     hide_from_department = models.BooleanField(default=False)
     urgent = models.BooleanField(default=False)
@@ -214,7 +214,7 @@ class Appeal(TimeStampedModel):
     # column for "overdue first" and for the reminder sweep.
     current_due = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
-    answer = models.TextField(blank=True)
+    answer = models.TextField(max_length=4000, blank=True)
     policy_answer = models.ForeignKey(PolicyAnswer, null=True, blank=True,
                                       on_delete=models.SET_NULL, related_name="+")
     followup_due = models.DateField(null=True, blank=True)
@@ -260,7 +260,7 @@ class AppealEvent(models.Model):
     to_status = models.CharField(max_length=16, blank=True)
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=4000, blank=True)
 
     class Meta:
         ordering = ["at", "id"]

@@ -137,7 +137,8 @@ def on_application_error(request, exc: ApplicationError):
 def on_validation_error(request, exc: ValidationError):
     fields = []
     for err in exc.errors:
-        loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "query", "path"))
+        # loc[0] is where the value came from (body, query, path): not part of the name.
+        loc = ".".join(str(p) for p in err.get("loc", [])[1:])
         fields.append({"field": loc, "message": err.get("msg", "")})
     names = "、".join(f["field"] for f in fields if f["field"]) or "?"
     # The constrained types of core/schemas.py carry their message in both languages.

@@ -129,3 +129,29 @@ def clean_text(value: object, *, max_length: int, multiline: bool = False,
     if multiline:
         text = text.replace("\r\n", "\n")
     return check_text(text, max_length=max_length, multiline=multiline, field=field)
+
+
+def model_text_check(sender, instance, raw: bool = False, **kwargs) -> None:
+    """Last line of defence, connected to pre_save for every model of ours (core/apps.py): no
+    text column is written with NUL or another control character, or longer than its
+    max_length — whatever path the value came by (a page, the API, a service, the admin).
+
+    The edge (schemas, page forms) refuses such input first, with the field's own message; this
+    keeps PostgreSQL (which refuses NUL and overlong varchar with an error, a 500) and SQLite
+    (which would store them) behaving the same. Multi-line rules apply here (tab and newline
+    pass): the single-line rule belongs to the edge, which knows what the field is for."""
+    if raw:  # loading fixtures
+        return
+    for field in sender._meta.concrete_fields:
+        if field.get_internal_type() not in ("CharField", "TextField", "SlugField",
+                                             "EmailField", "URLField"):
+            continue
+        value = getattr(instance, field.attname, None)
+        if not isinstance(value, str):
+            continue
+        check_text(value, max_length=field.max_length or TEXT_COLUMN_MAX, multiline=True,
+                   field=field.name)
+
+
+# A TextField without max_length still has a bound: nothing we accept is near it.
+TEXT_COLUMN_MAX = 100_000

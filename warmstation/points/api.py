@@ -51,7 +51,7 @@ class AwardIn(Schema):
 
 
 class ReverseIn(Schema):
-    reason: Line(128, min_length=1)
+    reason: Line(100, min_length=1)
 
 
 class TransactionOut(Schema):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import Conflict, InvalidInput, NotFound
+from warmstation.core.inputs import clean_text
 from warmstation.core.time import LOCAL
 from warmstation.points.idempotency import idempotent
 from warmstation.points.models import (
@@ -173,11 +174,16 @@ def points_award(*, user, action: str, idempotency_key: str, source_ref: str = "
     return response
 
 
+REASON_MAX = 100
+
+
 def points_reverse(*, actor, transaction_id: int, reason: str, idempotency_key: str,
                    request=None) -> dict:
     """Correct a transaction by posting its mirror image (冲正). A transaction is reversed at
     most once (a unique column says so); reversing an award the worker has already spent is
-    refused rather than leaving them below zero."""
+    refused rather than leaving them below zero. The reason goes whole into the memo (never
+    cut): REASON_MAX leaves room for the "冲正 #id：" prefix in the memo's 128 characters."""
+    reason = clean_text(reason, max_length=REASON_MAX, field="reason")
     body = {"transaction": transaction_id, "reason": reason}
     # A missing transaction is refused before the key is claimed: nothing to remember.
     original = LedgerTransaction.objects.filter(pk=transaction_id).first()
@@ -195,13 +201,13 @@ def points_reverse(*, actor, transaction_id: int, reason: str, idempotency_key: 
             with transaction.atomic():
                 tx = _post(kind=LedgerTransaction.Kind.REVERSAL, worker=worker,
                            worker_amount=-worker_line.amount, system=system_line.account,
-                           memo=f"冲正 #{original.pk}：{reason}"[:128], user=original.user,
+                           memo=f"冲正 #{original.pk}：{reason}", user=original.user,
                            action=original.action, source_ref=f"reversal:{original.pk}",
                            reverses=original, actor=actor)
         except IntegrityError:  # a concurrent reversal of the same transaction won
             raise Conflict(_("该笔流水已冲正。"), code="already_reversed") from None
         audit_record("points.reverse", actor=actor, obj=tx, request=request,
-                     detail={"reverses": original.pk, "reason": reason[:200]})
+                     detail={"reverses": original.pk, "reason": reason})
         return _tx_out(tx, worker)
 
     response, _replayed = idempotent(scope="points.reverse", owner_id=actor.pk if actor else 0,

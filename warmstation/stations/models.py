@@ -101,7 +101,7 @@ class Station(TimeStampedModel):
     steward = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="stewarded_stations")
     operator = models.CharField(max_length=64, blank=True, help_text="区总工会、团区委…")
-    description = models.TextField(blank=True)
+    description = models.TextField(max_length=2000, blank=True)
     is_24h = models.BooleanField(default=False)
     temporarily_closed = models.BooleanField(default=False)
     closed_note = models.CharField(max_length=128, blank=True)
