@@ -14,5 +14,5 @@ urlpatterns = [
     path("me/export.json", views.my_data_export, name="my_data_export"),
     path("me/close/", views.my_account_close, name="my_account_close"),
     path("workers/", views.workers, name="workers"),
-    path("workers/<int:worker_id>/reveal/", views.worker_reveal, name="worker_reveal"),
+    path("workers/<id:worker_id>/reveal/", views.worker_reveal, name="worker_reveal"),
 ]

@@ -13,6 +13,6 @@ urlpatterns = [
     path("policy/", views.policy_list, name="policy"),
     path("export.xlsx", views.export, name="export"),
     path("export.csv", views.export, {"fmt": "csv"}, name="export_csv"),
-    path("<int:appeal_id>/", views.detail, name="detail"),
-    path("<int:appeal_id>/act/", views.act, name="act"),
+    path("<id:appeal_id>/", views.detail, name="detail"),
+    path("<id:appeal_id>/act/", views.act, name="act"),
 ]

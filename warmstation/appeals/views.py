@@ -21,6 +21,7 @@ from warmstation.areas.models import Area
 from warmstation.areas.scoping import access_area_by_code, managed_area_list
 from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.exports import export_response
+from warmstation.core.inputs import normalise_month
 from warmstation.core.pagination import page_list
 
 STAFF = (Role.DEPARTMENT, *DISPATCHERS)
@@ -181,10 +182,12 @@ def inbox(request):
 
 @staff_page(*STAFF)
 def board(request):
-    try:
-        month = date.fromisoformat(request.GET.get("month", "") + "-01")
-    except ValueError:
-        month = timezone.localdate().replace(day=1)
+    month = timezone.localdate().replace(day=1)
+    if request.GET.get("month"):
+        try:
+            month = normalise_month(request.GET["month"])
+        except InvalidInput as exc:  # out of 2000..2100 or not a month: say so, show this month
+            messages.error(request, exc.message(request.LANGUAGE_CODE))
     data = rates.board(user=request.user, month=month)
     overdue = selectors.appeal_list(user=request.user, overdue=True)
     return render(request, "appeals/board.html", {

@@ -6,5 +6,5 @@ app_name = "areas"
 urlpatterns = [
     path("", views.area_list, name="list"),
     path("<str:code>/", views.area_detail, name="detail"),
-    path("contacts/<int:contact_id>/delete/", views.contact_delete, name="contact_delete"),
+    path("contacts/<id:contact_id>/delete/", views.contact_delete, name="contact_delete"),
 ]

@@ -9,11 +9,14 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.apps import apps
+        from django.urls import register_converter
 
-        from warmstation.core.inputs import model_text_check
+        from warmstation.core.inputs import IdConverter, model_value_check
+
+        register_converter(IdConverter, "id")
 
         # Every model of ours, whichever app: core names none of them.
         for model in apps.get_models():
             if model.__module__.startswith("warmstation."):
-                pre_save.connect(model_text_check, sender=model,
-                                 dispatch_uid=f"text-check-{model._meta.label}")
+                pre_save.connect(model_value_check, sender=model,
+                                 dispatch_uid=f"value-check-{model._meta.label}")

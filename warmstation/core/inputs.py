@@ -10,10 +10,13 @@ calendar arithmetic can hold.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import date
+from decimal import Decimal
 
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from warmstation.core.errors import InvalidInput
@@ -131,27 +134,97 @@ def clean_text(value: object, *, max_length: int, multiline: bool = False,
     return check_text(text, max_length=max_length, multiline=multiline, field=field)
 
 
-def model_text_check(sender, instance, raw: bool = False, **kwargs) -> None:
+def model_value_check(sender, instance, raw: bool = False, **kwargs) -> None:
     """Last line of defence, connected to pre_save for every model of ours (core/apps.py): no
-    text column is written with NUL or another control character, or longer than its
-    max_length — whatever path the value came by (a page, the API, a service, the admin).
+    column is written with a value the database cannot hold — text with NUL or another control
+    character or longer than its max_length, a whole number outside the column's range, a
+    decimal with more digits than it has room for, a NaN or infinite float — whatever path the
+    value came by (a page, the API, a service, the admin).
 
     The edge (schemas, page forms) refuses such input first, with the field's own message; this
-    keeps PostgreSQL (which refuses NUL and overlong varchar with an error, a 500) and SQLite
-    (which would store them) behaving the same. Multi-line rules apply here (tab and newline
-    pass): the single-line rule belongs to the edge, which knows what the field is for."""
+    keeps PostgreSQL (which answers NUL, overlong varchar and out-of-range numbers with an error,
+    a 500) and SQLite (which stores them, or overflows) behaving the same. Multi-line rules apply
+    to text here (tab and newline pass): the single-line rule belongs to the edge, which knows
+    what the field is for."""
     if raw:  # loading fixtures
         return
     for field in sender._meta.concrete_fields:
-        if field.get_internal_type() not in ("CharField", "TextField", "SlugField",
-                                             "EmailField", "URLField"):
-            continue
         value = getattr(instance, field.attname, None)
-        if not isinstance(value, str):
+        if value is None or isinstance(value, bool):
             continue
-        check_text(value, max_length=field.max_length or TEXT_COLUMN_MAX, multiline=True,
-                   field=field.name)
+        kind = field.get_internal_type()
+        if isinstance(value, str) and kind in _TEXT_KINDS:
+            check_text(value, max_length=field.max_length or TEXT_COLUMN_MAX, multiline=True,
+                       field=field.name)
+        elif isinstance(value, int) and kind in _INT_KINDS:
+            lo, hi = connection.ops.integer_field_range(kind)
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                raise InvalidInput(_("数值超出范围。"), code="out_of_range", field=field.name)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput(_("数值超出范围。"), code="out_of_range", field=field.name)
+        elif isinstance(value, Decimal) and kind == "DecimalField":
+            room = Decimal(10) ** (field.max_digits - field.decimal_places)
+            if not value.is_finite() or abs(value) >= room:
+                raise InvalidInput(_("数值超出范围。"), code="out_of_range", field=field.name)
 
 
+_TEXT_KINDS = frozenset({"CharField", "TextField", "SlugField", "EmailField", "URLField"})
+_INT_KINDS = frozenset({"IntegerField", "BigIntegerField", "SmallIntegerField",
+                        "PositiveIntegerField", "PositiveBigIntegerField",
+                        "PositiveSmallIntegerField", "AutoField", "BigAutoField",
+                        "SmallAutoField"})
 # A TextField without max_length still has a bound: nothing we accept is near it.
 TEXT_COLUMN_MAX = 100_000
+
+
+# --- the page side of the edge ---------------------------------------------------------------
+
+# Form fields that are <textarea>s: tab and newline are text there. Every other field of every
+# page form is one line.
+MULTILINE_FORM_FIELDS = re.compile(r"(body|note|answer|description|question|reason)(_[0-9]+)?")
+# No single value a page form sends is longer (the longest field, a case body, is 4,000).
+FORM_VALUE_MAX = 10_000
+
+
+class InputContractMiddleware:
+    """Pages: every query and form value is refused, before any view runs, when it holds NUL or
+    another control character (tab and newline only in multi-line fields) or is beyond any
+    field's length — with the refusal page (422) saying so in the page's language. The API
+    holds its input to the same rules in its schemas (core/schemas.py), so it is left alone.
+    Per-field limits are the models' max_length, checked on save (`model_value_check`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(("/api/", "/hsds/")):
+            try:
+                for source in (request.GET, request.POST):
+                    for name, values in source.lists():
+                        multiline = bool(MULTILINE_FORM_FIELDS.fullmatch(name))
+                        for value in values:
+                            check_text(value, max_length=FORM_VALUE_MAX, multiline=multiline,
+                                       field=name)
+            except InvalidInput as exc:
+                from django.shortcuts import render
+
+                return render(request, "core/refused_input.html",
+                              {"message": exc.message(getattr(request, "LANGUAGE_CODE", "")),
+                               "field": exc.field}, status=exc.status)
+        return self.get_response(request)
+
+
+class IdConverter:
+    """`<id:…>` in a page URL: a database id (1..ID_MAX). A longer number does not match the
+    route (404) instead of overflowing the database's integer (a 500)."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= ID_MAX:
+            raise ValueError(value)
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
