@@ -351,6 +351,8 @@ def test_out_of_range_page_numbers_show_the_first_or_last_page(w):
         assert page.count == 5 and page.num_pages == 3 and page.query == "q=x"
     assert [a.code for a in page] == ["SZ"] or len(page) == 1
     client = _client(w, "district")
-    for query in ("page=0", "page=-3", "page=abc", "page=99999999999999999999", "page=%00"):
+    for query in ("page=0", "page=-3", "page=abc", "page=99999999999999999999"):
         assert client.get(f"/workers/?{query}").status_code == 200, query
         assert client.get(f"/audit/?{query}").status_code == 200, query
+    # A control character in any query value is refused at the edge (core/inputs.py).
+    assert client.get("/workers/?page=%00").status_code == 422
