@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from warmstation.accounts import services
@@ -22,10 +23,11 @@ from warmstation.areas.models import Area
 from warmstation.areas.scoping import managed_area_list
 from warmstation.areas.selectors import area_card
 from warmstation.core.audit import audit_record
-from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.errors import ApplicationError
 from warmstation.core.inputs import normalise_mobile
 from warmstation.core.masking import mask_id_number
 from warmstation.core.pagination import page_list
+from warmstation.core.refusals import refused
 
 
 def _next(request, default: str = "/") -> str:
@@ -34,10 +36,6 @@ def _next(request, default: str = "/") -> str:
                                        require_https=request.is_secure()):
         return target
     return default
-
-
-def _error(request, exc: ApplicationError) -> str:
-    return exc.message(request.LANGUAGE_CODE)
 
 
 def worker_login(request):
@@ -61,11 +59,10 @@ def worker_login(request):
             ctx["sent"] = True
             ctx["demo_console"] = settings.SMS_BACKEND == "console"
         except ApplicationError as exc:
-            ctx["error"] = _error(request, exc)
             if exc.code in ("code_void", "code_invalid"):
                 ctx["step"] = "mobile"
-            status = 429 if exc.status == 429 else 400
-            return render(request, "accounts/worker_login.html", ctx, status=status)
+            return refused(request, "accounts/worker_login.html", ctx, exc,
+                           fields=("code",) if ctx["step"] == "code" else ("mobile",))
     return render(request, "accounts/worker_login.html", ctx)
 
 
@@ -83,8 +80,8 @@ def staff_login(request):
                                                  password=request.POST.get("password", ""),
                                                  request=request)
         except ApplicationError as exc:
-            ctx["error"] = _error(request, exc)
-            return render(request, "accounts/staff_login.html", ctx, status=400)
+            return refused(request, "accounts/staff_login.html", ctx, exc,
+                           fields=("mobile", "password"))
         session_sign_in(request, user, AuthLevel.PASSWORD)
         if services.needs_mfa(user):
             return redirect(f"/staff/mfa/?next={ctx['next']}")
@@ -106,10 +103,9 @@ def staff_mfa(request):
         try:
             services.totp_verify(user=user, code=request.POST.get("code", ""), request=request)
         except ApplicationError as exc:
-            ctx["error"] = _error(request, exc)
             if exc.code == "account_locked":
                 logout(request)
-            return render(request, "accounts/staff_mfa.html", ctx, status=400)
+            return refused(request, "accounts/staff_mfa.html", ctx, exc, fields=("totp",))
         session_sign_in(request, user, AuthLevel.MFA)
         return redirect(ctx["next"])
     return render(request, "accounts/staff_mfa.html", ctx)
@@ -178,9 +174,8 @@ def register(request):
                 allow_location=request.POST.get("allow_location") == "on", request=request,
             )
         except ApplicationError as exc:
-            ctx["error"] = _error(request, exc)
-            return render(request, "accounts/register.html", ctx, status=400)
-        messages.success(request, "资料已保存。" if request.LANGUAGE_CODE != "en" else "Saved.")
+            return refused(request, "accounts/register.html", ctx, exc)
+        messages.success(request, _("资料已保存。"))
         return redirect(ctx["next"] if ctx["next"] != "/register/" else "/")
     return render(request, "accounts/register.html", ctx)
 
@@ -213,11 +208,11 @@ def my_account_close(request):
     if not request.user.is_authenticated:
         return redirect("/login/")
     if request.POST.get("confirm", "").strip() not in ("注销", "CLOSE"):
-        messages.error(request, "请输入“注销”以确认。 Type 注销 (or CLOSE) to confirm.")
+        messages.error(request, _("请输入“注销”以确认。"))
         return redirect("/me/")
     services.account_close(user=request.user, request=request)
     logout(request)
-    messages.success(request, "账户已注销，个人信息已删除。 Your account is closed.")
+    messages.success(request, _("账户已注销，个人信息已删除。"))
     return redirect("/")
 
 
@@ -235,10 +230,7 @@ def workers(request):
 @require_POST
 @staff_page(Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 def worker_reveal(request, worker_id: int):
-    try:
-        profile = access_worker_by_id(request.user, worker_id)
-    except NotFound:
-        return render(request, "core/error.html", {"status": 404}, status=404)
+    profile = access_worker_by_id(request.user, worker_id)
     audit_record("privacy.reveal", actor=request.user, obj=profile.user, request=request,
                  detail={"field": "mobile"})
     return render(request, "accounts/workers.html#mobile",

@@ -23,15 +23,12 @@ from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.exports import export_response
 from warmstation.core.inputs import normalise_month
 from warmstation.core.pagination import page_list
+from warmstation.core.refusals import refused, refused_message
 
 STAFF = (Role.DEPARTMENT, *DISPATCHERS)
 RAISERS = (Role.WORKER, Role.STEWARD, *DISPATCHERS)
 EVERYONE = (Role.WORKER, Role.STEWARD, Role.DEPARTMENT, *DISPATCHERS, Role.RESIDENT,
             Role.MERCHANT)
-
-
-def _not_found(request):
-    return render(request, "core/error.html", {"status": 404}, status=404)
 
 
 def _filters(request) -> dict:
@@ -58,6 +55,18 @@ def _area_choices(user):
     return own + [a for a in Area.objects.filter(depth=1).order_by("path") if a not in own]
 
 
+NEW_FIELDS = ("worker_mobile", "category", "area", "title", "body")
+
+
+def _chosen_area(user, code: str, **kwargs) -> Area:
+    """An area picked in a form: one the user may not use is a wrong choice (422 beside the
+    field), not a missing page."""
+    try:
+        return access_area_by_code(user, code, **kwargs)
+    except NotFound:
+        raise InvalidInput(_("区域无效。"), field="area") from None
+
+
 @staff_page(*RAISERS)
 def new(request):
     user = request.user
@@ -68,7 +77,7 @@ def new(request):
         p = request.POST
         try:
             category = Category.objects.filter(code=p.get("category", ""), is_active=True).first()
-            area = access_area_by_code(user, p.get("area", ""))
+            area = _chosen_area(user, p.get("area", ""))
             if category is None:
                 raise InvalidInput(_("请选择类别。"), field="category")
             submitter = None
@@ -85,13 +94,9 @@ def new(request):
                 hide_from_department=bool(p.get("hide_from_department")),
                 urgent=bool(p.get("urgent")) and on_behalf,
                 files=request.FILES.getlist("photos")[:3], request=request)
-        except NotFound:
-            ctx["error"] = "区域无效。 Unknown area."
-            return render(request, "appeals/new.html", ctx, status=400)
         except ApplicationError as exc:
-            ctx["error"] = exc.message(request.LANGUAGE_CODE)
-            return render(request, "appeals/new.html", ctx, status=400)
-        messages.success(request, "诉求已提交。 Submitted.")
+            return refused(request, "appeals/new.html", ctx, exc, fields=NEW_FIELDS)
+        messages.success(request, _("诉求已提交。"))
         return redirect("appeals:detail", appeal_id=appeal.pk)
     return render(request, "appeals/new.html", ctx)
 
@@ -106,10 +111,7 @@ def suggest(request):
 
 @staff_page(*EVERYONE)
 def detail(request, appeal_id: int):
-    try:
-        appeal = access_case_by_id(request.user, appeal_id)
-    except NotFound:
-        return _not_found(request)
+    appeal = access_case_by_id(request.user, appeal_id)
     actions = selectors.available_actions(appeal, request.user)
     ctx = {"a": appeal, "who": selectors.submitter_label(appeal, request.user),
            "timeline": selectors.appeal_timeline(appeal), "actions": actions,
@@ -140,12 +142,10 @@ def act(request, appeal_id: int):
             satisfaction=p.get("satisfaction", ""), into_id=int(into) if into.isdigit() else None,
             policy_answer=answer, urgent=p.get("urgent", "1") == "1",
             files=request.FILES.getlist("photos")[:3], request=request)
-    except NotFound:
-        return _not_found(request)
     except ApplicationError as exc:
-        messages.error(request, exc.message(request.LANGUAGE_CODE))
+        refused_message(request, exc)
         return redirect("appeals:detail", appeal_id=appeal_id)
-    messages.success(request, "已提交。 Done.")
+    messages.success(request, _("已提交。"))
     return redirect("appeals:detail", appeal_id=appeal_id)
 
 
@@ -161,13 +161,13 @@ def inbox(request):
                                           action=request.POST.get("action", ""),
                                           department=dept, request=request)
         except ApplicationError as exc:
-            messages.error(request, exc.message(request.LANGUAGE_CODE))
+            refused_message(request, exc)
         else:
-            messages.success(request, f"完成 {len(result['done'])} 条，未完成 "
-                             f"{len(result['failed'])} 条。 Done {len(result['done'])}, "
-                             f"failed {len(result['failed'])}.")
+            messages.success(request, _("完成 %(done)s 条，未完成 %(failed)s 条。") % {
+                "done": len(result["done"]), "failed": len(result["failed"])})
+            english = (request.LANGUAGE_CODE or "").startswith("en")
             for fail in result["failed"][:5]:
-                messages.error(request, f"#{fail['id']}: {fail['zh']}")
+                messages.error(request, f"#{fail['id']}: {fail['en' if english else 'zh']}")
         return redirect(request.get_full_path())
     page = page_list(request, qs)
     ctx = {"cases": page, "page": page, "f": f, "now": timezone.now(),
@@ -200,7 +200,10 @@ def board(request):
 def meeting_new(request):
     areas = list(managed_area_list(request.user, roles=DISPATCHERS).order_by("path"))
     ctx = {"areas": areas, "categories": Category.objects.filter(is_active=True),
-           "brands": Brand.objects.exclude(code="other"), "rows": range(5)}
+           "brands": Brand.objects.exclude(code="other"),
+           # each row as typed, so a refused form comes back filled in
+           "rows": [{key: request.POST.get(f"{key}_{i}", "") for key in
+                     ("company", "category", "title", "body")} | {"i": i} for i in range(5)]}
     if request.method == "POST":
         p = request.POST
         needs = []
@@ -212,18 +215,19 @@ def meeting_new(request):
                           "title": title, "body": body or title,
                           "company": Brand.objects.filter(code=p.get(f"company_{i}", "")).first()})
         try:
-            area = access_area_by_code(request.user, p.get("area", ""), for_change=True)
+            area = _chosen_area(request.user, p.get("area", ""), for_change=True)
             if any(n["category"] is None for n in needs):
                 raise InvalidInput(_("请为每条诉求选择类别。"))
+            try:
+                held_on = date.fromisoformat(p.get("held_on") or str(timezone.localdate()))
+            except ValueError:
+                raise InvalidInput(_("日期无效。"), field="held_on") from None
             meeting = services.meeting_record(
                 actor=request.user, title=p.get("title", ""), area=area, needs=needs,
-                held_on=date.fromisoformat(p.get("held_on") or str(timezone.localdate())),
-                request=request)
-        except (ApplicationError, ValueError) as exc:
-            ctx["error"] = exc.message(request.LANGUAGE_CODE) \
-                if isinstance(exc, ApplicationError) else "日期无效。 Invalid date."
-            return render(request, "appeals/meeting.html", ctx, status=400)
-        messages.success(request, f"已登记 {meeting.appeals.count()} 条诉求。")
+                held_on=held_on, request=request)
+        except ApplicationError as exc:
+            return refused(request, "appeals/meeting.html", ctx, exc, fields=("area", "held_on"))
+        messages.success(request, _("已登记 %(n)s 条诉求。") % {"n": meeting.appeals.count()})
         return redirect("appeals:inbox")
     return render(request, "appeals/meeting.html", ctx)
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from warmstation.accounts.models import Role
@@ -11,13 +12,13 @@ from warmstation.areas.models import AreaContact
 from warmstation.areas.permissions import access_area_by_code, access_contact_by_id
 from warmstation.areas.scoping import managed_area_list
 from warmstation.areas.selectors import area_card
-from warmstation.core.errors import ApplicationError, NotFound
+from warmstation.core.errors import ApplicationError
+from warmstation.core.refusals import refused
 
 ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 
 
-def _not_found(request):
-    return render(request, "core/error.html", {"status": 404}, status=404)
+CONTACT_FIELDS = ("kind", "name", "phone", "address", "hours")
 
 
 @staff_page(*ADMINS)
@@ -27,10 +28,7 @@ def area_list(request):
 
 @staff_page(*ADMINS)
 def area_detail(request, code: str):
-    try:
-        area = access_area_by_code(request.user, code, for_change=True)
-    except NotFound:
-        return _not_found(request)
+    area = access_area_by_code(request.user, code, for_change=True)
     ctx = {"area": area, "own": area.contacts.all(), "card": area_card(area),
            "kinds": AreaContact.Kind.choices, "children": area.children.all()}
     if request.method == "POST":
@@ -42,10 +40,9 @@ def area_detail(request, code: str):
                 hours=request.POST.get("hours", ""),
             )
         except ApplicationError as exc:
-            ctx["error"] = exc.message(request.LANGUAGE_CODE)
-            ctx["form"] = request.POST
-            return render(request, "areas/detail.html", ctx, status=400)
-        messages.success(request, "已添加。 Added.")
+            return refused(request, "areas/detail.html", {**ctx, "form": request.POST}, exc,
+                           fields=CONTACT_FIELDS)
+        messages.success(request, _("已添加。"))
         return redirect("areas:detail", code=area.code)
     return render(request, "areas/detail.html", ctx)
 
@@ -53,11 +50,8 @@ def area_detail(request, code: str):
 @require_POST
 @staff_page(*ADMINS)
 def contact_delete(request, contact_id: int):
-    try:
-        contact = access_contact_by_id(request.user, contact_id, for_change=True)
-    except NotFound:
-        return _not_found(request)
+    contact = access_contact_by_id(request.user, contact_id, for_change=True)
     code = contact.area.code
     services.contact_delete(actor=request.user, contact=contact, request=request)
-    messages.success(request, "已删除。 Removed.")
+    messages.success(request, _("已删除。"))
     return redirect("areas:detail", code=code)

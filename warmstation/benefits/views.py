@@ -1,6 +1,7 @@
 """Pages: the worker's wallet and code screen, the merchant's counter, the area's partners."""
 
 import uuid
+from decimal import Decimal, InvalidOperation
 
 import segno
 from django.contrib import messages
@@ -21,6 +22,7 @@ from warmstation.benefits.permissions import (
 )
 from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.pagination import page_list
+from warmstation.core.refusals import refused, refused_message
 from warmstation.points.selectors import (
     active_holds,
     district_figures,
@@ -31,10 +33,6 @@ from warmstation.points.selectors import (
 
 ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 DEFAULT_CENTRE = (39.7207, 116.1101)  # 西潞街道
-
-
-def _not_found(request):
-    return render(request, "core/error.html", {"status": 404}, status=404)
 
 
 def _centre(request) -> tuple[float, float]:
@@ -69,15 +67,14 @@ def wallet(request):
 @require_POST
 @staff_page(Role.WORKER)
 def code_issue(request, offer_id: int):
+    offer = access_offer_by_id(request.user, offer_id)
     try:
-        offer = access_offer_by_id(request.user, offer_id)
         code = services.redemption_code_issue(
             user=request.user, offer=offer, request=request,
             idempotency_key=request.POST.get("key") or uuid.uuid4().hex)
-    except NotFound:
-        return _not_found(request)
     except ApplicationError as exc:
-        messages.error(request, exc.message(request.LANGUAGE_CODE))
+        # The button sits in a list of offers, not a form with fields: the wallet says why.
+        refused_message(request, exc)
         return redirect("benefits:wallet")
     # The digits live only in this session until the code is used: they are not stored.
     request.session[f"code:{code['redemption_id']}"] = [code["digits"], code["qr_payload"]]
@@ -86,12 +83,9 @@ def code_issue(request, offer_id: int):
 
 @staff_page(Role.WORKER)
 def code_screen(request, redemption_id: int):
-    try:
-        redemption = access_redemption_by_id(request.user, redemption_id)
-    except NotFound:
-        return _not_found(request)
+    redemption = access_redemption_by_id(request.user, redemption_id)
     if redemption.worker_id != request.user.pk:
-        return _not_found(request)
+        raise NotFound()
     digits, payload = request.session.get(f"code:{redemption.pk}", [None, None])
     live = redemption.status == "issued" and redemption.expires_at > timezone.now()
     ctx = {"r": redemption, "digits": digits if live else None, "live": live,
@@ -108,10 +102,8 @@ def counter(request, merchant_id: int | None = None):
         if len(merchants) == 1:
             return redirect("benefits:counter_of", merchant_id=merchants[0].pk)
         return render(request, "benefits/counter_pick.html", {"merchants": merchants})
-    try:
-        merchant = access_merchant_by_id(request.user, merchant_id, counter=True)
-    except NotFound:
-        return _not_found(request)
+    merchant = access_merchant_by_id(request.user, merchant_id, counter=True)
+
     def today():
         return page_list(request, selectors.redemption_list(
             merchant=merchant, day=timezone.localdate()).filter(status="redeemed"))
@@ -119,51 +111,53 @@ def counter(request, merchant_id: int | None = None):
     ctx = {"merchant": merchant, "form_key": uuid.uuid4().hex, "today": today(),
            "settlement": selectors.settlement_daily(merchant=merchant, day=timezone.localdate()),
            "offers": merchant.offers.all()}
+    template = "benefits/counter.html#verify" if request.htmx else "benefits/counter.html"
     if request.method == "POST":
         try:
             ctx["result"] = services.redemption_redeem(
                 actor=request.user, merchant=merchant, code=request.POST.get("code", ""),
                 idempotency_key=request.POST.get("key") or uuid.uuid4().hex, request=request)
         except ApplicationError as exc:
-            ctx["error"] = exc.message(request.LANGUAGE_CODE)
+            return refused(request, template, ctx, exc, fields=("code",))
         ctx["today"] = today()
-        if request.htmx:
-            return render(request, "benefits/counter.html#verify", ctx,
-                          status=400 if "error" in ctx else 200)
+        return render(request, template, ctx)
     return render(request, "benefits/counter.html", ctx)
+
+
+OFFER_FIELDS = ("title", "description", "price", "normal_price", "points")
+
+
+def _decimal(raw: str | None, field: str) -> Decimal | None:
+    if not (raw or "").strip():
+        return None
+    try:
+        return Decimal(raw.strip())
+    except InvalidOperation:
+        raise InvalidInput(_("价格格式不对。"), field=field) from None
 
 
 @staff_page(Role.MERCHANT, *ADMINS)
 def offer_edit(request, offer_id: int):
-    try:
-        offer = access_offer_by_id(request.user, offer_id, for_change=True)
-    except NotFound:
-        return _not_found(request)
+    offer = access_offer_by_id(request.user, offer_id, for_change=True)
     if request.method == "POST":
         p = request.POST
         try:
             fields = {"title": p.get("title", ""), "description": p.get("description", ""),
                       "is_active": p.get("is_active") == "on"}
             if offer.kind == Offer.Kind.MEAL:
-                fields["price"] = p.get("price") or None
-                fields["normal_price"] = p.get("normal_price") or None
+                fields["price"] = _decimal(p.get("price"), "price")
+                fields["normal_price"] = _decimal(p.get("normal_price"), "normal_price")
             else:
-                fields["points"] = int(p.get("points") or 0)
-            from decimal import Decimal, InvalidOperation
-
-            for k in ("price", "normal_price"):
-                if fields.get(k) is not None:
-                    try:
-                        fields[k] = Decimal(fields[k])
-                    except InvalidOperation:
-                        raise InvalidInput(_("价格格式不对。"), field=k) from None
+                try:
+                    fields["points"] = int(p.get("points") or 0)
+                except ValueError:
+                    raise InvalidInput(_("积分须为正整数。"), field="points") from None
             services.offer_save(actor=request.user, offer=offer, request=request, **fields)
-        except (ApplicationError, ValueError) as exc:
-            msg = exc.message(request.LANGUAGE_CODE) if isinstance(exc, ApplicationError) \
-                else "数量格式不对。"
-            return render(request, "benefits/offer_edit.html", {"offer": offer, "error": msg},
-                          status=400)
-        messages.success(request, "已保存。 Saved.")
+        except ApplicationError as exc:
+            offer.refresh_from_db()  # the form shows what was typed, the page what is stored
+            return refused(request, "benefits/offer_edit.html", {"offer": offer}, exc,
+                           fields=OFFER_FIELDS)
+        messages.success(request, _("已保存。"))
         return redirect("benefits:offer_edit", offer_id=offer.pk)
     return render(request, "benefits/offer_edit.html", {"offer": offer})
 

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "warmstation.core.inputs.InputContractMiddleware",
+    "warmstation.core.refusals.RefusalMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 

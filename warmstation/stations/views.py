@@ -21,6 +21,7 @@ from warmstation.areas.models import Area
 from warmstation.core import geo
 from warmstation.core.errors import ApplicationError, NotFound
 from warmstation.core.pagination import page_list
+from warmstation.core.refusals import refused
 from warmstation.core.schedule import describe
 from warmstation.stations import selectors, services
 from warmstation.stations.models import Amenity
@@ -34,10 +35,6 @@ ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 DISTRICT_CENTRE = (39.7476, 116.1370)  # 房山区 (used only when no area has a centre)
 RADII = (2000, 5000, 20000, 50000)  # metres a worker can choose between
 WEEKDAY_LABELS = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))
-
-
-def not_found(request):
-    return render(request, "core/error.html", {"status": 404}, status=404)
 
 
 @dataclass
@@ -157,10 +154,7 @@ def _week_rows(schedule, today: int) -> list[tuple[str, list[str], bool]]:
 
 
 def station_detail(request, station_id: int):
-    try:
-        access_station_by_id(request.user, station_id)
-    except NotFound:
-        return not_found(request)
+    access_station_by_id(request.user, station_id)
     station = selectors.station_page(station_id)
     schedule = selectors.schedule_of(station)
     today = timezone.localdate()
@@ -181,20 +175,16 @@ def station_detail(request, station_id: int):
 def station_check_in(request, station_id: int, token: str):
     """The page a station's QR code opens. GET asks (a link preview or a prefetch must not check
     anyone in); POST checks the worker in through the service."""
-    try:
-        station = access_station_by_id(request.user, station_id)
-    except NotFound:
-        return not_found(request)
+    station = access_station_by_id(request.user, station_id)
     if not hmac.compare_digest(station.checkin_token.encode(), token.encode()):
-        return not_found(request)
+        raise NotFound()
     ctx = {"station": station, "token": token}
     if request.method == "POST":
         try:
             ctx["record"] = services.station_check_in(worker=request.user, token=token,
                                                       request=request)
         except ApplicationError as exc:
-            ctx["error"] = exc.message(request.LANGUAGE_CODE)
-            return render(request, "stations/check_in.html", ctx, status=400)
+            return refused(request, "stations/check_in.html", ctx, exc)
     return render(request, "stations/check_in.html", ctx)
 
 

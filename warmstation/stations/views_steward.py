@@ -20,6 +20,7 @@ from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.inputs import normalise_mobile
 from warmstation.core.masking import mask_mobile
 from warmstation.core.pagination import page_list
+from warmstation.core.refusals import refused
 from warmstation.stations import selectors, services
 from warmstation.stations.models import (
     Amenity,
@@ -34,11 +35,16 @@ from warmstation.stations.views import (
     WEEKDAY_LABELS,
     desk_rows,
     month_served,
-    not_found,
 )
 
 CONSOLE_ROLES = (Role.STEWARD, Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 SPANS_PER_DAY = 2
+# The fields console.html shows a refusal beside (core/_field_error.html); a refusal naming any
+# other field is shown at the top of its form.
+FIELDS = {
+    "lend": ("item", "mobile"), "record": ("service", "mobile", "name", "at", "note"),
+    "stock": ("item", "quantity", "note"), "exception": ("date", "opens", "closes", "note"),
+}
 DONE = {  # what a form says when its service accepted it
     "status": gettext_lazy("状态已更新。"), "hours": gettext_lazy("营业时间已保存。"),
     "exception": gettext_lazy("特殊日期已保存。"), "amenities": gettext_lazy("设施已保存。"),
@@ -131,11 +137,10 @@ def _console_context(request, station) -> dict:
     }
 
 
-def _render_console(request, station, *, form: str = "", error: str = "", saved: str = "",
-                    status: int = 200):
+def _render_console(request, station, *, form: str = "", saved: str = ""):
     ctx = _console_context(request, station)
-    ctx.update({"form": form, "error": error, "saved": saved})
-    return render(request, "stations/console.html", ctx, status=status)
+    ctx.update({"form": form, "saved": saved})
+    return render(request, "stations/console.html", ctx)
 
 
 @staff_page(*CONSOLE_ROLES)
@@ -150,10 +155,7 @@ def console_list(request):
 
 @staff_page(*CONSOLE_ROLES)
 def console(request, station_id: int):
-    try:
-        station = access_station_by_id(request.user, station_id, for_change=True)
-    except NotFound:
-        return not_found(request)
+    station = access_station_by_id(request.user, station_id, for_change=True)
     done = request.GET.get("done", "")
     return _render_console(request, station, form=done, saved=DONE.get(done, ""))
 
@@ -161,22 +163,19 @@ def console(request, station_id: int):
 def _action(form: str, run):
     """A console form: authorize the station, parse and call one service (`run`), then show the
     console again (htmx: in place; otherwise redirect after POST). A refusal changes nothing and
-    comes back as 400 with the message next to the form."""
+    comes back with its status (422, 409) and the console again: that form's input kept, the
+    message beside the field or at the top of that form (core/refusals.py)."""
 
     @require_POST
     @staff_page(*CONSOLE_ROLES)
     def view(request, station_id: int, **kwargs):
-        try:
-            station = access_station_by_id(request.user, station_id, for_change=True)
-        except NotFound:
-            return not_found(request)
+        station = access_station_by_id(request.user, station_id, for_change=True)
         try:
             run(request, station, **kwargs)
-        except NotFound:
-            return not_found(request)
         except ApplicationError as exc:
-            return _render_console(request, station, form=form,
-                                   error=exc.message(request.LANGUAGE_CODE), status=400)
+            return refused(request, "stations/console.html",
+                           {**_console_context(request, station), "form": form}, exc,
+                           fields=FIELDS.get(form, ()))
         if request.htmx:
             return _render_console(request, station, form=form, saved=DONE[form])
         return redirect(f"{reverse('steward:console', args=[station.pk])}?done={form}#{form}")

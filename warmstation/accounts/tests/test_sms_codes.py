@@ -206,7 +206,7 @@ def test_the_login_page_refuses_an_invalid_number_and_writes_nothing(db):
     response = Client().post("/login/", {"mobile": "1234", "action": "send"})
 
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "手机号" in response.content.decode()
     assert SmsCode.objects.count() == 0
     assert OutboxMessage.objects.count() == 0
@@ -515,7 +515,7 @@ def test_the_login_page_with_a_wrong_code_does_not_sign_in(db):
                                        "code": a_wrong_code(code_sent_to(MOBILE))})
 
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert client.get("/api/v1/me").status_code == 401
     assert not User.objects.filter(mobile=MOBILE).exists()
 

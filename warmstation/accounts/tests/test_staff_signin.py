@@ -90,7 +90,7 @@ def test_a_wrong_password_is_audited_as_failed(tree):
     response = page_sign_in(Client(), steward, password="not-the-password")
 
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "手机号或密码错误" in response.content.decode()
     event = AuditEvent.objects.get(action="auth.login")
     assert event.result == AuditEvent.Result.FAILED
@@ -163,7 +163,7 @@ def test_the_login_page_shows_the_lock_and_does_not_sign_in(tree):
     response = page_sign_in(client, steward)
 
     # then
-    assert response.status_code == 400
+    assert response.status_code == 429
     assert "锁定" in response.content.decode()
     assert not is_signed_in(client)
 
@@ -200,7 +200,7 @@ def test_a_worker_only_account_cannot_sign_in_with_a_password(tree):
     # then
     assert service_error.value.code == "not_staff"
     assert api.status_code == 403
-    assert page.status_code == 400
+    assert page.status_code == 403
     assert not is_signed_in(client)
     assert AuditEvent.objects.filter(action="auth.login", actor=worker,
                                      result=AuditEvent.Result.DENIED).count() >= 1
@@ -313,7 +313,7 @@ def test_a_wrong_totp_keeps_the_admin_out(tree):
     response = client.post("/staff/mfa/", {"code": a_wrong_totp()})
 
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert session_level(client) == AuthLevel.PASSWORD
     assert client.get("/audit/").status_code == 302
     assert AuditEvent.objects.filter(action="auth.login", actor=district_admin,
@@ -418,7 +418,7 @@ def test_a_wrong_code_does_not_confirm_enrolment(tree):
     response = client.post("/staff/mfa/", {"code": a_wrong_totp(secret)})
 
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     area_admin.refresh_from_db()
     assert area_admin.totp_confirmed_at is None
     assert session_level(client) == AuthLevel.PASSWORD
@@ -497,6 +497,6 @@ def test_wrong_totp_codes_on_the_page_count_across_fresh_password_sign_ins(tree)
     response = page_sign_in(client, district_admin)
 
     # then
-    assert response.status_code == 400
+    assert response.status_code == 429
     assert "锁定" in response.content.decode()
     assert not is_signed_in(client)

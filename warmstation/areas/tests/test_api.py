@@ -132,7 +132,7 @@ def test_area_page_needs_totp_for_admins(people):
 def test_area_page_adds_a_contact_and_shows_errors(people):
     client = client_for(people, "gc_admin")
     response = client.post("/areas/YLJ/", {"kind": "bogus", "name": "x"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "联系方式类型无效" in response.content.decode()
     response = client.post("/areas/YLJ/", NEW_CONTACT)
     assert response.status_code == 302
