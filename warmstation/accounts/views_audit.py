@@ -1,12 +1,13 @@
 """The audit-log page (审计日志): district admins search the audit trail. The trail itself is
 core plumbing (core/audit.py); the page is gated by role, which accounts owns."""
 
+from django.db.models import Q
 from django.shortcuts import render
 from django.utils.dateparse import parse_date
 
-from warmstation.accounts.models import Role
+from warmstation.accounts.models import Role, User
 from warmstation.accounts.pages import staff_page
-from warmstation.core.audit import audit_record
+from warmstation.core.audit import audit_record, audit_subject_ids, search_term_digest
 from warmstation.core.models import AuditEvent
 from warmstation.core.pagination import page_list
 
@@ -14,14 +15,18 @@ from warmstation.core.pagination import page_list
 @staff_page(Role.DISTRICT_ADMIN)
 def audit_search(request):
     """District admins search the audit trail by action, person, object, result and date."""
-    qs = AuditEvent.objects.select_related("actor")
+    qs = AuditEvent.objects.select_related("actor", "subject")
     f = {k: (request.GET.get(k) or "").strip() for k in
          ("action", "actor", "object_type", "object_id", "result", "since", "until")}
     if f["action"]:
         qs = qs.filter(action__startswith=f["action"])
     if f["actor"]:
-        qs = qs.filter(actor_label__contains=f["actor"]) | qs.filter(
-            actor__real_name__contains=f["actor"])
+        # People are found through the user rows and the erasable subjects, never through the
+        # audit rows themselves (which hold no name or number).
+        term = f["actor"]
+        people = User.objects.filter(Q(real_name__contains=term) | Q(mobile__contains=term))
+        qs = qs.filter(Q(actor__in=people) | Q(subject__label__contains=term)
+                       | Q(subject__in=audit_subject_ids(term)))
     if f["object_type"]:
         qs = qs.filter(object_type=f["object_type"])
     if f["object_id"]:
@@ -32,9 +37,13 @@ def audit_search(request):
         qs = qs.filter(at__date__gte=since)
     if until := parse_date(f["until"]):
         qs = qs.filter(at__date__lte=until)
-    page = page_list(request, qs.select_related("actor").order_by("-at", "-id"))
-    audit_record("audit.search", actor=request.user, request=request,
-                 detail={k: v for k, v in f.items() if v})
+    page = page_list(request, qs.order_by("-at", "-id"))
+    # The search itself is audited, but a person searched for is not written down verbatim in
+    # the append-only trail: only the term's length and a keyed hash (core.audit).
+    searched = {k: v for k, v in f.items() if v}
+    if "actor" in searched:
+        searched["actor"] = search_term_digest(searched["actor"])
+    audit_record("audit.search", actor=request.user, request=request, detail=searched)
     template = "core/audit.html#rows" if request.htmx else "core/audit.html"
     return render(request, template, {"page": page, "f": f, "results": AuditEvent.Result.choices,
                                       "actions": _known_actions()})

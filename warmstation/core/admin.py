@@ -5,9 +5,10 @@ from warmstation.core.models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_label", "action", "object_type", "object_id", "result", "ip"]
+    list_display = ["at", "who", "action", "object_type", "object_id", "result", "ip"]
     list_filter = ["result", "action"]
-    search_fields = ["action", "actor_label", "object_id"]
+    list_select_related = ["actor", "subject"]
+    search_fields = ["action", "object_id"]
 
     def has_add_permission(self, request):
         return False

@@ -1,4 +1,9 @@
-"""The audit trail: one call, `audit_record`, used by every app for every event worth keeping."""
+"""The audit trail: one call, `audit_record`, used by every app for every event worth keeping.
+
+Audit rows are append-only (the database refuses UPDATE), so they hold no person's mobile or
+name, masked or not: a person is the actor's user id (anonymised when the account closes) or an
+erasable AuditSubject (a number with no account yet). The audit page renders the mask at read
+time (AuditEvent.who). See docs/security.md#privacy."""
 
 from __future__ import annotations
 
@@ -7,9 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
+from django.utils import timezone
 
+from warmstation.core.crypto import keyed_hash
 from warmstation.core.masking import mask_mobile
-from warmstation.core.models import AuditEvent
+from warmstation.core.models import AuditEvent, AuditSubject
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -27,6 +34,7 @@ def audit_record(
     *,
     actor=None,
     actor_label: str = "",
+    subject_mobile: str = "",
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str | int = "",
@@ -39,11 +47,11 @@ def audit_record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-    if actor is not None and not actor_label:
-        actor_label = mask_mobile(actor.mobile)
+    subject = audit_subject(subject_mobile) if subject_mobile and actor is None else None
     return AuditEvent.objects.create(
         actor=actor,
         actor_label=actor_label[:64],
+        subject=subject,
         action=action,
         object_type=object_type,
         object_id=str(object_id),
@@ -51,3 +59,49 @@ def audit_record(
         ip=client_ip(request),
         detail=detail or {},
     )
+
+
+def _subject_key(mobile: str) -> str:
+    return keyed_hash("audit-subject", mobile)
+
+
+def audit_subject(mobile: str) -> AuditSubject:
+    """The subject row for a mobile number that acted without an account (found again by a
+    keyed hash, so the same number's lines stay together)."""
+    subject, _ = AuditSubject.objects.get_or_create(
+        key=_subject_key(mobile), defaults={"label": mask_mobile(mobile)})
+    return subject
+
+
+def audit_subject_ids(mobile: str) -> list[int]:
+    return list(AuditSubject.objects.filter(key=_subject_key(mobile)).values_list("pk", flat=True))
+
+
+def audit_subject_erase(mobile: str) -> int:
+    """Blank the subject of this number: its audit lines stay, now about nobody nameable."""
+    return AuditSubject.objects.filter(key=_subject_key(mobile)).update(
+        key=None, label="", erased_at=timezone.now())
+
+
+def search_term_digest(term: str) -> dict[str, Any]:
+    """How a search for a person is written to the (append-only) audit trail: its length and a
+    keyed hash, never the name or number itself — the log of who searched for whom must not
+    become a copy of the names searched for. An auditor holding the key can still check
+    whether a given term was searched."""
+    return {"length": len(term), "hmac": keyed_hash("audit-search", term)[:16]}
+
+
+def audit_privacy_export(person) -> dict[str, Any]:
+    """The person's own lines of the audit trail (all of them: a copy is not a sample)."""
+    subjects = audit_subject_ids(person.mobile)
+    events = AuditEvent.objects.filter(
+        models.Q(actor=person.user) | models.Q(subject__in=subjects)).order_by("at", "id")
+    return {"activity": [
+        {"at": e.at.isoformat(), "action": e.action, "result": e.result,
+         "object_type": e.object_type, "object_id": e.object_id} for e in events.iterator()]}
+
+
+def audit_privacy_erase(person) -> None:
+    """Audit lines stay (append-only); what named the person goes: the subject of their number
+    is blanked here, and the user row their lines point at is anonymised by accounts."""
+    audit_subject_erase(person.mobile)

@@ -3,6 +3,7 @@
 import base64
 import functools
 import hashlib
+import hmac
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -18,6 +19,15 @@ def _fernet() -> MultiFernet:
         digest = hashlib.sha256(("field-encryption:" + settings.SECRET_KEY).encode()).digest()
         keys = [base64.urlsafe_b64encode(digest).decode()]
     return MultiFernet([Fernet(k) for k in keys])
+
+
+def keyed_hash(purpose: str, value: str) -> str:
+    """HMAC-SHA256 of `value` under a key derived from SECRET_KEY for `purpose`: the same value
+    always gives the same hash (so it can be matched), but without the key nobody can test
+    guesses against it — which matters for an 11-digit mobile or a 2-character name, whose plain
+    hashes are brute-forced in minutes."""
+    key = hashlib.sha256(f"keyed-hash:{purpose}:{settings.SECRET_KEY}".encode()).digest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
 def encrypt(value: str) -> str:

@@ -2,7 +2,10 @@ import json
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from warmstation.core.masking import mask_mobile
 
 
 class TimeStampedModel(models.Model):
@@ -13,6 +16,25 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class AuditSubject(models.Model):
+    """Who an audit line is about when no account acted (a sign-in code asked for, a failed
+    sign-in by an unknown number): the erasable half of the audit trail.
+
+    Audit rows are append-only (the database refuses UPDATE), so they must never hold a
+    person's mobile or name, masked or not: a closed account could not be erased from them.
+    A row names its actor by user id (the user row is anonymised on close) or points here; this
+    row holds a keyed hash of the mobile (to find the same person again) and the masked form
+    shown on the audit page. Closing the account blanks both, and every audit line that pointed
+    here then reads "已注销" while still counting as an event."""
+
+    key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    label = models.CharField(max_length=32, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.label or f"#{self.pk}"
 
 
 class AuditEvent(models.Model):
@@ -30,8 +52,14 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )
-    # The actor as typed (a mobile number for a failed sign-in of an unknown account), masked.
+    # A label for an actor that is not a person ("system", a job's name). Never a mobile or a
+    # name: people are `actor` (a user id) or `subject` (erasable, see AuditSubject). Rows
+    # written before migration 0003 had a masked mobile here; 0003 moved those to subjects.
     actor_label = models.CharField(max_length=64, blank=True)
+    # No database constraint and DO_NOTHING: audit rows are never updated, whatever happens to
+    # the subject (erasure blanks it in place; it is not deleted).
+    subject = models.ForeignKey(AuditSubject, null=True, blank=True, on_delete=models.DO_NOTHING,
+                                db_constraint=False, related_name="+")
     action = models.CharField(max_length=64, db_index=True)
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -45,6 +73,23 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.result}"
+
+    @property
+    def who(self) -> str:
+        """Who this line is about, rendered now rather than stored: a masked mobile while the
+        account (or the unregistered number) exists, "已注销" once it is closed."""
+        if self.actor_id:
+            actor = self.actor
+            if getattr(actor, "closed_at", None):
+                return f"{gettext('已注销')} #{actor.pk}"
+            return mask_mobile(actor.mobile)
+        if self.subject_id:
+            try:
+                subject = self.subject
+            except AuditSubject.DoesNotExist:
+                subject = None
+            return subject.label if subject and subject.label else gettext("已注销")
+        return self.actor_label
 
     @property
     def detail_json(self) -> str:

@@ -168,7 +168,7 @@ def test_daily_cap_stops_more_codes_for_the_day(db):
     assert OutboxMessage.objects.count() == 2
     denied = AuditEvent.objects.filter(action="auth.sms_code", result=AuditEvent.Result.DENIED)
     assert [e.detail.get("reason") for e in denied] == ["daily_cap"]
-    assert denied.get().actor_label == MASKED
+    assert denied.get().who == MASKED
 
 
 @override_settings(SMS_CODE_DAILY_CAP=2)
@@ -401,10 +401,10 @@ def test_request_failed_and_successful_sign_in_are_audited(db):
     user = User.objects.get(mobile=MOBILE)
     sent = AuditEvent.objects.get(action="auth.sms_code")
     assert sent.result == AuditEvent.Result.OK
-    assert sent.actor_label == MASKED
+    assert sent.who == MASKED
     assert sent.object_type == "accounts.smscode"
     failed = AuditEvent.objects.get(action="auth.login", result=AuditEvent.Result.FAILED)
-    assert failed.actor_label == MASKED
+    assert failed.who == MASKED
     assert failed.detail["method"] == "sms"
     ok = AuditEvent.objects.get(action="auth.login", result=AuditEvent.Result.OK)
     assert ok.actor == user
@@ -420,7 +420,7 @@ def test_a_sign_in_without_a_valid_code_is_audited_as_failed(db):
     # then
     failed = AuditEvent.objects.get(action="auth.login")
     assert failed.result == AuditEvent.Result.FAILED
-    assert failed.actor_label == MASKED
+    assert failed.who == MASKED
 
 
 def test_the_audit_trail_never_holds_the_full_number_or_the_code(db):

@@ -107,7 +107,7 @@ def test_an_unknown_number_is_audited_as_failed_with_the_number_masked(db):
     event = AuditEvent.objects.get(action="auth.login")
     assert event.result == AuditEvent.Result.FAILED
     assert event.actor is None
-    assert event.actor_label == "139****1234"
+    assert event.who == "139****1234"
 
 
 def test_five_wrong_passwords_lock_the_account_even_against_the_right_password(tree):
