@@ -39,8 +39,8 @@ from warmstation.core.errors import (
     RateLimited,
 )
 from warmstation.core.inputs import nfkc, normalise_code, normalise_mobile
-from warmstation.core.masking import mask_mobile
 from warmstation.core.models import AuditEvent
+from warmstation.core.privacy import person_erase, person_export
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import outbox_enqueue
 
@@ -100,7 +100,7 @@ def sms_code_request(*, mobile: str, request: HttpRequest | None = None) -> SmsC
         sms = None if capped else _sms_code_send(mobile=mobile, now=now, request=request)
     if capped:
         # After the block: raising inside it would roll this audit row back with it.
-        audit_record("auth.sms_code", actor_label=mask_mobile(mobile), result=DENIED,
+        audit_record("auth.sms_code", subject_mobile=mobile, result=DENIED,
                      request=request, detail={"reason": "daily_cap"})
         raise RateLimited(_("今日验证码次数已用完，请明天再试。"))
     return sms
@@ -126,7 +126,7 @@ def _sms_code_send(*, mobile: str, now: datetime, request: HttpRequest | None) -
         sensitive=True,
         body=f"【37°C+暖心驿站】您的登录验证码为 {code}，{minutes} 分钟内有效，请勿告诉他人。",
     )
-    audit_record("auth.sms_code", actor_label=mask_mobile(mobile), obj=sms, request=request)
+    audit_record("auth.sms_code", subject_mobile=mobile, obj=sms, request=request)
     return sms
 
 
@@ -147,7 +147,7 @@ def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = Non
             .order_by("-created_at").first()
         )
         if sms is None:
-            audit_record("auth.login", actor_label=mask_mobile(mobile), result=FAILED,
+            audit_record("auth.login", subject_mobile=mobile, result=FAILED,
                          request=request, detail={"method": "sms", "reason": "no_code"})
             error = InvalidInput(_("验证码无效或已过期，请重新获取。"), code="code_invalid",
                                  field="code")
@@ -157,7 +157,7 @@ def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = Non
             if left <= 0:
                 sms.voided_at = now
             sms.save(update_fields=["attempts", "voided_at"])
-            audit_record("auth.login", actor_label=mask_mobile(mobile), result=FAILED,
+            audit_record("auth.login", subject_mobile=mobile, result=FAILED,
                          request=request, detail={"method": "sms", "attempts": sms.attempts})
             if left <= 0:
                 error = InvalidInput(_("错误次数过多，验证码已作废，请重新获取。"),
@@ -175,7 +175,7 @@ def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = Non
             if created:
                 user = User.objects.create_user(mobile)
             if not user.is_active:
-                audit_record("auth.login", actor_label=mask_mobile(mobile), obj=user,
+                audit_record("auth.login", subject_mobile=mobile, obj=user,
                              result=DENIED, request=request,
                              detail={"method": "sms", "reason": "inactive"})
                 error = PermissionDenied(_("该账号已停用。"), code="account_disabled")
@@ -234,7 +234,7 @@ def staff_password_check(*, mobile: str, password: str, request=None) -> User:
             from django.contrib.auth.hashers import check_password
 
             check_password(password or "", _DUMMY_HASH)
-            audit_record("auth.login", actor_label=mask_mobile(mobile), result=FAILED,
+            audit_record("auth.login", subject_mobile=mobile, result=FAILED,
                          request=request, detail={"method": "password", "reason": "unknown"})
             error = wrong
         elif user.locked_until and user.locked_until > timezone.now():
@@ -442,69 +442,21 @@ def worker_register(
 
 
 def worker_data_export(*, user: User, request=None) -> dict:
-    """Everything the system holds about this person (PIPL art. 45: right to a copy)."""
-    profile = getattr(user, "worker_profile", None)
-    data = {
-        "exported_at": timezone.now().isoformat(),
-        "account": {
-            "mobile": user.mobile, "real_name": user.real_name,
-            "date_joined": user.date_joined.isoformat(),
-        },
-        "roles": [
-            {"role": g.role, "area": g.area.code,
-             "department": g.department.code if g.department else None,
-             "since": g.created_at.isoformat()}
-            for g in user.grants.select_related("area", "department")
-        ],
-        "worker_profile": None,
-        "consents": [
-            {"purpose": c.purpose, "version": c.version, "granted": c.granted,
-             "at": c.at.isoformat()} for c in user.consents.all()
-        ],
-        "sign_in_codes": [
-            {"created_at": s.created_at.isoformat(), "used": s.used_at is not None}
-            for s in SmsCode.objects.filter(mobile=user.mobile)[:100]
-        ],
-        "api_tokens": [
-            {"prefix": t.prefix, "name": t.name, "created_at": t.created_at.isoformat(),
-             "revoked": t.revoked_at is not None} for t in user.api_tokens.all()
-        ],
-        "activity": [
-            {"at": e.at.isoformat(), "action": e.action, "result": e.result,
-             "object_type": e.object_type, "object_id": e.object_id}
-            for e in AuditEvent.objects.filter(actor=user).order_by("-at")[:1000]
-        ],
-    }
-    if profile:
-        data["worker_profile"] = {
-            "job_type": profile.job_type,
-            "brand": profile.brand.name_zh if profile.brand else None,
-            "areas": [{"code": a.code, "name": a.name_zh} for a in profile.areas.all()],
-            "id_number": profile.id_number or None,
-        }
+    """Everything the system holds about this person (PIPL art. 45: right to a copy): every
+    app's registered section (core/privacy.py) — account, needs with their timelines,
+    redemptions, the whole points statement, loans, check-ins and services, messages, activity."""
+    data = {"exported_at": timezone.now().isoformat(), **person_export(user)}
     audit_record("privacy.export", actor=user, obj=user, request=request)
     return data
 
 
 def account_close(*, user: User, request=None) -> None:
-    """Close an account (PIPL art. 47): personal data is erased, the row stays so records that
-    others rely on (audit, and later ledger entries and cases) keep a target, now anonymous."""
+    """Close an account (PIPL art. 47): every app's eraser runs (core/privacy.py). Records that
+    others rely on stay — ledger entries, cases, check-ins, audit lines — pointing at the user
+    row, which becomes an anonymous tombstone; no name or mobile of the person remains."""
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
-        audit_record("privacy.close", actor=user, obj=user, request=request)
-        old_mobile = user.mobile
-        user.mobile = f"closed-{user.pk}"
-        user.real_name = ""
-        user.is_active = False
-        user.closed_at = timezone.now()
-        user.totp_secret = ""
-        user.set_unusable_password()
-        user.save()
-        WorkerProfile.objects.filter(user=user).delete()
-        user.grants.all().delete()
-        user.api_tokens.all().update(revoked_at=timezone.now())
-        SmsCode.objects.filter(mobile=old_mobile).delete()
-        OutboxMessage.objects.filter(recipient=old_mobile).update(
-            recipient="closed", body="（账户已注销 account closed）"
-        )
-        user.forget_grants()
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        audit_record("privacy.close", actor=locked, obj=locked, request=request)
+        person_erase(locked)
+    user.refresh_from_db()
+    user.forget_grants()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from warmstation.appeals.models import Appeal, AppealEvent
 from warmstation.appeals.permissions import capacities, case_visible_q
@@ -56,8 +57,10 @@ def submitter_label(appeal: Appeal, viewer) -> dict:
     if appeal.submitter is None:
         company = appeal.company.name_zh if appeal.company else ""
         return {"name": company or "座谈会", "mobile": "", "hidden": False}
-    caps = capacities(viewer, appeal)
     person = appeal.submitter
+    if person.closed_at:  # the account was closed: the case stays, nobody is named
+        return {"name": gettext("已注销"), "mobile": "", "hidden": False}
+    caps = capacities(viewer, appeal)
     if caps & {"submitter", "dispatcher"}:
         return {"name": person.real_name, "mobile": person.mobile, "hidden": False}
     if "department" in caps and appeal.hide_from_department:
