@@ -3,6 +3,7 @@
 import json
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
@@ -23,6 +24,7 @@ from warmstation.core.errors import (
     problem_from_error,
     protocol_problem,
 )
+from warmstation.core.outage import on_database_error
 
 JSON_TYPES = ("application/json",)
 
@@ -224,6 +226,9 @@ def install_problem_handlers(target: NinjaAPI) -> None:
     target.add_exception_handler(AuthenticationError, on_auth_error)
     target.add_exception_handler(Http404, on_404)
     target.add_exception_handler(HttpError, on_http_error)
+    # A lost database connection is a 503 with Retry-After, not a 500 (core/outage.py).
+    target.add_exception_handler(OperationalError, on_database_error)
+    target.add_exception_handler(InterfaceError, on_database_error)
 
 
 install_problem_handlers(api)

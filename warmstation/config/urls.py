@@ -12,6 +12,7 @@ admin.site.login = core_views.admin_login_redirect
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", api.urls),
     path("hsds/", hsds.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -32,3 +33,4 @@ if settings.SERVE_MEDIA:
 
 handler404 = "warmstation.core.views.page_not_found"
 handler403 = "warmstation.core.views.permission_denied"
+handler500 = "warmstation.core.views.server_error"

@@ -3,7 +3,11 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views import defaults
 from django.views.static import serve as static_serve
+
+from warmstation.core import outage
+from warmstation.core.readiness import readiness_report
 
 
 def healthz(request):
@@ -38,3 +42,17 @@ def admin_login_redirect(request, extra_context=None):
     """The Django admin has no sign-in of its own: district admins sign in with password and
     TOTP on the staff page, then come back."""
     return redirect(f"{reverse('accounts:staff_login')}?next={request.get_full_path()}")
+
+
+def readyz(request):
+    """200 `{"status": "ready", …}` when the database answers and the task worker and periodic
+    jobs are running; 503 with `"waiting"` (and what for) or `"unavailable"` otherwise."""
+    status, report = readiness_report()
+    response = JsonResponse(report, status=status, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def server_error(request):
+    """The 500 handler: a database outage is a 503 (core/outage.py), anything else a 500."""
+    return outage.server_error(request) or defaults.server_error(request)

@@ -1,0 +1,69 @@
+"""`manage.py supervise` — what `make run` runs: web server, task worker and periodic jobs.
+
+The web server's numbers (why: docs/operations.md#the-web-server):
+- `--backpressure` is how many *connections* one granian worker serves at once, idle keep-alive
+  ones included (measured: 16 idle connections stopped every answer). It is set high, because
+  a connection waiting for its headers costs granian almost nothing; `--blocking-threads`
+  bounds how many requests run Python at once.
+- `--http1-header-read-timeout 5000`: a client has 5 s to send its request headers, and an idle
+  keep-alive connection is closed after 5 s, so slow or idle clients give their place back.
+- `--workers-kill-timeout 5`: on stop, a worker still busy after 5 s is killed (its
+  transaction rolls back), so a stop always ends within the supervisor's 8 s.
+- `--respawn-failed-workers`: a crashed worker process is started again by granian.
+"""
+
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from warmstation.core.supervisor import Program, Supervisor
+
+WEB_OPTIONS = [
+    "--blocking-threads", "2",
+    "--backpressure", "512",
+    "--http1-header-read-timeout", "5000",
+    "--workers-kill-timeout", "5",
+    "--respawn-failed-workers",
+    "--no-ws",
+]
+
+
+def web_argv(*, host: str, port: int, workers: int) -> list[str]:
+    granian = str(Path(sys.executable).parent / "granian")
+    return [granian, "--interface", "wsgi", "warmstation.config.wsgi:application",
+            "--host", host, "--port", str(port), "--workers", str(workers), *WEB_OPTIONS]
+
+
+def programs(*, host: str, port: int, web_workers: int, periodic_every: int) -> list[Program]:
+    manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+    return [
+        Program("web", web_argv(host=host, port=port, workers=web_workers)),
+        Program("worker", [*manage, "db_worker", "--interval", "1", "--no-reload"]),
+        Program("periodic", [*manage, "run_periodic", "--loop", str(periodic_every)]),
+    ]
+
+
+class Command(BaseCommand):
+    help = ("Start the web server (granian), the task worker (db_worker) and the periodic jobs "
+            "(run_periodic), restart any that exits, and stop them all on Ctrl-C or SIGTERM "
+            "within 10 s. This is `make run`; in production systemd supervises them instead.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--web-workers", type=int, default=2,
+                            help="granian worker processes (default 2: one per core here)")
+        parser.add_argument("--periodic-every", type=int, default=30,
+                            help="seconds between rounds of the periodic jobs")
+        parser.add_argument("--stop-timeout", type=float, default=8.0,
+                            help="seconds to let programs finish before killing them")
+
+    def handle(self, *args, host, port, web_workers, periodic_every, stop_timeout, **options):
+        supervisor = Supervisor(
+            programs(host=host, port=port, web_workers=web_workers,
+                     periodic_every=periodic_every),
+            stop_timeout=stop_timeout,
+        )
+        sys.exit(supervisor.run())
