@@ -37,18 +37,15 @@ $(VENV)/.synced: pyproject.toml uv.lock
 setup: system-deps $(VENV)/.synced ## Create the environment and install everything
 	@$(MANAGE) compilemessages -v0 --ignore=.venv
 
-run: setup ## Set up, migrate, load the Fangshan demo data, start web server + task worker on :8000
+run: setup ## Set up, migrate, load the Fangshan demo data, start web server + task worker + periodic jobs on :8000
 	$(MANAGE) migrate -v0
 	$(MANAGE) collectstatic --noinput -v0
 	$(MANAGE) seed_demo
 	@echo ""
 	@echo "warmstation: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server, the task worker and the periodic jobs)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(MANAGE) db_worker --interval 1 & \
-	$(MANAGE) run_periodic --loop 30 & \
-	$(VENV)/bin/granian --interface wsgi warmstation.config.wsgi:application \
-	  --host $(HOST) --port $(PORT) --workers 1 --blocking-threads 2 --backpressure 16 --no-ws & \
-	wait
+	@# The supervisor (warmstation/core/supervisor.py) restarts a program that exits and, on
+	@# Ctrl-C, stops them all within 10 s; docs/operations.md#processes has the numbers.
+	@exec $(MANAGE) supervise --host $(HOST) --port $(PORT)
 
 test: setup ## Run the whole suite (browser tests included) on DATABASE_URL, SQLite by default
 	$(PY) -m pytest $(ARGS)

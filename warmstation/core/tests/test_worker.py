@@ -1,0 +1,48 @@
+"""The task worker hands a task interrupted by a lost connection back to the queue."""
+
+from django.db import OperationalError
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+from warmstation.core.management.commands.db_worker import Worker
+
+
+def _worker() -> Worker:
+    return Worker(queue_names=["default"], interval=1, batch=True, backend_name="default",
+                  startup_delay=False, max_tasks=None, worker_id="w1", excluded_queue_names=[])
+
+
+def _task(status) -> DBTaskResult:
+    return DBTaskResult.objects.create(
+        args_kwargs={"args": [1], "kwargs": {}}, backend_name="default", status=status,
+        task_path="warmstation.outreach.tasks.deliver_outbox_message", run_after=get_date_max(),
+        exception_class_path="django.db.utils.OperationalError" if status == "FAILED" else "")
+
+
+def test_an_interrupted_task_goes_back_to_the_queue(db, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    worker = _worker()
+    for status in (TaskResultStatus.RUNNING, TaskResultStatus.FAILED):
+        task = _task(status)
+        worker.current_task_id = task.pk
+        worker.hand_back()
+        task.refresh_from_db()
+        assert (task.status, task.exception_class_path) == (TaskResultStatus.READY, "")
+        assert DBTaskResult.objects.ready().filter(pk=task.pk).exists()
+        assert worker.current_task_id is None
+
+
+def test_a_finished_task_is_left_alone(db, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    worker = _worker()
+    task = _task(TaskResultStatus.SUCCESSFUL)
+    worker.current_task_id = task.pk
+    worker.hand_back()
+    task.refresh_from_db()
+    assert task.status == TaskResultStatus.SUCCESSFUL
+
+
+def test_the_database_errors_the_worker_recognises_are_djangos():
+    from warmstation.core.management.commands.db_worker import _DB_ERROR_PATHS
+
+    assert f"{OperationalError.__module__}.{OperationalError.__qualname__}" in _DB_ERROR_PATHS
