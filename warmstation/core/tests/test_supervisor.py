@@ -53,3 +53,13 @@ def test_a_program_that_exits_is_restarted_with_backoff_and_stop_kills_a_stubbor
     assert "stubborn: 1 process(es) still running, killing them" in text
     assert "sleeper" not in text.split("stopping")[1]  # it stopped when asked
     assert pids and not any(group_members(pid) for pid in pids)
+
+
+def test_the_systemd_web_unit_uses_the_numbers_make_run_uses():
+    from warmstation.core.management.commands.supervise import WEB_OPTIONS
+
+    unit = (ROOT / "deploy" / "systemd" / "warmstation-web.service").read_text()
+    exec_start = next(line for line in unit.replace("\\\n", " ").splitlines()
+                      if line.startswith("ExecStart="))
+    assert " ".join(WEB_OPTIONS) in " ".join(exec_start.split())
+    assert "--workers 2" in " ".join(exec_start.split())
