@@ -285,6 +285,10 @@ PAGES = {
                                  seed_redeemed, counted=False),
     "partners": ListCase("district", "/partners/", seed_merchants, counted=False),
     "audit log": ListCase("district", "/audit/", seed_audit, counted=False),
+    "needs export (xlsx)": ListCase("district", "/appeals/export.xlsx", seed_appeals,
+                                    counted=False),
+    "needs export (csv)": ListCase("rsj_staff", "/appeals/export.csv", seed_appeals,
+                                   counted=False),
 }
 
 
