@@ -6,12 +6,14 @@ it (location, schedules …) are uuid5 of that, so they are stable across export
 
 import math
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router
 
-from warmstation.core.errors import NotFound
+from warmstation.core.errors import InvalidInput, NotFound
 from warmstation.core.schemas import ProblemOut
 from warmstation.stations.models import Station
 
@@ -139,6 +141,18 @@ def page(items: list, total: int, number: int, per_page: int) -> dict:
             "empty": total == 0, "contents": items}
 
 
+def _utc(moment: datetime) -> datetime:
+    """`moment` in UTC: Python accepts offsets up to ±23:59, PostgreSQL only up to ±15:59, so
+    `2026-01-01T00:00-16:06` must not reach the database as written."""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_current_timezone())
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InvalidInput(_("时间超出范围。"), code="out_of_range",
+                           field="modified_after") from None
+
+
 def _stations(search: str | None, organization_id: str | None,
               modified_after: datetime | None):
     qs = Station.objects.filter(is_active=True).select_related("area").prefetch_related(
@@ -146,7 +160,7 @@ def _stations(search: str | None, organization_id: str | None,
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(address__icontains=search))
     if modified_after:
-        qs = qs.filter(updated_at__gte=modified_after)
+        qs = qs.filter(updated_at__gte=_utc(modified_after))
     if organization_id:
         operators = set(Station.objects.values_list("operator", flat=True).distinct())
         names = {_id("organization", n or DEFAULT_OPERATOR): n for n in operators}
