@@ -259,3 +259,21 @@ def test_an_overlong_page_field_is_refused_by_the_column_limit(w):
     assert 400 <= page.status_code < 500
     assert "128" in page.content.decode()
     assert not AreaContact.objects.filter(name__startswith="长").exists()
+
+
+# --- instants ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("moment", ["4988-07-24T22:51:54.043015-16:06", "0001-01-01T00:00:00Z",
+                                    "9999-12-31T23:59:59+14:00"])
+def test_hsds_refuses_an_instant_the_database_cannot_hold(db, moment):
+    # found by tests/test_openapi_contract.py on PostgreSQL: "time zone displacement out of range"
+    for url in ("/hsds/services", "/hsds/service_at_locations"):
+        problem_422(Client().get(url, {"modified_after": moment}))
+
+
+def test_hsds_reads_an_instant_without_a_zone_as_local_time(db):
+    assert Client().get("/hsds/services", {"modified_after": "2026-01-01T08:00:00"}
+                        ).status_code == 200
+    # an odd offset is converted to UTC before it reaches the database
+    assert Client().get("/hsds/services", {"modified_after": "2026-01-01T00:00:00-16:06"}
+                        ).status_code == 200

@@ -3,9 +3,10 @@ uses for ids, text, mobiles, codes, points, prices, days and times of day."""
 
 import re
 from collections.abc import Callable
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
+from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -22,6 +23,7 @@ from warmstation.core.inputs import (
     normalise_code,
     normalise_mobile,
 )
+from warmstation.core.time import LOCAL
 
 
 class LocalizedMessage(Schema):
@@ -156,3 +158,30 @@ def Code(length: int | None = None) -> Any:  # noqa: N802
         BeforeValidator(_digits_only),
         WithJsonSchema({"type": "string", "pattern": pattern}),
     ]
+
+
+
+def _moment(value: Any) -> Any:
+    if not isinstance(value, datetime):
+        return value
+    if timezone.is_naive(value):  # a local time, as people in Fangshan mean it
+        value = timezone.make_aware(value, LOCAL)
+    value = value.astimezone(UTC)
+    if not DATE_MIN <= value.date() <= DATE_MAX:
+        raise PydanticCustomError(
+            "invalid_date", "The date must be between 2000-01-01 and 2100-12-31.",
+            {"zh": "日期须在 2000-01-01 至 2100-12-31 之间。",
+             "en": "The date must be between 2000-01-01 and 2100-12-31."})
+    return value
+
+
+Moment = Annotated[
+    datetime,
+    AfterValidator(_moment),
+    WithJsonSchema({"type": "string", "format": "date-time",
+                    "pattern": "^(20[0-9][0-9]|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T"
+                               "([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?"
+                               "(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$"}),
+]
+"""An instant between 2000 and 2100; one without a zone is read as Asia/Shanghai; kept in UTC
+(so a far-off offset such as -16:06 never reaches the database)."""

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router
 
 from warmstation.core.errors import InvalidInput, NotFound
-from warmstation.core.schemas import ProblemOut
+from warmstation.core.schemas import Moment, ProblemOut
 from warmstation.stations.models import Station
 
 NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://warmstation.example/hsds")
@@ -154,7 +154,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _stations(search: str | None, organization_id: str | None,
-              modified_after: datetime | None):
+              modified_after: Moment | None):
     qs = Station.objects.filter(is_active=True).select_related("area").prefetch_related(
         "hours", "amenities", "contacts").order_by("pk")
     if search:
@@ -186,7 +186,7 @@ def list_services(request, search: str | None = Query(None, max_length=64),
                   page_number: int = Query(1, ge=1, le=100_000, alias="page"),
                   per_page: int = Query(50, ge=1, le=200),
                   organization_id: str | None = Query(None, max_length=64),
-                  modified_after: datetime | None = None, full: bool = False):
+                  modified_after: Moment | None = None, full: bool = False):
     qs = _stations(search, organization_id, modified_after)
     total = qs.count()
     chunk = qs[(page_number - 1) * per_page: page_number * per_page]
@@ -233,7 +233,7 @@ def list_service_at_locations(request, search: str | None = Query(None, max_leng
                               page_number: int = Query(1, ge=1, le=100_000, alias="page"),
                               per_page: int = Query(50, ge=1, le=200),
                               organization_id: str | None = Query(None, max_length=64),
-                              modified_after: datetime | None = None):
+                              modified_after: Moment | None = None):
     qs = _stations(search, organization_id, modified_after)
     total = qs.count()
     items = []
