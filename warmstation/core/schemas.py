@@ -166,8 +166,11 @@ def _moment(value: Any) -> Any:
         return value
     if timezone.is_naive(value):  # a local time, as people in Fangshan mean it
         value = timezone.make_aware(value, LOCAL)
-    value = value.astimezone(UTC)
-    if not DATE_MIN <= value.date() <= DATE_MAX:
+    try:
+        value = value.astimezone(UTC)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00+08:00 is before year 1 in UTC
+        value = None
+    if value is None or not DATE_MIN <= value.date() <= DATE_MAX:
         raise PydanticCustomError(
             "invalid_date", "The date must be between 2000-01-01 and 2100-12-31.",
             {"zh": "日期须在 2000-01-01 至 2100-12-31 之间。",
