@@ -3,12 +3,13 @@ a 403 page for a wrong role)."""
 
 import functools
 
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 
 from warmstation.accounts.models import ROLE_MIN_LEVEL, AuthLevel
 from warmstation.core.audit import audit_record
 from warmstation.core.models import AuditEvent
+from warmstation.core.refusals import forbidden_page
 
 
 def staff_page(*roles: str):
@@ -29,7 +30,7 @@ def staff_page(*roles: str):
             if not user.has_role(*roles):
                 audit_record("access.denied", actor=user, result=AuditEvent.Result.DENIED,
                              request=request, detail={"path": request.path})
-                return render(request, "core/error.html", {"status": 403}, status=403)
+                return forbidden_page(request)
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import defaults
 from django.views.static import serve as static_serve
 
 from warmstation.core import outage
 from warmstation.core.readiness import readiness_report
+from warmstation.core.refusals import forbidden_page, not_found_page
 
 
 def healthz(request):
@@ -31,11 +32,12 @@ def media(request, path):
 
 
 def page_not_found(request, exception=None):
-    return render(request, "core/error.html", {"status": 404}, status=404)
+    """handler404: a path no page has. The same page as NotFound (core/refusals.py)."""
+    return not_found_page(request)
 
 
 def permission_denied(request, exception=None):
-    return render(request, "core/error.html", {"status": 403}, status=403)
+    return forbidden_page(request)
 
 
 def admin_login_redirect(request, extra_context=None):
