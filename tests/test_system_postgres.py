@@ -137,7 +137,8 @@ def test_the_system_comes_back_by_itself_after_database_restarts(cluster, tmp_pa
                  what="the first code sent")
         load.start()
 
-        # 1. A restart under load
+        # 1. A restart under load, just after a code was accepted (not yet delivered, likely)
+        assert sms_code(port, "13900000005")[0] == 200
         cluster.restart()
 
         # 2. A restart while every process is in the middle of a query, a write in flight
@@ -199,6 +200,8 @@ def test_the_system_comes_back_by_itself_after_database_restarts(cluster, tmp_pa
         ready_after = time.monotonic() - back_at
         # nothing accepted was lost; the processes said they waited
         assert outbox_status(cluster, "13900000001") == ["sent"]
+        wait_for(lambda: outbox_status(cluster, "13900000005") == ["sent"], timeout=20,
+                 what="the code accepted just before the first restart sent")
         log = system.log()
         assert "task worker: waiting for the database" in log
         assert "periodic jobs: waiting for the database" in log
