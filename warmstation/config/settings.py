@@ -179,7 +179,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 # Leaflet's JS and CSS come from the django-leaflet package (served by whitenoise, no CDN). Its
 # app is not installed — it pulls in GeoDjango/GDAL, which we do not need — only its files.
-_LEAFLET_STATIC = Path(importlib.util.find_spec("leaflet").submodule_search_locations[0]) / "static"
+_leaflet = importlib.util.find_spec("leaflet")
+assert _leaflet is not None and _leaflet.submodule_search_locations, "django-leaflet is not installed"
+_LEAFLET_STATIC = Path(list(_leaflet.submodule_search_locations)[0]) / "static"
 STATICFILES_DIRS = [BASE_DIR / "warmstation" / "static", _LEAFLET_STATIC]
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # e.g. a 天地图 or self-hosted XYZ template
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")

@@ -8,7 +8,7 @@ from warmstation.core import views as core_views
 
 admin.site.site_header = "37°C+ 暖心驿站 · 管理后台"
 admin.site.site_title = "37°C+ 暖心驿站"
-admin.site.login = core_views.admin_login_redirect
+admin.site.login = core_views.admin_login_redirect  # type: ignore[method-assign]
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),

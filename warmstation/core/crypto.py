@@ -41,13 +41,13 @@ def decrypt(token: str) -> str:
         raise ValueError("cannot decrypt field: wrong FIELD_ENCRYPTION_KEY?") from exc
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     """A text column stored encrypted; the database never sees the plain value."""
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(self, value: str | None, expression: object, connection: object) -> str | None:
         # Empty stays "" (not None): the column is NOT NULL and a full save writes it back.
         return value if value in (None, "") else decrypt(value)
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: object) -> object:
         value = super().get_prep_value(value)
-        return value if value in (None, "") else encrypt(value)
+        return value if value in (None, "") else encrypt(str(value))

@@ -40,9 +40,9 @@ def reencode_image(data: bytes) -> Reencoded:
             if probe.format not in ALLOWED or probe.width * probe.height > MAX_PIXELS:
                 raise _bad()
             probe.verify()
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img).convert("RGB")
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.load()
+            img = ImageOps.exif_transpose(opened).convert("RGB")
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
         raise _bad() from None
     full = img.copy()
