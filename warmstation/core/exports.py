@@ -94,7 +94,7 @@ def write_xlsx(sheet_title: str, header: Sequence[str],
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(clean_text(sheet_title)[:MAX_SHEET_TITLE] or "Sheet1")
 
-    def cells(values: Sequence[Any]) -> list:
+    def cells(values: Sequence[Any]) -> list[Any]:
         out = []
         for raw in values:
             value = _plain(raw)

@@ -19,7 +19,7 @@ not paged; its `limit` is bounded all the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,11 +40,12 @@ class Rows:
     Ninja's pagination slices it and counts it as it would the queryset; `render` sees only the
     rows of the requested page (so it may fetch what they need in one query per relation)."""
 
-    def __init__(self, queryset: QuerySet, render: Callable[[list], Sequence[Any]]):
-        self.queryset = ordered(queryset)
+    def __init__(self, queryset: QuerySet[Any],
+                 render: Callable[[list[Any]], Sequence[Any]]):
+        self.queryset: QuerySet[Any] = ordered(queryset)
         self.render = render
 
-    def all(self) -> QuerySet:  # what ninja counts
+    def all(self) -> QuerySet[Any]:  # what ninja counts
         return self.queryset
 
     def count(self) -> int:
@@ -53,7 +54,7 @@ class Rows:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, item: slice) -> list:
+    def __getitem__(self, item: slice) -> list[Any]:
         return list(self.render(list(self.queryset[item])))
 
 
@@ -72,7 +73,8 @@ class BoundedLimitOffset(LimitOffsetPagination):
         offset: int = Field(0, ge=0, le=settings.NINJA_PAGINATION_MAX_OFFSET,
                             description="Rows to skip.")
 
-    def paginate_queryset(self, queryset, pagination, request, **params):
+    def paginate_queryset(self, queryset: QuerySet[Any], pagination: Any,
+                          request: HttpRequest, **params: Any) -> Any:
         return super().paginate_queryset(ordered(queryset), pagination, request, **params)
 
 
@@ -81,7 +83,7 @@ class PageList:
     """One page of a list for a template: `items`, the true `count`, and where the neighbours
     are (`query` is the request's other parameters, for links that keep the filters)."""
 
-    items: list
+    items: list[Any]
     count: int
     number: int
     num_pages: int
@@ -113,7 +115,7 @@ class PageList:
     def end_index(self) -> int:
         return (self.number - 1) * self.per_page + len(self.items)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.items)
 
     def __len__(self) -> int:
@@ -123,7 +125,7 @@ class PageList:
         return bool(self.items)
 
 
-def page_list(request: HttpRequest, queryset: QuerySet | Rows | Iterable, *,
+def page_list(request: HttpRequest, queryset: QuerySet[Any] | Rows | Iterable[Any], *,
               per_page: int = PAGE_SIZE, param: str = "page") -> PageList:
     """The page `?page=` of `queryset` (ordered, `per_page` rows, at most MAX_PAGE_SIZE). A
     missing, malformed or out-of-range page number gives the first or the last page. Two

@@ -4,15 +4,20 @@ access in each app's permissions.py (`access_<thing>_by_id`)."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable
+from typing import Any, cast
+
+from django.http import HttpRequest
 
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import NotAuthenticated, PermissionDenied
 from warmstation.core.models import AuditEvent
 
 
-def check_roles(request, roles) -> None:
+def check_roles(request: HttpRequest, roles: Iterable[str]) -> None:
     """Raise 401 for anonymous, 403 (audited) if no active grant has one of `roles`."""
-    user = request.user if hasattr(request, "user") else None
+    # Any: the user model (with has_role) lives in accounts, which core does not import.
+    user: Any = request.user if hasattr(request, "user") else None
     auth = getattr(request, "auth", None)
     if auth is not None and getattr(auth, "is_authenticated", False):
         user = auth
@@ -24,16 +29,16 @@ def check_roles(request, roles) -> None:
         raise PermissionDenied()
 
 
-def require_roles(*roles: str):
+def require_roles[F: Callable[..., Any]](*roles: str) -> Callable[[F], F]:
     """Decorator for a view or API operation: the caller must hold one of `roles`, at the
     sign-in level the role needs."""
 
-    def decorator(func):
+    def decorator(func: F) -> F:
         @functools.wraps(func)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             check_roles(request, roles)
             return func(request, *args, **kwargs)
 
-        return wrapper
+        return cast(F, wrapper)  # wraps() keeps the signature (ninja reads it)
 
     return decorator

@@ -1,6 +1,9 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import defaults
@@ -11,7 +14,7 @@ from warmstation.core.readiness import readiness_report
 from warmstation.core.refusals import forbidden_page, not_found_page
 
 
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database answers; 503 otherwise (load balancers take the node out)."""
     try:
         with connection.cursor() as cursor:
@@ -22,25 +25,27 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-def media(request, path):
+def media(request: HttpRequest, path: str) -> HttpResponseBase:
     """Uploaded pictures (already re-encoded and public: station photos) on a one-machine
     install; a proxy serves MEDIA_ROOT instead when SERVE_MEDIA=0."""
-    response = static_serve(request, path, document_root=settings.MEDIA_ROOT)
+    response = static_serve(request, path, document_root=str(settings.MEDIA_ROOT))
     response["Cache-Control"] = "public, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
-def page_not_found(request, exception=None):
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404: a path no page has. The same page as NotFound (core/refusals.py)."""
     return not_found_page(request)
 
 
-def permission_denied(request, exception=None):
+def permission_denied(request: HttpRequest,
+                      exception: Exception | None = None) -> HttpResponse:
     return forbidden_page(request)
 
 
-def admin_login_redirect(request, extra_context=None):
+def admin_login_redirect(request: HttpRequest,
+                         extra_context: dict[str, Any] | None = None) -> HttpResponse:
     """The Django admin has no sign-in of its own: district admins sign in with password and
     TOTP on the staff page, then come back."""
     return redirect(f"{reverse('accounts:staff_login')}?next={request.get_full_path()}")
