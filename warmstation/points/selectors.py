@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypedDict
+
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -10,8 +12,18 @@ from django.utils import timezone
 from warmstation.areas.scoping import scope_paths
 from warmstation.points.models import EarningRule, Entry, Hold, LedgerTransaction, PointsAccount
 
+if TYPE_CHECKING:
+    from warmstation.accounts.models import User
 
-def wallet_of(user) -> dict:
+
+class Wallet(TypedDict):
+    account: PointsAccount | None
+    balance: int
+    held: int
+    available: int
+
+
+def wallet_of(user: User) -> Wallet:
     """Balance, held and available of a worker (zeros before their first point)."""
     account = PointsAccount.objects.filter(user=user).first()
     if account is None:
@@ -20,17 +32,17 @@ def wallet_of(user) -> dict:
             "available": account.available}
 
 
-def statement(*, user) -> QuerySet[Entry]:
+def statement(*, user: User) -> QuerySet[Entry]:
     """The worker's entries, newest first, each with its transaction and running balance."""
     return Entry.objects.filter(account__user=user).select_related("transaction") \
         .order_by("-id")
 
 
-def active_holds(*, user) -> QuerySet[Hold]:
+def active_holds(*, user: User) -> QuerySet[Hold]:
     return Hold.objects.filter(account__user=user, status=Hold.Status.ACTIVE).order_by("-id")
 
 
-def earning_rule_list(*, user=None, active_only: bool = True) -> QuerySet[EarningRule]:
+def earning_rule_list(*, user: User | None = None, active_only: bool = True) -> QuerySet[EarningRule]:
     """Published rules. Everyone sees district-wide ones; an area admin also sees (and an
     unscoped caller sees all) rules published by areas."""
     qs = EarningRule.objects.select_related("area")
@@ -44,7 +56,7 @@ def earning_rule_list(*, user=None, active_only: bool = True) -> QuerySet[Earnin
     return qs.filter(q)
 
 
-def district_figures() -> dict:
+def district_figures() -> dict[str, Any]:
     """Points issued (by source and month), spent (at merchants) and outstanding."""
     tz = timezone.get_current_timezone()
     issued_by_source = list(

@@ -12,9 +12,11 @@ worker's balance below zero or below what is held.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +32,9 @@ from warmstation.points.models import (
     LedgerTransaction,
     PointsAccount,
 )
+
+if TYPE_CHECKING:
+    from warmstation.accounts.models import User
 
 
 class LedgerError(Exception):
@@ -47,7 +52,7 @@ class InsufficientPoints(Conflict):
 
 # --- accounts ---------------------------------------------------------------------------------
 
-def points_account_open(*, user) -> PointsAccount:
+def points_account_open(*, user: User) -> PointsAccount:
     """The worker's account, created on first use (two concurrent first uses meet at the
     unique code)."""
     account = PointsAccount.objects.filter(user=user).first()
@@ -79,7 +84,7 @@ def issuance_account(source: str) -> PointsAccount:
                                name=f"积分发放·{label}")
 
 
-def _locked_worker(user) -> PointsAccount:
+def _locked_worker(user: User) -> PointsAccount:
     account = points_account_open(user=user)
     return PointsAccount.objects.select_for_update().get(pk=account.pk)
 
@@ -87,8 +92,8 @@ def _locked_worker(user) -> PointsAccount:
 # --- posting ----------------------------------------------------------------------------------
 
 def _post(*, kind: str, worker: PointsAccount, worker_amount: int, system: PointsAccount,
-          memo: str = "", user=None, action: str = "", source_ref: str = "",
-          reverses: LedgerTransaction | None = None, actor=None,
+          memo: str = "", user: User | None = None, action: str = "", source_ref: str = "",
+          reverses: LedgerTransaction | None = None, actor: User | None = None,
           release_held: int = 0) -> LedgerTransaction:
     """Write one balanced transaction between a worker's account (already locked by the caller
     in this database transaction) and a system account: the worker's side `worker_amount`,
@@ -121,7 +126,7 @@ def _post(*, kind: str, worker: PointsAccount, worker_amount: int, system: Point
     return tx
 
 
-def _tx_out(tx: LedgerTransaction, worker: PointsAccount) -> dict:
+def _tx_out(tx: LedgerTransaction, worker: PointsAccount) -> dict[str, Any]:
     return {"transaction_id": tx.pk, "kind": tx.kind, "action": tx.action, "points": tx.points,
             "balance": worker.balance, "available": worker.balance - worker.held,
             "created_at": tx.created_at.isoformat()}
@@ -129,7 +134,7 @@ def _tx_out(tx: LedgerTransaction, worker: PointsAccount) -> dict:
 
 # --- earning ----------------------------------------------------------------------------------
 
-def _earned(user, action: str, since: datetime) -> int:
+def _earned(user: User, action: str, since: datetime) -> int:
     total = LedgerTransaction.objects.filter(
         user=user, action=action, created_at__gte=since,
         kind__in=[LedgerTransaction.Kind.EARN, LedgerTransaction.Kind.REVERSAL],
@@ -137,15 +142,16 @@ def _earned(user, action: str, since: datetime) -> int:
     return total or 0
 
 
-def points_award(*, user, action: str, idempotency_key: str, source_ref: str = "",
-                 actor=None, request=None) -> dict:
+def points_award(*, user: User, action: str, idempotency_key: str, source_ref: str = "",
+                 actor: User | None = None, request: HttpRequest | None = None
+                 ) -> dict[str, Any]:
     """Award the points the published rule for `action` gives, within its per-day and
     per-month caps (counted in Shanghai time, net of reversals). For other apps to call when a
     worker finishes a shift, an errand, a valid report; `idempotency_key` should name that
     event (e.g. "volunteering.signup:42") so a retried call awards nothing twice."""
     body = {"user": user.pk, "action": action, "source_ref": source_ref}
 
-    def work() -> dict:
+    def work() -> dict[str, Any]:
         rule = EarningRule.objects.filter(action=action, is_active=True).first()
         if rule is None:
             raise InvalidInput(_("没有这项积分规则。"), code="unknown_action", field="action")
@@ -177,8 +183,8 @@ def points_award(*, user, action: str, idempotency_key: str, source_ref: str = "
 REASON_MAX = 100
 
 
-def points_reverse(*, actor, transaction_id: int, reason: str, idempotency_key: str,
-                   request=None) -> dict:
+def points_reverse(*, actor: User | None, transaction_id: int, reason: str,
+                   idempotency_key: str, request: HttpRequest | None = None) -> dict[str, Any]:
     """Correct a transaction by posting its mirror image (冲正). A transaction is reversed at
     most once (a unique column says so); reversing an award the worker has already spent is
     refused rather than leaving them below zero. The reason goes whole into the memo (never
@@ -190,7 +196,7 @@ def points_reverse(*, actor, transaction_id: int, reason: str, idempotency_key: 
     if original is None or original.kind == LedgerTransaction.Kind.REVERSAL:
         raise NotFound()
 
-    def work() -> dict:
+    def work() -> dict[str, Any]:
         lines = list(original.entries.select_related("account"))
         worker_line = next(e for e in lines if e.account.kind == PointsAccount.Kind.WORKER)
         system_line = next(e for e in lines if e.account.kind != PointsAccount.Kind.WORKER)
@@ -217,7 +223,7 @@ def points_reverse(*, actor, transaction_id: int, reason: str, idempotency_key: 
 
 # --- holds ------------------------------------------------------------------------------------
 
-def hold_place(*, user, amount: int, payee_code: str, expires_at: datetime,
+def hold_place(*, user: User, amount: int, payee_code: str, expires_at: datetime,
                memo: str = "") -> Hold:
     """Reserve `amount` of the worker's available points for a pending redemption. Runs
     inside the caller's transaction (which supplies the idempotency)."""
@@ -232,7 +238,7 @@ def hold_place(*, user, amount: int, payee_code: str, expires_at: datetime,
                                expires_at=expires_at, memo=memo[:128])
 
 
-def hold_post(*, hold_id: int, actor=None, source_ref: str = "") -> LedgerTransaction:
+def hold_post(*, hold_id: int, actor: User | None = None, source_ref: str = "") -> LedgerTransaction:
     """Move a held amount to its payee (the merchant's settlement account). Exactly once: the
     conditional UPDATE on status='active' lets one caller through; a hold already posted,
     released or expired raises. Runs inside the caller's transaction."""
@@ -282,7 +288,8 @@ def hold_expire_due(*, now: datetime | None = None, grace: timedelta = timedelta
 
 # --- rules ------------------------------------------------------------------------------------
 
-def earning_rule_save(*, actor, rule: EarningRule, request=None, **fields) -> EarningRule:
+def earning_rule_save(*, actor: User, rule: EarningRule, request: HttpRequest | None = None,
+                      **fields: Any) -> EarningRule:
     for key, value in fields.items():
         setattr(rule, key, value)
     if not rule.points or rule.points <= 0:
