@@ -154,10 +154,10 @@ def from_wgs84(lat: float, lng: float, crs: str) -> tuple[float, float]:
     raise ValueError(f"unknown crs {crs!r}")
 
 
-def nearest(points: Iterable[tuple[object, float, float]], lat: float, lng: float,
-            radius_m: float) -> list[tuple[float, object]]:
+def nearest[T](points: Iterable[tuple[T, float, float]], lat: float, lng: float,
+               radius_m: float) -> list[tuple[float, T]]:
     """(distance, item) for items within radius, nearest first. Brute force over `points`."""
-    out = []
+    out: list[tuple[float, T]] = []
     for item, plat, plng in points:
         d = distance_m(lat, lng, plat, plng)
         if d <= radius_m:

@@ -3,7 +3,7 @@ Reads of active stations are public; changes need the station's steward or an ar
 admin covering it (anything else looks missing)."""
 
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from django.apps import apps
 from django.http import HttpResponse
@@ -40,6 +40,7 @@ from warmstation.stations.schemas import (
     StockIn,
     StockOut,
 )
+from warmstation.stations.selectors import NearbyResult
 
 places_router = Router(tags=["places"])
 router = Router(tags=["stations"])
@@ -47,7 +48,7 @@ STAFF = (Role.STEWARD, Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 WEEKDAYS = "一二三四五六日"
 
 
-def station_place(row: dict, crs: str) -> dict:
+def station_place(row: NearbyResult, crs: str) -> dict[str, Any]:
     """A PlaceOut as a plain dict (the hot path skips building pydantic models)."""
     s = row["station"]
     lat, lng = geo.from_wgs84(s.lat, s.lng, crs)
@@ -282,6 +283,7 @@ def record_service(request, station_id: Id, payload: ServiceRecordIn):
         actor=request.user, station=station, service_code=payload.service,
         worker=_worker_by_mobile(payload.worker_mobile), worker_label=payload.worker_label,
         note=payload.note, request=request)
+    assert record.service is not None  # a service record always names its service
     return Status(201, ServiceRecordOut(id=record.pk, station_id=station.pk, kind=record.kind,
                                         service=record.service.code, at=record.at))
 
@@ -293,7 +295,7 @@ def record_service(request, station_id: Id, payload: ServiceRecordIn):
 def add_station_photo(request, station_id: Id, image: File[UploadedFile],
                       caption: Form[Line(64)] = ""):
     station = _for_change(request, station_id)
-    if image.size > 8 * 1024 * 1024:
+    if (image.size or 0) > 8 * 1024 * 1024:
         raise InvalidInput(_("图片不能超过 8 MB。"), code="bad_image", field="image")
     photo = services.photo_add(actor=request.user, station=station, data=image.read(),
                                caption=caption[:64], request=request)

@@ -7,6 +7,7 @@ it (location, schedules …) are uuid5 of that, so they are stable across export
 import math
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -99,8 +100,8 @@ def _status(station: Station) -> str:
     return "temporarily closed" if station.temporarily_closed else "active"
 
 
-def service(station: Station, *, full: bool, base: str = "") -> dict:
-    out = {
+def service(station: Station, *, full: bool, base: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {
         "id": _sid(station),
         "organization_id": _id("organization", _operator(station)), "program_id": None,
         "name": station.name, "alternate_name": station.get_kind_display(),

@@ -4,8 +4,10 @@ the ledger's figures."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -25,8 +27,25 @@ from warmstation.stations.models import (
 )
 from warmstation.stations.permissions import station_managed_list
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
-def schedule_of(station: Station, hours=None, exceptions=None) -> Schedule:
+    from warmstation.accounts.models import User
+
+# A row of the nearby search's raw SQL.
+Row = tuple[Any, ...]
+
+
+def _exception_span(e: HoursException) -> Span | None:
+    """The day's one span, or None for closed (the service refuses an open day without times;
+    the database does not, so a row without them counts as closed rather than failing)."""
+    if e.closed or e.opens is None or e.closes is None:
+        return None
+    return Span(e.opens, e.closes)
+
+
+def schedule_of(station: Station, hours: Iterable[OpeningHours] | None = None,
+                exceptions: Iterable[HoursException] | None = None) -> Schedule:
     """The station's schedule from prefetched (or queried) hours and exceptions."""
     hours = station.hours.all() if hours is None else hours
     exceptions = station.exceptions.all() if exceptions is None else exceptions
@@ -35,7 +54,7 @@ def schedule_of(station: Station, hours=None, exceptions=None) -> Schedule:
         weekly[h.weekday].append(Span(h.opens, h.closes))
     return Schedule(
         weekly=dict(weekly),
-        exceptions={e.date: (None if e.closed else Span(e.opens, e.closes)) for e in exceptions},
+        exceptions={e.date: _exception_span(e) for e in exceptions},
         is_24h=station.is_24h, closed=station.temporarily_closed,
     )
 
@@ -67,24 +86,24 @@ class NearbyStation:
         return str(Station.Kind(self.kind).label)
 
 
-def _time(value) -> time:
+def _time(value: time | str) -> time:
     return value if isinstance(value, time) else time.fromisoformat(value)  # SQLite gives str
 
 
-def _date(value) -> date:
+def _date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 # The nearby search's SQL interpolates only our own table names and "cell_s"/"cell_l"; every
 # value goes in as a parameter (hence the S608 exemptions below).
-def _in(values) -> str:
+def _in(values: Sequence[object]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _rows(sql: str, params) -> list[tuple]:
+def _rows(sql: str, params: Iterable[Any]) -> list[Row]:
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
-        return cursor.fetchall()
+        return list(cursor.fetchall())
 
 
 T_STATION = Station._meta.db_table
@@ -94,7 +113,7 @@ T_AMENITY = Amenity._meta.db_table
 T_STATION_AMENITY = Station.amenities.through._meta.db_table
 
 
-def _schedules(rows: list[tuple], at: datetime) -> dict[int, Schedule]:
+def _schedules(rows: list[Row], at: datetime) -> dict[int, Schedule]:
     """Schedules good for `at` only: the weekly spans of today's and yesterday's weekdays (an
     overnight span from yesterday may still run) and those two dates' exceptions."""
     local = timezone.localtime(at)
@@ -118,7 +137,7 @@ def _schedules(rows: list[tuple], at: datetime) -> dict[int, Schedule]:
 
 def station_nearby(*, lat: float, lng: float, radius_m: float, limit: int,
                    open_now: bool | None = None, amenities: list[str] | None = None,
-                   at: datetime | None = None) -> list[dict]:
+                   at: datetime | None = None) -> list[NearbyResult]:
     """Active stations within radius_m of (lat, lng) WGS-84, nearest first, each as
     {"station": NearbyStation, "distance_m", "open_now"}.
 
@@ -134,7 +153,7 @@ def station_nearby(*, lat: float, lng: float, radius_m: float, limit: int,
            f"FROM {T_STATION} "
            f"WHERE {field} IN ({_in(cells)}) AND is_active = %s "
            f"AND lat BETWEEN %s AND %s AND lng BETWEEN %s AND %s")
-    params = [*cells, True, min_lat, max_lat, min_lng, max_lng]
+    params: list[Any] = [*cells, True, min_lat, max_lat, min_lng, max_lng]
     for code in amenities or []:
         sql += (f" AND EXISTS (SELECT 1 FROM {T_STATION_AMENITY} sa JOIN {T_AMENITY} a "  # noqa: S608
                 f"ON a.id = sa.amenity_id WHERE sa.station_id = {T_STATION}.id AND a.code = %s)")
@@ -144,7 +163,7 @@ def station_nearby(*, lat: float, lng: float, radius_m: float, limit: int,
     if open_now is None:
         ranked = ranked[:limit]
     schedules = _schedules([row for _d, row in ranked], at)
-    chosen = []
+    chosen: list[tuple[float, int, bool]] = []
     for distance, row in ranked:
         is_open = schedules[row[0]].is_open(at)
         if open_now is None or is_open == open_now:
@@ -161,13 +180,19 @@ def station_nearby(*, lat: float, lng: float, radius_m: float, limit: int,
             f"JOIN {T_AMENITY} a ON a.id = sa.amenity_id WHERE sa.station_id IN ({_in(ids)}) "
             f'ORDER BY a."order", a.code', ids):
         found[pk].append(AmenityRef(code, name_zh, name_en))
-    out = []
+    out: list[NearbyResult] = []
     for d, pk, is_open in chosen:
         _pk, slat, slng, h24, closed, name, kind, address, phone = by_pk[pk]
         station = NearbyStation(pk, name, kind, address, slat, slng, phone, bool(h24),
                                 bool(closed), tuple(found[pk]))
         out.append({"station": station, "distance_m": d, "open_now": is_open})
     return out
+
+
+class NearbyResult(TypedDict):
+    station: NearbyStation
+    distance_m: float
+    open_now: bool
 
 
 def with_card(stations: QuerySet[Station]) -> QuerySet[Station]:
@@ -183,30 +208,32 @@ def station_page(station_id: int) -> Station:
     return with_card(Station.objects.all()).get(pk=station_id)
 
 
-def station_card_list(user) -> QuerySet[Station]:
+def station_card_list(user: User | AnonymousUser | None) -> QuerySet[Station]:
     """The stations `user` keeps or oversees, with their cards, by area then name."""
     return with_card(station_managed_list(user)).order_by("area__path", "name", "pk")
 
 
-def overdue_loans(*, stations: QuerySet[Station] | list, now: datetime | None = None):
+def overdue_loans(*, stations: QuerySet[Station] | list[Station],
+                  now: datetime | None = None) -> QuerySet[Loan]:
     now = now or timezone.now()
     return Loan.objects.filter(station__in=stations, returned_at=None, due_at__lt=now) \
         .select_related("station", "item", "worker").order_by("due_at")
 
 
-def open_loans(*, station: Station):
+def open_loans(*, station: Station) -> QuerySet[Loan]:
     return Loan.objects.filter(station=station, returned_at=None) \
         .select_related("item", "worker").order_by("due_at", "pk")
 
 
-def low_stock(*, stations) -> QuerySet[Stock]:
+def low_stock(*, stations: QuerySet[Station] | list[Station]) -> QuerySet[Stock]:
     from django.db.models import F
 
     return Stock.objects.filter(station__in=stations, quantity__lte=F("low_threshold")) \
         .select_related("station", "item").order_by("quantity")
 
 
-def served_by_month(*, stations, group: str = "station") -> list[dict]:
+def served_by_month(*, stations: QuerySet[Station] | list[Station],
+                    group: str = "station") -> list[dict[str, Any]]:
     """Per station (or area) and month: `records` (services given + check-ins), `workers`
     (distinct signed-in workers) and `people` — each signed-in worker once, plus every record
     of someone without an account (a steward may serve a worker who never registered)."""

@@ -4,11 +4,13 @@ lending and returns), and its ledger of services and check-ins."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,8 +32,11 @@ from warmstation.stations.models import (
     StockMovement,
 )
 
+if TYPE_CHECKING:
+    from warmstation.accounts.models import User
 
-def station_save(*, actor, station: Station, request=None, **fields) -> Station:
+
+def station_save(*, actor: User, station: Station, request: HttpRequest | None = None, **fields: Any) -> Station:
     """Create (unsaved `station`) or update a station; cells follow the location."""
     for key, value in fields.items():
         setattr(station, key, value)
@@ -49,8 +54,8 @@ def station_save(*, actor, station: Station, request=None, **fields) -> Station:
     return station
 
 
-def station_set_status(*, actor, station: Station, temporarily_closed: bool, note: str = "",
-                       is_24h: bool | None = None, request=None) -> Station:
+def station_set_status(*, actor: User, station: Station, temporarily_closed: bool, note: str = "",
+                       is_24h: bool | None = None, request: HttpRequest | None = None) -> Station:
     with transaction.atomic():
         station.temporarily_closed = temporarily_closed
         station.closed_note = note.strip()[:128] if temporarily_closed else ""
@@ -63,8 +68,8 @@ def station_set_status(*, actor, station: Station, temporarily_closed: bool, not
     return station
 
 
-def station_set_hours(*, actor, station: Station, spans: list[tuple[int, time, time]],
-                      request=None) -> None:
+def station_set_hours(*, actor: User, station: Station, spans: list[tuple[int, time, time]],
+                      request: HttpRequest | None = None) -> None:
     """Replace the weekly hours. A span whose close is not after its open runs overnight."""
     for weekday, opens, closes in spans:
         if not 0 <= weekday <= 6:
@@ -80,8 +85,8 @@ def station_set_hours(*, actor, station: Station, spans: list[tuple[int, time, t
                      detail={"spans": [f"{w} {o:%H:%M}-{c:%H:%M}" for w, o, c in spans]})
 
 
-def station_set_exception(*, actor, station: Station, date, closed: bool, opens=None,
-                          closes=None, note: str = "", request=None) -> HoursException:
+def station_set_exception(*, actor: User, station: Station, date: date, closed: bool,
+                          opens: time | None = None, closes: time | None = None, note: str = "", request: HttpRequest | None = None) -> HoursException:
     if not closed and (opens is None or closes is None):
         raise InvalidInput(_("请填写当天的开门和关门时间。"), field="opens")
     with transaction.atomic():
@@ -95,7 +100,7 @@ def station_set_exception(*, actor, station: Station, date, closed: bool, opens=
     return exc
 
 
-def station_set_amenities(*, actor, station: Station, codes: list[str], request=None) -> None:
+def station_set_amenities(*, actor: User, station: Station, codes: list[str], request: HttpRequest | None = None) -> None:
     amenities = list(Amenity.objects.filter(code__in=codes))
     unknown = set(codes) - {a.code for a in amenities}
     if unknown:
@@ -116,8 +121,8 @@ def _item(code: str) -> GoodsItem:
     return item
 
 
-def stock_change(*, actor, station: Station, item_code: str, delta: int, reason: str,
-                 note: str = "", request=None) -> Stock:
+def stock_change(*, actor: User, station: Station, item_code: str, delta: int, reason: str,
+                 note: str = "", request: HttpRequest | None = None) -> Stock:
     """Receive (delta > 0), give out or count (delta < 0) goods. Refuses to go below zero."""
     if reason not in (StockMovement.Reason.IN, StockMovement.Reason.OUT,
                       StockMovement.Reason.ADJUST) or delta == 0:
@@ -142,8 +147,8 @@ def stock_change(*, actor, station: Station, item_code: str, delta: int, reason:
     return stock
 
 
-def loan_create(*, actor, station: Station, item_code: str, worker, hours: int | None = None,
-                request=None) -> Loan:
+def loan_create(*, actor: User, station: Station, item_code: str, worker: User | None, hours: int | None = None,
+                request: HttpRequest | None = None) -> Loan:
     """Lend one shared item. Never more than on the shelf, whatever the concurrency: the stock
     row is decremented by a conditional UPDATE (and the database refuses a negative count)."""
     item = _item(item_code)
@@ -172,7 +177,7 @@ def loan_create(*, actor, station: Station, item_code: str, worker, hours: int |
     return loan
 
 
-def loan_return(*, actor, loan: Loan, station: Station | None = None, request=None) -> Loan:
+def loan_return(*, actor: User, loan: Loan, station: Station | None = None, request: HttpRequest | None = None) -> Loan:
     """Take an item back (at any station of the same item: it goes on that station's shelf).
     Returning twice is refused."""
     station = station or loan.station
@@ -193,9 +198,9 @@ def loan_return(*, actor, loan: Loan, station: Station | None = None, request=No
 
 # --- the ledger of services (台账) --------------------------------------------------------------
 
-def service_record_create(*, actor, station: Station, service_code: str, worker=None,
+def service_record_create(*, actor: User, station: Station, service_code: str, worker: User | None = None,
                           worker_label: str = "", note: str = "", at: datetime | None = None,
-                          request=None) -> ServiceRecord:
+                          request: HttpRequest | None = None) -> ServiceRecord:
     service = ServiceItem.objects.filter(code=service_code).first()
     if service is None:
         raise InvalidInput(_("请选择服务项目。"), code="unknown_service", field="service")
@@ -213,7 +218,7 @@ def service_record_create(*, actor, station: Station, service_code: str, worker=
     return record
 
 
-def station_check_in(*, worker, token: str, request=None) -> ServiceRecord:
+def station_check_in(*, worker: User, token: str, request: HttpRequest | None = None) -> ServiceRecord:
     """A worker scans the station's QR code. One check-in per worker per station per hour
     counts (a re-scan returns the earlier one)."""
     station = Station.objects.filter(checkin_token=token or "", is_active=True).first()
@@ -239,8 +244,8 @@ def station_check_in(*, worker, token: str, request=None) -> ServiceRecord:
 MAX_PHOTOS = 12
 
 
-def photo_add(*, actor, station: Station, data: bytes, caption: str = "",
-              request=None) -> StationPhoto:
+def photo_add(*, actor: User, station: Station, data: bytes, caption: str = "",
+              request: HttpRequest | None = None) -> StationPhoto:
     """Add a picture: re-encoded (no EXIF/GPS), resized, with a thumbnail."""
     if station.photos.count() >= MAX_PHOTOS:
         raise Conflict(_("每个驿站最多 %(n)s 张照片。"), params={"n": MAX_PHOTOS}, code="too_many")
@@ -262,7 +267,7 @@ def photo_add(*, actor, station: Station, data: bytes, caption: str = "",
     return photo
 
 
-def photo_delete(*, actor, photo: StationPhoto, request=None) -> None:
+def photo_delete(*, actor: User, photo: StationPhoto, request: HttpRequest | None = None) -> None:
     station = photo.station
     with transaction.atomic():
         audit_record("station.photo_delete", actor=actor, obj=station, request=request,

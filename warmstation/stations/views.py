@@ -64,10 +64,10 @@ def _origin(request) -> Origin:
         profile = WorkerProfile.objects.filter(user=request.user).first()
         area = profile.areas.exclude(center_lat=None).order_by("path").first() if profile \
             else None
-        if area is not None:
+        if area is not None and area.center_lat is not None and area.center_lng is not None:
             return Origin(area.center_lat, area.center_lng, "area", area.name_zh)
     root = Area.objects.filter(parent=None).exclude(center_lat=None).order_by("path").first()
-    if root is not None:
+    if root is not None and root.center_lat is not None and root.center_lng is not None:
         return Origin(root.center_lat, root.center_lng, "district", root.name_zh)
     return Origin(*DISTRICT_CENTRE, "district")
 
@@ -203,7 +203,8 @@ def desk_rows(user, stations) -> list[dict]:
     month's people served: shared by the steward's list and the area admin's desk table."""
     stations = list(stations)
     prefetch_related_objects(stations, "hours", "exceptions")
-    low, overdue = {}, {}
+    low: dict[int, int] = {}
+    overdue: dict[int, int] = {}
     for s in selectors.low_stock(stations=stations):
         low[s.station_id] = low.get(s.station_id, 0) + 1
     for loan in selectors.overdue_loans(stations=stations):

@@ -5,6 +5,7 @@ service; with htmx the console is swapped in place, without JS the page reloads.
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any
 
 import segno
 from django.shortcuts import redirect, render
@@ -36,6 +37,9 @@ from warmstation.stations.views import (
     desk_rows,
     month_served,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CONSOLE_ROLES = (Role.STEWARD, Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 SPANS_PER_DAY = 2
@@ -101,7 +105,8 @@ def _hours_grid(station) -> list[dict]:
 
 def _console_context(request, station) -> dict:
     now = timezone.now()
-    loans = sorted(selectors.open_loans(station=station),
+    # Rows decorated for the template (overdue, who).
+    loans: list[Any] = sorted(selectors.open_loans(station=station),
                    key=lambda loan: (loan.due_at >= now, loan.due_at))
     for loan in loans:
         loan.overdue = loan.due_at < now
@@ -137,7 +142,7 @@ def _console_context(request, station) -> dict:
     }
 
 
-def _render_console(request, station, *, form: str = "", saved: str = ""):
+def _render_console(request, station, *, form: str = "", saved: StrOrPromise = ""):
     ctx = _console_context(request, station)
     ctx.update({"form": form, "saved": saved})
     return render(request, "stations/console.html", ctx)
