@@ -13,10 +13,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from django.db import connection
+from django.db import connection, models
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from warmstation.core.errors import InvalidInput
@@ -134,7 +137,8 @@ def clean_text(value: object, *, max_length: int, multiline: bool = False,
     return check_text(text, max_length=max_length, multiline=multiline, field=field)
 
 
-def model_value_check(sender, instance, raw: bool = False, **kwargs) -> None:
+def model_value_check(sender: type[models.Model], instance: models.Model, raw: bool = False,
+                      **kwargs: Any) -> None:
     """Last line of defence, connected to pre_save for every model of ours (core/apps.py): no
     column is written with a value the database cannot hold — text with NUL or another control
     character or longer than its max_length, a whole number outside the column's range, a
@@ -162,7 +166,7 @@ def model_value_check(sender, instance, raw: bool = False, **kwargs) -> None:
                 raise InvalidInput(_("数值超出范围。"), code="out_of_range", field=field.name)
         elif isinstance(value, float) and not math.isfinite(value):
             raise InvalidInput(_("数值超出范围。"), code="out_of_range", field=field.name)
-        elif isinstance(value, Decimal) and kind == "DecimalField":
+        elif isinstance(value, Decimal) and isinstance(field, models.DecimalField):
             room = Decimal(10) ** (field.max_digits - field.decimal_places)
             if not value.is_finite() or abs(value) >= room:
                 raise InvalidInput(_("数值超出范围。"), code="out_of_range", field=field.name)
@@ -193,10 +197,10 @@ class InputContractMiddleware:
     holds its input to the same rules in its schemas (core/schemas.py), so it is left alone.
     Per-field limits are the models' max_length, checked on save (`model_value_check`)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(("/api/", "/hsds/")):
             try:
                 for source in (request.GET, request.POST):

@@ -18,7 +18,7 @@ The API maps the same classes to problem+json in warmstation/config/api.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -78,7 +78,7 @@ def _is_api(request: HttpRequest) -> bool:
 class RefusalMiddleware:
     """Refusals a page view did not handle, answered once for every page."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
