@@ -4,6 +4,7 @@ redemptions and the daily settlement."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
@@ -14,6 +15,16 @@ from warmstation.core import geo
 from warmstation.core.schedule import Schedule, Span
 from warmstation.core.time import LOCAL
 
+if TYPE_CHECKING:
+    from warmstation.accounts.models import User
+
+
+class OfferLine(TypedDict):
+    title: str
+    price: float | None
+    normal_price: float | None
+    points: int | None
+
 
 def schedule_of(merchant: Merchant) -> Schedule:
     span = Span(merchant.opens, merchant.closes)
@@ -21,14 +32,14 @@ def schedule_of(merchant: Merchant) -> Schedule:
                     is_24h=merchant.opens == merchant.closes)
 
 
-def _offer_line(o: Offer) -> dict:
+def _offer_line(o: Offer) -> OfferLine:
     return {"title": o.title, "price": float(o.price) if o.price is not None else None,
             "normal_price": float(o.normal_price) if o.normal_price is not None else None,
             "points": o.points}
 
 
 def merchant_nearby(*, lat: float, lng: float, radius_m: float, open_now: bool | None = None,
-                    at: datetime | None = None, limit: int = 20) -> list[dict]:
+                    at: datetime | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """Active partner merchants within radius_m of (lat, lng) WGS-84, nearest first, with
     exact distances; candidates come from the grid-cell index, never a scan of the table."""
     at = at or timezone.now()
@@ -38,7 +49,7 @@ def merchant_nearby(*, lat: float, lng: float, radius_m: float, open_now: bool |
                                    lat__gte=min_lat, lat__lte=max_lat,
                                    lng__gte=min_lng, lng__lte=max_lng) \
         .order_by().values_list("pk", "lat", "lng", "opens", "closes", "temporarily_closed")
-    ranked = []
+    ranked: list[tuple[float, int, bool]] = []
     for pk, mlat, mlng, opens, closes, closed in rows:
         d = geo.distance_m(lat, lng, mlat, mlng)
         if d > radius_m:
@@ -57,7 +68,7 @@ def merchant_nearby(*, lat: float, lng: float, radius_m: float, open_now: bool |
     for o in Offer.objects.filter(merchant_id__in=merchants.keys(), is_active=True) \
             .order_by("merchant_id", "kind", "price", "points", "pk"):
         offers.setdefault(o.merchant_id, []).append(o)
-    out = []
+    out: list[dict[str, Any]] = []
     for d, pk, is_open in ranked:
         m = merchants[pk]
         out.append({"id": m.pk, "kind": "meal", "name": m.name, "merchant_kind": m.kind,
@@ -68,7 +79,7 @@ def merchant_nearby(*, lat: float, lng: float, radius_m: float, open_now: bool |
     return out
 
 
-def merchant_list(*, user=None, area_code: str | None = None, kind: str | None = None,
+def merchant_list(*, user: User | None = None, area_code: str | None = None, kind: str | None = None,
                   managed: bool = False) -> QuerySet[Merchant]:
     """Active partners (everyone signed in), or with `managed` those the user's area covers."""
     qs = Merchant.objects.select_related("area").prefetch_related(
@@ -81,7 +92,7 @@ def merchant_list(*, user=None, area_code: str | None = None, kind: str | None =
     return qs.order_by("area__path", "name", "pk")
 
 
-def redemption_list(*, merchant: Merchant | None = None, worker=None, day: date | None = None,
+def redemption_list(*, merchant: Merchant | None = None, worker: User | None = None, day: date | None = None,
                     visible: Q | None = None) -> QuerySet[Redemption]:
     qs = Redemption.objects.select_related("offer", "merchant").order_by("-id")
     if visible is not None:
@@ -96,7 +107,7 @@ def redemption_list(*, merchant: Merchant | None = None, worker=None, day: date 
     return qs
 
 
-def settlement_daily(*, merchant: Merchant, day: date) -> dict:
+def settlement_daily(*, merchant: Merchant, day: date) -> dict[str, Any]:
     """One merchant's day (Shanghai): codes redeemed, meals sold and their discount, points
     taken — what the district settles with the merchant."""
     qs = redemption_list(merchant=merchant, day=day).filter(status=Redemption.Status.REDEEMED)
@@ -110,6 +121,6 @@ def settlement_daily(*, merchant: Merchant, day: date) -> dict:
             "points_redemptions": pts["n"], "points": pts["points"] or 0}
 
 
-def active_codes(*, worker) -> QuerySet[Redemption]:
+def active_codes(*, worker: User) -> QuerySet[Redemption]:
     return Redemption.objects.filter(worker=worker, status=Redemption.Status.ISSUED,
                                      expires_at__gt=timezone.now()).select_related("merchant")

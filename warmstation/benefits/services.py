@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +34,9 @@ from warmstation.points import services as points
 from warmstation.points.idempotency import idempotent
 from warmstation.points.models import PointsAccount
 
+if TYPE_CHECKING:
+    from warmstation.accounts.models import User
+
 CODE_TTL = timedelta(minutes=getattr(settings, "BENEFITS_CODE_TTL_MINUTES", 10))
 # A hold outlives its code a little, so the hold sweeper never races a redemption in progress.
 HOLD_GRACE = timedelta(minutes=1)
@@ -51,7 +56,7 @@ def token_hash(token: str) -> str:
 
 # --- merchants and offers ---------------------------------------------------------------------
 
-def merchant_save(*, actor, merchant: Merchant, request=None, **fields) -> Merchant:
+def merchant_save(*, actor: User, merchant: Merchant, request: HttpRequest | None = None, **fields: Any) -> Merchant:
     """Create (unsaved `merchant`) or update a partner; cells follow the location, and a new
     partner gets its settlement account in the ledger."""
     for key, value in fields.items():
@@ -76,7 +81,7 @@ def merchant_save(*, actor, merchant: Merchant, request=None, **fields) -> Merch
     return merchant
 
 
-def merchant_staff_add(*, actor, merchant: Merchant, user, request=None) -> MerchantStaff:
+def merchant_staff_add(*, actor: User, merchant: Merchant, user: User, request: HttpRequest | None = None) -> MerchantStaff:
     with transaction.atomic():
         link, created = MerchantStaff.objects.get_or_create(merchant=merchant, user=user)
         if created:
@@ -89,7 +94,7 @@ OFFER_FIELDS = ("kind", "title", "description", "price", "normal_price", "points
                 "serve_until", "eligibility", "is_active")
 
 
-def offer_save(*, actor, offer: Offer, request=None, **fields) -> Offer:
+def offer_save(*, actor: User, offer: Offer, request: HttpRequest | None = None, **fields: Any) -> Offer:
     for key, value in fields.items():
         if key not in OFFER_FIELDS:
             raise InvalidInput(_("未知的字段：%(field)s"), params={"field": key}, field=key)
@@ -118,7 +123,7 @@ def offer_save(*, actor, offer: Offer, request=None, **fields) -> Offer:
 
 # --- codes and redemption ---------------------------------------------------------------------
 
-def _served_now(offer: Offer, now) -> bool:
+def _served_now(offer: Offer, now: datetime) -> bool:
     if offer.serve_from is None or offer.serve_until is None:
         return True
     t = now.astimezone(LOCAL).time()
@@ -127,7 +132,7 @@ def _served_now(offer: Offer, now) -> bool:
     return t >= offer.serve_from or t < offer.serve_until
 
 
-def _check_eligible(user, offer: Offer) -> None:
+def _check_eligible(user: User, offer: Offer) -> None:
     if offer.eligibility == Offer.Eligibility.ALL:
         if not hasattr(user, "worker_profile"):
             raise PermissionDenied(_("仅登记的新就业群体可以使用。"), code="not_eligible")
@@ -143,13 +148,14 @@ def _new_code() -> tuple[str, str]:
     return f"{secrets.randbelow(1_000_000):06d}", secrets.token_urlsafe(18)
 
 
-def redemption_code_issue(*, user, offer: Offer, idempotency_key: str, request=None) -> dict:
+def redemption_code_issue(*, user: User, offer: Offer, idempotency_key: str,
+                          request: HttpRequest | None = None) -> dict[str, Any]:
     """Give the worker a one-time code for `offer` (6 digits and a QR payload, valid CODE_TTL).
     For a points offer the points are held now, so the counter cannot find them gone. The
     worker's earlier live code for the same offer is cancelled (and its hold released)."""
     body = {"offer": offer.pk, "user": user.pk}
 
-    def work() -> dict:
+    def work() -> dict[str, Any]:
         if not offer.is_active or not offer.merchant.is_active:
             raise NotFound()
         _check_eligible(user, offer)
@@ -162,6 +168,8 @@ def redemption_code_issue(*, user, offer: Offer, idempotency_key: str, request=N
         expires = now + CODE_TTL
         hold = None
         if offer.kind == Offer.Kind.POINTS:
+            if not offer.points:  # the check constraint lets NULL through: not servable
+                raise NotFound()
             hold = points.hold_place(user=user, amount=offer.points,
                                      payee_code=offer.merchant.settlement_code,
                                      expires_at=expires + HOLD_GRACE,
@@ -209,7 +217,7 @@ def _find_code(merchant: Merchant, code: str) -> Redemption | None:
     return None
 
 
-def _verify_budget(merchant: Merchant, request) -> None:
+def _verify_budget(merchant: Merchant, request: HttpRequest | None) -> None:
     """Six digits can be guessed: a counter gets VERIFY_FAILURES_PER_10_MIN wrong tries."""
     if (cache.get(f"redeem-fail:{merchant.pk}") or 0) >= VERIFY_FAILURES_PER_10_MIN:
         raise RateLimited(_("核销失败次数过多，请10分钟后再试。"), extra={"retry_after": 600})
@@ -224,15 +232,15 @@ def _count_failure(merchant: Merchant) -> None:
         cache.set(key, 1, timeout=600)
 
 
-def redemption_redeem(*, actor, merchant: Merchant, code: str, idempotency_key: str,
-                      request=None) -> dict:
+def redemption_redeem(*, actor: User, merchant: Merchant, code: str, idempotency_key: str,
+                      request: HttpRequest | None = None) -> dict[str, Any]:
     """The counter redeems a code (typed or scanned) at `merchant`. Exactly once, whatever the
     concurrency and retries: the status moves issued → redeemed by one conditional UPDATE that
     also checks the expiry; for a points offer the hold is posted in the same transaction."""
     _verify_budget(merchant, request)
     body = {"merchant": merchant.pk, "code": token_hash(code or "")}
 
-    def work() -> dict:
+    def work() -> dict[str, Any]:
         redemption = _find_code(merchant, code)
         unknown = Conflict(_("核销码无效或已使用。"), code="code_invalid", field="code")
         if redemption is None:
@@ -282,7 +290,7 @@ def _cancel(redemption: Redemption, *, status: str) -> bool:
     return bool(changed)
 
 
-def redemption_cancel(*, user, redemption: Redemption, request=None) -> bool:
+def redemption_cancel(*, user: User, redemption: Redemption, request: HttpRequest | None = None) -> bool:
     with transaction.atomic():
         changed = _cancel(redemption, status=Redemption.Status.CANCELLED)
         if changed:
@@ -290,7 +298,7 @@ def redemption_cancel(*, user, redemption: Redemption, request=None) -> bool:
     return changed
 
 
-def redemption_expire_due(*, now=None) -> int:
+def redemption_expire_due(*, now: datetime | None = None) -> int:
     """Mark codes past their expiry as expired and release their holds; each exactly once."""
     now = now or timezone.now()
     done = 0

@@ -128,10 +128,11 @@ OFFER_FIELDS = ("title", "description", "price", "normal_price", "points")
 
 
 def _decimal(raw: str | None, field: str) -> Decimal | None:
-    if not (raw or "").strip():
+    text = (raw or "").strip()
+    if not text:
         return None
     try:
-        return Decimal(raw.strip())
+        return Decimal(text)
     except InvalidOperation:
         raise InvalidInput(_("价格格式不对。"), field=field) from None
 
