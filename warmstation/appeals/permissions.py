@@ -10,6 +10,8 @@ single case; `case_visible_q` scopes every list. Out of scope and missing look t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Q
 
 from warmstation.accounts.models import Role
@@ -17,18 +19,23 @@ from warmstation.appeals.models import Appeal
 from warmstation.areas.scoping import area_in_scope, scope_q
 from warmstation.core.errors import NotFound
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from warmstation.accounts.models import User
+
 DISPATCHERS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 
 
-def department_ids(user) -> list[int]:
-    if user is None or not getattr(user, "is_authenticated", False):
+def department_ids(user: User | AnonymousUser | None) -> list[int]:
+    if user is None or not user.is_authenticated:
         return []
     return [g.department_id for g in user.active_grants()
             if g.role == Role.DEPARTMENT and g.department_id]
 
 
-def case_visible_q(user) -> Q:
-    if user is None or not getattr(user, "is_authenticated", False):
+def case_visible_q(user: User | AnonymousUser | None) -> Q:
+    if user is None or not user.is_authenticated:
         return Q(pk__in=[])
     q = Q(submitter=user)
     if user.has_role(Role.STEWARD):
@@ -40,10 +47,10 @@ def case_visible_q(user) -> Q:
     return q
 
 
-def capacities(user, appeal: Appeal) -> set[str]:
+def capacities(user: User | AnonymousUser | None, appeal: Appeal) -> set[str]:
     """In which capacities `user` acts on `appeal`: submitter, recorder, department, dispatcher."""
     caps: set[str] = set()
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return caps
     if appeal.submitter_id == user.pk:
         caps.add("submitter")
@@ -56,7 +63,8 @@ def capacities(user, appeal: Appeal) -> set[str]:
     return caps
 
 
-def access_case_by_id(user, appeal_id: int, *, for_update: bool = False) -> Appeal:
+def access_case_by_id(user: User | AnonymousUser | None, appeal_id: int | str, *,
+                      for_update: bool = False) -> Appeal:
     """The case if `user` may see it, else NotFound. With for_update the row is locked (the
     caller must be inside transaction.atomic)."""
     try:

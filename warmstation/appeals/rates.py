@@ -6,7 +6,9 @@ Definitions: docs/appeals-rates.md.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -47,10 +49,12 @@ def _counted() -> QuerySet[Appeal]:
 
 def rollup_refresh(*, month: date, department_id: int | None, street_id: int) -> int:
     """Recompute one bucket from the cases (idempotent)."""
-    qs = _counted().filter(month=month, department_id=department_id, street_id=street_id)
+    # department_id=None is `IS NULL` (a case not yet dispatched); the stubs want an int.
+    qs = _counted().filter(month=month, department_id=department_id,  # type: ignore[misc]
+                           street_id=street_id)
     values = qs.aggregate(**_aggregates())
     with transaction.atomic():
-        key = {"month": month, "department_id": department_id, "street_id": street_id}
+        key: dict[str, Any] = {"month": month, "department_id": department_id, "street_id": street_id}
         if not values["cases"]:
             MonthlyStat.objects.filter(**key).delete()
             return 0
@@ -67,19 +71,19 @@ def rollup_rebuild() -> int:
     return len(rows)
 
 
-def rates_of(counts: dict, fairly_weight: float = 1.0) -> dict:
-    def ratio(n, d):
+def rates_of(counts: Mapping[str, Any], fairly_weight: float = 1.0) -> dict[str, Any]:
+    def ratio(n: float, d: float) -> float | None:
         return round(n / d, 4) if d else None
 
     rated = counts.get("rated") or 0
-    out = {
+    out: dict[str, float | None] = {
         "response": ratio(counts.get("responded_on_time") or 0, counts.get("dispatched") or 0),
         "resolution": ratio(counts.get("resolved") or 0, rated),
         "satisfaction": ratio((counts.get("satisfied") or 0)
                               + fairly_weight * (counts.get("fairly") or 0), rated),
         "on_time": ratio(counts.get("answered_on_time") or 0, counts.get("answered") or 0),
     }
-    parts = [(WEIGHTS[k], out[k]) for k in WEIGHTS if out[k] is not None]
+    parts = [(WEIGHTS[k], v) for k in WEIGHTS if (v := out[k]) is not None]
     out["score"] = round(sum(w * v for w, v in parts) / sum(w for w, _ in parts) * 100, 2) \
         if parts else None
     return {**{k: counts.get(k) or 0 for k in COUNTERS}, **out}
@@ -106,6 +110,7 @@ def board(*, user, month: date, trend_months: int = 12) -> dict:
     q, from_rollup = _stat_scope(user)
     first = _months_back(month, trend_months - 1)
     sums = {k: Sum(k) for k in COUNTERS}
+    base: QuerySet[Any]
     if from_rollup:
         base = MonthlyStat.objects.filter(q, month__gte=first, month__lte=month)
     else:
@@ -113,10 +118,12 @@ def board(*, user, month: date, trend_months: int = 12) -> dict:
         sums = _aggregates()
     trend = {r["month"]: r for r in base.values("month").annotate(**sums).order_by()}
     cur = base.filter(month=month)
-    by_dept = list(cur.values("department_id", "department__name_zh").annotate(**sums).order_by())
-    by_street = list(cur.values("street_id", "street__name_zh").annotate(**sums).order_by())
+    # Mappings: the stubs' row type does not know the keys that annotate(**sums) adds.
+    by_dept: list[Mapping[str, Any]] = list(
+        cur.values("department_id", "department__name_zh").annotate(**sums).order_by())
+    by_street: list[Mapping[str, Any]] = list(cur.values("street_id", "street__name_zh").annotate(**sums).order_by())
 
-    def ranked(rows, name_key):
+    def ranked(rows: Iterable[Mapping[str, Any]], name_key: str) -> list[dict[str, Any]]:
         out = [{"name": r[name_key] or "（未派单）", "id": r[name_key.split("__")[0] + "_id"],
                 **rates_of(r, weight)} for r in rows]
         out.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), -r["cases"]))
@@ -124,7 +131,7 @@ def board(*, user, month: date, trend_months: int = 12) -> dict:
             r["rank"] = i if r["score"] is not None else None
         return out
 
-    totals: dict = defaultdict(int)
+    totals: dict[str, int] = defaultdict(int)
     for r in by_dept:
         for k in COUNTERS:
             totals[k] += r[k] or 0

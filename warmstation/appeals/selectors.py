@@ -3,6 +3,9 @@ see of the submitter."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
+
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -12,11 +15,24 @@ from warmstation.appeals.permissions import capacities, case_visible_q
 from warmstation.appeals.workflow import OPEN, TRANSITIONS
 from warmstation.core.masking import mask_mobile, mask_name
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
-def appeal_list(*, user, status: str | None = None, department_id: int | None = None,
+    from warmstation.accounts.models import User
+
+
+class SubmitterLabel(TypedDict):
+    """What a viewer may see of who raised a case."""
+
+    name: str
+    mobile: str
+    hidden: bool
+
+
+def appeal_list(*, user: User, status: str | None = None, department_id: int | None = None,
                 category: str | None = None, overdue: bool | None = None,
                 urgent: bool | None = None, mine: bool = False, q: str | None = None,
-                now=None) -> QuerySet[Appeal]:
+                now: datetime | None = None) -> QuerySet[Appeal]:
     """Cases the user may see, overdue first, then by deadline, then newest."""
     now = now or timezone.now()
     qs = Appeal.objects.filter(case_visible_q(user)).select_related(
@@ -50,7 +66,7 @@ def appeal_timeline(appeal: Appeal) -> list[AppealEvent]:
                 .prefetch_related("attachments"))
 
 
-def submitter_label(appeal: Appeal, viewer) -> dict:
+def submitter_label(appeal: Appeal, viewer: User | AnonymousUser | None) -> SubmitterLabel:
     """What `viewer` may see of who raised the case: the dispatcher and the submitter see the
     person; a department sees a masked name and the mobile it needs to call back, or nothing at
     all if the worker asked to stay anonymous to the department; others see a masked form."""
@@ -71,7 +87,7 @@ def submitter_label(appeal: Appeal, viewer) -> dict:
             "hidden": False}
 
 
-def available_actions(appeal: Appeal, viewer) -> list[str]:
+def available_actions(appeal: Appeal, viewer: User | AnonymousUser | None) -> list[str]:
     caps = capacities(viewer, appeal)
     return [a for a, (src, _, who) in TRANSITIONS.items()
             if appeal.status in src and caps & who]

@@ -7,9 +7,14 @@ the submitter in the same transaction, and refreshes the month's roll-up after c
 
 from __future__ import annotations
 
-from datetime import timedelta
+import functools
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,7 +46,34 @@ from warmstation.core.errors import (
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import outbox_enqueue
 
+if TYPE_CHECKING:
+    from warmstation.accounts.models import Brand, User
+
 S = Appeal.Status
+
+# A roll-up bucket of a case: (month, department id, street id).
+Bucket = tuple[date, int | None, int]
+
+
+class MeetingNeed(TypedDict):
+    """One need raised at a meeting (`meeting_record`)."""
+
+    category: Category
+    title: str
+    body: str
+    company: NotRequired[Brand | None]
+    area: NotRequired[Area | None]
+
+
+class BulkFailure(TypedDict):
+    id: int
+    zh: str
+    en: str
+
+
+class BulkResult(TypedDict):
+    done: list[int]
+    failed: list[BulkFailure]
 
 
 def appeal_settings() -> AppealSettings:
@@ -79,23 +111,25 @@ def _notify(appeal: Appeal, text: str) -> None:
                    purpose="appeal")
 
 
-def _refresh_after_commit(*buckets) -> None:
+def _refresh_after_commit(*buckets: Bucket) -> None:
     from warmstation.appeals.tasks import refresh_rollup
 
     keys = {(b[0].isoformat(), b[1], b[2]) for b in buckets}
     for month, dept_id, street_id in keys:
-        transaction.on_commit(lambda m=month, d=dept_id, s=street_id:
-                              refresh_rollup.enqueue(m, d, s))
+        transaction.on_commit(functools.partial(refresh_rollup.enqueue, month, dept_id,
+                                                street_id))
 
 
-def _bucket(appeal: Appeal):
+def _bucket(appeal: Appeal) -> Bucket:
     return (appeal.month, appeal.department_id, appeal.street_id)
 
 
-def _event(appeal: Appeal, *, actor, action: str, from_status: str, note: str = "",
-           department=None, files=(), request=None, detail=None) -> AppealEvent:
+def _event(appeal: Appeal, *, actor: User, action: str, from_status: str, note: str = "",
+           department: Department | None = None, files: Iterable[UploadedFile[bytes]] = (),
+           request: HttpRequest | None = None,
+           detail: dict[str, Any] | None = None) -> AppealEvent:
     event = AppealEvent.objects.create(
-        appeal=appeal, actor=actor if getattr(actor, "is_authenticated", False) else None,
+        appeal=appeal, actor=actor if actor.is_authenticated else None,
         action=action, from_status=from_status, to_status=appeal.status, note=note,
         department=department or appeal.department)
     for upload in files:
@@ -106,7 +140,7 @@ def _event(appeal: Appeal, *, actor, action: str, from_status: str, note: str = 
     return event
 
 
-def _attach(event: AppealEvent, upload) -> None:
+def _attach(event: AppealEvent, upload: UploadedFile[bytes]) -> None:
     from django.core.files.base import ContentFile
 
     from warmstation.core.images import reencode_image
@@ -119,11 +153,12 @@ def _attach(event: AppealEvent, upload) -> None:
 
 # --- intake -----------------------------------------------------------------------------------
 
-def appeal_create(*, actor, category: Category, area: Area, title: str, body: str,
-                  submitter=None, company=None, meeting: Meeting | None = None,
+def appeal_create(*, actor: User, category: Category, area: Area, title: str, body: str,
+                  submitter: User | None = None, company: Brand | None = None, meeting: Meeting | None = None,
                   anonymous_public: bool = False, hide_from_department: bool = False,
-                  urgent: bool = False, complex: bool = False, files=(),
-                  request=None) -> Appeal:
+                  urgent: bool = False, complex: bool = False,
+                  files: Iterable[UploadedFile[bytes]] = (),
+                  request: HttpRequest | None = None) -> Appeal:
     """Take in a need. A worker raises their own; a steward or an admin records one for a
     worker (`submitter`); a meeting's needs have no submitter and carry the company."""
     title, body = (title or "").strip(), (body or "").strip()
@@ -169,8 +204,9 @@ def appeal_create(*, actor, category: Category, area: Area, title: str, body: st
     return appeal
 
 
-def meeting_record(*, actor, title: str, held_on, area: Area, needs: list[dict],
-                   request=None) -> Meeting:
+def meeting_record(*, actor: User, title: str, held_on: date, area: Area,
+                   needs: list[MeetingNeed],
+                   request: HttpRequest | None = None) -> Meeting:
     """A 座谈会 with the companies: several needs at once, each attributed to its company.
     `needs`: [{"category", "title", "body", "company", "area"?}]."""
     if not needs:
@@ -202,7 +238,8 @@ def _check(appeal: Appeal, action: str, caps: set[str]) -> None:
             code="invalid_transition")
 
 
-def _start_step(appeal: Appeal, department: Department, now, conf) -> None:
+def _start_step(appeal: Appeal, department: Department, now: datetime,
+                conf: AppealSettings) -> None:
     cal = deadlines.Calendar(timezone.localdate(now))
     appeal.department = department
     appeal.dispatched_at = now
@@ -212,11 +249,12 @@ def _start_step(appeal: Appeal, department: Department, now, conf) -> None:
     appeal.current_due = appeal.respond_due
 
 
-def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
+def appeal_transition(*, actor: User, appeal_id: int, action: str, note: str = "",
                       department: Department | None = None, resolved: bool | None = None,
                       satisfaction: str = "", into_id: int | None = None,
                       policy_answer: PolicyAnswer | None = None, urgent: bool = True,
-                      files=(), request=None) -> Appeal:
+                      files: Iterable[UploadedFile[bytes]] = (),
+                      request: HttpRequest | None = None) -> Appeal:
     """Move a case one step. Illegal steps raise a 409 naming the state; a step the actor's
     capacity does not allow raises 403; a case out of scope raises 404."""
     if action not in TRANSITIONS:
@@ -245,6 +283,7 @@ def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
         elif action == "accept":
             appeal.status, appeal.responded_at = S.ACCEPTED, now
             appeal.current_due = appeal.answer_due
+            assert appeal.department is not None  # a dispatched case has its department
             text = f"已由{appeal.department.name_zh}签收。"
         elif action == "return":
             appeal.status = S.RETURNED
@@ -280,6 +319,7 @@ def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
             if appeal.closed_at and now - appeal.closed_at > timedelta(days=conf.reopen_days):
                 raise Conflict(_("办结超过%(days)s天，不能再重新办理，请提交新的诉求。"),
                                params={"days": conf.reopen_days}, code="reopen_expired")
+            assert appeal.department is not None  # a closed case was dispatched
             _start_step(appeal, appeal.department, now, conf)
             appeal.status, appeal.closed_at = S.DISPATCHED, None
             appeal.resolved, appeal.satisfaction, appeal.rated_at = None, "", None
@@ -309,31 +349,32 @@ def appeal_transition(*, actor, appeal_id: int, action: str, note: str = "",
     return appeal
 
 
-def _rate(appeal: Appeal, resolved: bool | None, satisfaction: str, now) -> None:
+def _rate(appeal: Appeal, resolved: bool | None, satisfaction: str, now: datetime) -> None:
     if resolved is None or satisfaction not in Appeal.Satisfaction.values:
         raise InvalidInput(_("请选择是否解决和满意程度。"), code="rating_required",
                            field="resolved" if resolved is None else "satisfaction")
     appeal.resolved, appeal.satisfaction, appeal.rated_at = bool(resolved), satisfaction, now
 
 
-def _merge_target(actor, appeal: Appeal, into_id: int | None) -> Appeal:
+def _merge_target(actor: User, appeal: Appeal, into_id: int | None) -> Appeal:
     if not into_id or int(into_id) == appeal.pk:
         raise InvalidInput(_("请指定要合并到的另一条诉求。"), field="into_id")
     target = access_case_by_id(actor, into_id)
-    while target.merged_into_id:
+    while target.merged_into is not None:
         target = target.merged_into
     if target.pk == appeal.pk or target.status not in OPEN | {S.CLOSED}:
         raise Conflict(_("不能合并到该诉求。"), code="merge_refused", field="into_id")
     return target
 
 
-def appeal_bulk(*, actor, ids: list[int], action: str, department: Department | None = None,
-                note: str = "", request=None) -> dict:
+def appeal_bulk(*, actor: User, ids: list[int], action: str, department: Department | None = None,
+                note: str = "", request: HttpRequest | None = None) -> BulkResult:
     """The same step for several cases (bulk dispatch, transfer, accept). Each case is its own
     transaction: one refusal does not undo the others; the result says which failed and why."""
     if action not in ("dispatch", "transfer", "accept") or len(ids) > 200:
         raise InvalidInput(_("批量操作仅限派单、转派、签收，每次最多200条。"))
-    done, failed = [], []
+    done: list[int] = []
+    failed: list[BulkFailure] = []
     for appeal_id in ids:
         try:
             appeal_transition(actor=actor, appeal_id=appeal_id, action=action,
@@ -345,7 +386,7 @@ def appeal_bulk(*, actor, ids: list[int], action: str, department: Department | 
     return {"done": done, "failed": failed}
 
 
-def appeal_remind_due(*, now=None) -> int:
+def appeal_remind_due(*, now: datetime | None = None) -> int:
     """Flag cases whose current step is due within the reminder window or overdue: one timeline
     line and, for a department's cases, an SMS to its phone — once per step (reminded_at is
     cleared by every transition). Idempotent; run by `manage.py appeals_tick`."""
@@ -359,7 +400,7 @@ def appeal_remind_due(*, now=None) -> int:
             updated = Appeal.objects.filter(pk=appeal.pk, reminded_at=None).update(reminded_at=now)
             if not updated:
                 continue
-            overdue = appeal.current_due <= now
+            overdue = appeal.current_due is not None and appeal.current_due <= now
             note = "已超期，请尽快办理。" if overdue else "即将到期，请及时办理。"
             AppealEvent.objects.create(appeal=appeal, action="remind", note=note,
                                        from_status=appeal.status, to_status=appeal.status,

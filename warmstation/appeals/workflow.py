@@ -8,7 +8,7 @@ from __future__ import annotations
 from warmstation.appeals.models import Appeal
 
 S = Appeal.Status
-OPEN = {S.RECEIVED, S.RETURNED, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.ANSWERED,
+OPEN: set[str] = {S.RECEIVED, S.RETURNED, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.ANSWERED,
         S.RESOLVED, S.UNRESOLVED, S.FOLLOWED_UP}
 
 # action: (allowed from, to (None = stays / decided by the action), capacities that may do it)
