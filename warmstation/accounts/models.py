@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
@@ -33,7 +35,7 @@ class Role(models.TextChoices):
     RESIDENT = "resident", _("居民")
 
 
-ROLE_MIN_LEVEL = {
+ROLE_MIN_LEVEL: dict[str, AuthLevel] = {
     Role.WORKER: AuthLevel.CODE,
     Role.RESIDENT: AuthLevel.CODE,
     Role.STEWARD: AuthLevel.PASSWORD,
@@ -46,10 +48,10 @@ STAFF_ROLES = frozenset(r for r, level in ROLE_MIN_LEVEL.items() if level >= Aut
 ADMIN_ROLES = frozenset({Role.AREA_ADMIN, Role.DISTRICT_ADMIN})
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, mobile: str, password: str | None = None, **fields):
+    def create_user(self, mobile: str, password: str | None = None, **fields: Any) -> "User":
         user = self.model(mobile=mobile, **fields)
         if password:
             user.set_password(password)
@@ -59,7 +61,8 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, mobile: str, password: str | None = None, **fields):
+    def create_superuser(self, mobile: str, password: str | None = None,
+                         **fields: Any) -> "User":
         """`createsuperuser` makes a district admin (the only role the Django admin admits)."""
         user = self.create_user(mobile, password, **fields)
         from warmstation.areas.models import Area
@@ -95,6 +98,8 @@ class User(AbstractBaseUser):
 
     # Transient, per request: set by the session middleware or the bearer-token auth.
     auth_level: int = AuthLevel.NONE
+    # Set by the bearer-token auth: which token this request came with.
+    api_token_id: int | None = None
 
     class Meta:
         verbose_name = "用户 user"

@@ -1,11 +1,20 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet
 
 from warmstation.accounts.models import WorkerProfile
 from warmstation.areas.scoping import scope_queryset
 from warmstation.core.errors import NotFound
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
-def worker_list(*, user, area_code: str | None = None) -> QuerySet[WorkerProfile]:
+    from warmstation.accounts.models import User
+
+
+def worker_list(*, user: User | AnonymousUser | None, area_code: str | None = None) -> QuerySet[WorkerProfile]:
     """Workers registered in the areas the user manages (an area admin: their area and below;
     the district: all)."""
     qs = scope_queryset(
@@ -17,7 +26,7 @@ def worker_list(*, user, area_code: str | None = None) -> QuerySet[WorkerProfile
     return qs.filter(user__is_active=True).order_by("user__real_name", "pk")
 
 
-def access_worker_by_id(user, worker_id: int) -> WorkerProfile:
+def access_worker_by_id(user: User | AnonymousUser | None, worker_id: int) -> WorkerProfile:
     profile = worker_list(user=user).filter(pk=worker_id).first()
     if profile is None:
         raise NotFound()

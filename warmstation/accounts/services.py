@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import pyotp
 from django.conf import settings
@@ -43,6 +44,12 @@ from warmstation.core.models import AuditEvent
 from warmstation.core.privacy import person_erase, person_export
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import outbox_enqueue
+
+if TYPE_CHECKING:
+    from warmstation.appeals.models import Department
+
+if TYPE_CHECKING:
+    from warmstation.accounts.models import User
 
 DENIED = AuditEvent.Result.DENIED
 FAILED = AuditEvent.Result.FAILED
@@ -103,6 +110,7 @@ def sms_code_request(*, mobile: str, request: HttpRequest | None = None) -> SmsC
         audit_record("auth.sms_code", subject_mobile=mobile, result=DENIED,
                      request=request, detail={"reason": "daily_cap"})
         raise RateLimited(_("今日验证码次数已用完，请明天再试。"))
+    assert sms is not None  # not capped: the code was sent
     return sms
 
 
@@ -138,7 +146,8 @@ def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = Non
     now = timezone.now()
     # Failures are raised after the block: raising inside it would roll back the count of
     # wrong tries and the audit row with it.
-    error = None
+    error: ApplicationError | None = None
+    user: User | None = None
     with transaction.atomic():
         # Row lock: concurrent tries on one code are counted one after another.
         sms = (
@@ -172,7 +181,7 @@ def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = Non
             # number would fail on the unique mobile, or get round the disabling).
             user = User.objects.filter(mobile=mobile).first()
             created = user is None
-            if created:
+            if user is None:
                 user = User.objects.create_user(mobile)
             if not user.is_active:
                 audit_record("auth.login", subject_mobile=mobile, obj=user,
@@ -184,6 +193,7 @@ def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = Non
                              detail={"method": "sms", "new_account": created})
     if error is not None:
         raise error
+    assert user is not None  # no error: the code matched and the account is active
     return user
 
 
@@ -195,14 +205,15 @@ _DUMMY_HASH = None
 
 def _locked_error(user: User) -> ApplicationError:
     """A locked account is a limit on tries: 429 with Retry-After, like any other limit."""
-    seconds = max(1, int((user.locked_until - timezone.now()).total_seconds()) + 1)
-    minutes = max(1, int((user.locked_until - timezone.now()).total_seconds() // 60) + 1)
+    left = (user.locked_until or timezone.now()) - timezone.now()
+    seconds = max(1, int(left.total_seconds()) + 1)
+    minutes = max(1, int(left.total_seconds() // 60) + 1)
     return RateLimited(_("登录失败次数过多，账户已锁定，请 %(minutes)s 分钟后再试。"),
                        params={"minutes": minutes}, code="account_locked",
                        extra={"retry_after": seconds})
 
 
-def _count_failure(user: User, request, reason: str) -> None:
+def _count_failure(user: User, request: HttpRequest | None, reason: str) -> None:
     """Add one failed try; at STAFF_LOCKOUT_THRESHOLD lock the account. Caller holds the row
     lock on `user`."""
     user.failed_logins += 1
@@ -215,7 +226,7 @@ def _count_failure(user: User, request, reason: str) -> None:
                  detail={"method": "password", "reason": reason, "locked": locked})
 
 
-def staff_password_check(*, mobile: str, password: str, request=None) -> User:
+def staff_password_check(*, mobile: str, password: str, request: HttpRequest | None = None) -> User:
     """Password sign-in for staff roles. Locks the account for STAFF_LOCKOUT_SECONDS after
     STAFF_LOCKOUT_THRESHOLD failures in a row (password or TOTP)."""
     global _DUMMY_HASH
@@ -226,7 +237,7 @@ def staff_password_check(*, mobile: str, password: str, request=None) -> User:
         raise wrong from None
     # Refusals are raised after the block: raising inside it would roll back the failure count,
     # the lock and the audit row with it.
-    error = None
+    error: ApplicationError | None = None
     with transaction.atomic():
         user = User.objects.select_for_update().filter(mobile=mobile, is_active=True).first()
         if user is None:
@@ -263,6 +274,7 @@ def staff_password_check(*, mobile: str, password: str, request=None) -> User:
                          detail={"method": "password"})
     if error is not None:
         raise error
+    assert user is not None  # no error: the account was found
     return user
 
 
@@ -282,7 +294,7 @@ def totp_enrolment_start(*, user: User) -> str:
     )
 
 
-def totp_verify(*, user: User, code: str, request=None) -> None:
+def totp_verify(*, user: User, code: str, request: HttpRequest | None = None) -> None:
     """Check a TOTP code (±30 s), refuse a replayed step, confirm a pending enrolment, and count
     failures toward the same lockout as passwords."""
     code = nfkc(code).replace(" ", "")
@@ -295,6 +307,7 @@ def totp_verify(*, user: User, code: str, request=None) -> None:
         totp = pyotp.TOTP(user.totp_secret)
         now_step = totp.timecode(timezone.now())
         matched = None
+        error: ApplicationError | None
         if code.isdigit() and len(code) == 6:
             for step in (now_step, now_step - 1, now_step + 1):
                 if hmac.compare_digest(totp.generate_otp(step), code):
@@ -327,7 +340,7 @@ def _token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def api_token_issue(*, user: User, auth_level: int, name: str = "", request=None) -> str:
+def api_token_issue(*, user: User, auth_level: int, name: str = "", request: HttpRequest | None = None) -> str:
     """Issue a bearer token at the sign-in level just proven; returns the raw token (shown once)."""
     raw = "ws_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
@@ -358,7 +371,7 @@ def api_token_authenticate(raw: str) -> User | None:
     return user
 
 
-def api_token_revoke(*, user: User, token_id: int, request=None) -> None:
+def api_token_revoke(*, user: User, token_id: int, request: HttpRequest | None = None) -> None:
     updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at=None).update(
         revoked_at=timezone.now()
     )
@@ -370,7 +383,8 @@ def api_token_revoke(*, user: User, token_id: int, request=None) -> None:
 # --- Roles ---------------------------------------------------------------------------------
 
 def role_grant(*, actor: User | None, user: User, role: str, area: Area,
-               department=None, request=None) -> RoleGrant:
+               department: Department | None = None,
+               request: HttpRequest | None = None) -> RoleGrant:
     if role == Role.DEPARTMENT and department is None:
         raise InvalidInput(_("部门工作人员需指定部门。"), code="department_required",
                            field="department")
@@ -386,7 +400,7 @@ def role_grant(*, actor: User | None, user: User, role: str, area: Area,
     return grant
 
 
-def role_revoke(*, actor: User | None, grant: RoleGrant, request=None) -> None:
+def role_revoke(*, actor: User | None, grant: RoleGrant, request: HttpRequest | None = None) -> None:
     detail = {"role": grant.role, "area": grant.area.code,
               "department": grant.department.code if grant.department else None}
     user = grant.user
@@ -399,7 +413,7 @@ def role_revoke(*, actor: User | None, grant: RoleGrant, request=None) -> None:
 
 def worker_register(
     *, user: User, real_name: str, job_type: str, brand: Brand | None, areas: list[Area],
-    accept_terms: bool, allow_location: bool = False, request=None,
+    accept_terms: bool, allow_location: bool = False, request: HttpRequest | None = None,
 ) -> WorkerProfile:
     """Complete a worker's registration (or update it): real name, job, brand, work areas, and
     the consents given on this form."""
@@ -441,16 +455,16 @@ def worker_register(
     return profile
 
 
-def worker_data_export(*, user: User, request=None) -> dict:
+def worker_data_export(*, user: User, request: HttpRequest | None = None) -> dict[str, Any]:
     """Everything the system holds about this person (PIPL art. 45: right to a copy): every
     app's registered section (core/privacy.py) — account, needs with their timelines,
     redemptions, the whole points statement, loans, check-ins and services, messages, activity."""
-    data = {"exported_at": timezone.now().isoformat(), **person_export(user)}
+    data: dict[str, Any] = {"exported_at": timezone.now().isoformat(), **person_export(user)}
     audit_record("privacy.export", actor=user, obj=user, request=request)
     return data
 
 
-def account_close(*, user: User, request=None) -> None:
+def account_close(*, user: User, request: HttpRequest | None = None) -> None:
     """Close an account (PIPL art. 47): every app's eraser runs (core/privacy.py). Records that
     others rely on stay — ledger entries, cases, check-ins, audit lines — pointing at the user
     row, which becomes an anonymous tombstone; no name or mobile of the person remains."""
