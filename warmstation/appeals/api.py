@@ -13,6 +13,7 @@ from warmstation.accounts.models import Brand, Role, User
 from warmstation.appeals import policy, rates, rules, selectors, services, workflow
 from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswer, RoutingRule
 from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id
+from warmstation.appeals.services import MeetingNeed
 from warmstation.areas.scoping import access_area_by_code
 from warmstation.core.errors import InvalidInput, NotFound
 from warmstation.core.pagination import Rows
@@ -309,9 +310,11 @@ def list_routing_rules(request):
 @require_roles(Role.DISTRICT_ADMIN)
 def set_routing_rule(request, payload: RuleIn):
     area = access_area_by_code(request.user, payload.area_code) if payload.area_code else None
+    department = _department(payload.department)
+    if department is None:  # "" names none, and a rule must name one
+        raise InvalidInput(_("未知部门。"), field="department")
     return rules.routing_rule_set(actor=request.user, category=_category(payload.category),
-                                  area=area, department=_department(payload.department),
-                                  request=request)
+                                  area=area, department=department, request=request)
 
 
 @router.patch("/settings", url_name="appeal_settings", operation_id="update_appeal_settings",
@@ -352,7 +355,7 @@ def create_appeal(request, payload: AppealIn):
 @require_roles(*DISPATCHERS)
 def record_meeting(request, payload: MeetingIn):
     area = access_area_by_code(request.user, payload.area_code)
-    needs = []
+    needs: list[MeetingNeed] = []
     for n in payload.needs:
         company = Brand.objects.filter(code=n.company).first() if n.company else None
         needs.append({"category": _category(n.category), "title": n.title, "body": n.body,

@@ -11,7 +11,7 @@ from warmstation.areas.models import Area
 from warmstation.areas.permissions import access_area_by_code, access_contact_by_id
 from warmstation.areas.schemas import AreaDetailOut, AreaOut, ContactIn, ContactOut, ContactPatch  # noqa: F401
 from warmstation.areas.scoping import managed_area_list
-from warmstation.areas.selectors import area_card, area_tree
+from warmstation.areas.selectors import area_tree
 from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, Id, Line, ProblemOut
 
@@ -39,9 +39,7 @@ def list_managed_areas(request):
             summary="One area with its service card (nearest contacts of each kind)",
             response={200: AreaDetailOut, 404: ProblemOut, **AUTH_ERRORS})
 def get_area(request, code: Line(32)):
-    area = access_area_by_code(request.user, code)
-    area.card = area_card(area)
-    return area
+    return access_area_by_code(request.user, code)  # AreaDetailOut reads its card
 
 
 @router.post("/{code}/contacts", url_name="area_contacts", operation_id="create_area_contact",

@@ -1,5 +1,7 @@
 from ninja import Field, Schema
 
+from warmstation.areas.models import Area, AreaContact
+from warmstation.areas.selectors import area_card
 from warmstation.core.schemas import Line
 
 
@@ -35,6 +37,10 @@ class AreaOut(Schema):
 
 class AreaDetailOut(AreaOut):
     card: list[ContactOut]
+
+    @staticmethod
+    def resolve_card(obj: Area) -> list[AreaContact]:
+        return area_card(obj)
 
 
 class ContactIn(Schema):

@@ -1,12 +1,20 @@
 """Writes to areas and their contacts. Callers have already checked scope through
 areas.scoping.access_area_by_id(..., for_change=True)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from warmstation.areas.models import Area, AreaContact
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import Conflict, InvalidInput
+
+if TYPE_CHECKING:
+    from warmstation.accounts.models import User
 
 
 def area_upsert(*, code: str, name_zh: str, level: str, parent: Area | None, name_en: str = "",
@@ -28,8 +36,8 @@ def _check_kind(kind: str) -> None:
                            code="invalid_kind", field="kind")
 
 
-def contact_create(*, actor, area: Area, kind: str, name: str, phone: str = "",
-                   address: str = "", hours: str = "", request=None) -> AreaContact:
+def contact_create(*, actor: User, area: Area, kind: str, name: str, phone: str = "",
+                   address: str = "", hours: str = "", request: HttpRequest | None = None) -> AreaContact:
     _check_kind(kind)
     with transaction.atomic():
         if AreaContact.objects.filter(area=area, kind=kind, name=name.strip()).exists():
@@ -42,7 +50,7 @@ def contact_create(*, actor, area: Area, kind: str, name: str, phone: str = "",
     return contact
 
 
-def contact_update(*, actor, contact: AreaContact, request=None, **changes) -> AreaContact:
+def contact_update(*, actor: User, contact: AreaContact, request: HttpRequest | None = None, **changes: str | None) -> AreaContact:
     changed = {k: v.strip() for k, v in changes.items() if v is not None}
     if not changed:
         return contact
@@ -57,7 +65,7 @@ def contact_update(*, actor, contact: AreaContact, request=None, **changes) -> A
     return contact
 
 
-def contact_delete(*, actor, contact: AreaContact, request=None) -> None:
+def contact_delete(*, actor: User, contact: AreaContact, request: HttpRequest | None = None) -> None:
     with transaction.atomic():
         audit_record("area_contact.delete", actor=actor, obj=contact, request=request,
                      detail={"area": contact.area.code, "kind": contact.kind, "name": contact.name})

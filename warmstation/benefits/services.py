@@ -56,7 +56,7 @@ def token_hash(token: str) -> str:
 
 # --- merchants and offers ---------------------------------------------------------------------
 
-def merchant_save(*, actor: User, merchant: Merchant, request: HttpRequest | None = None, **fields: Any) -> Merchant:
+def merchant_save(*, actor: User | None, merchant: Merchant, request: HttpRequest | None = None, **fields: Any) -> Merchant:
     """Create (unsaved `merchant`) or update a partner; cells follow the location, and a new
     partner gets its settlement account in the ledger."""
     for key, value in fields.items():
@@ -94,7 +94,7 @@ OFFER_FIELDS = ("kind", "title", "description", "price", "normal_price", "points
                 "serve_until", "eligibility", "is_active")
 
 
-def offer_save(*, actor: User, offer: Offer, request: HttpRequest | None = None, **fields: Any) -> Offer:
+def offer_save(*, actor: User | None, offer: Offer, request: HttpRequest | None = None, **fields: Any) -> Offer:
     for key, value in fields.items():
         if key not in OFFER_FIELDS:
             raise InvalidInput(_("未知的字段：%(field)s"), params={"field": key}, field=key)

@@ -221,11 +221,13 @@ def api_problem_middleware(get_response):
 
 def install_problem_handlers(target: NinjaAPI) -> None:
     """Every API of ours answers errors as problem+json in Chinese and English."""
-    target.add_exception_handler(ApplicationError, on_application_error)
-    target.add_exception_handler(ValidationError, on_validation_error)
+    # ninja's ExcHandler type says a handler may be given the exception class; ninja always
+    # calls it with the instance, which is what ours take.
+    target.add_exception_handler(ApplicationError, on_application_error)  # type: ignore[arg-type]
+    target.add_exception_handler(ValidationError, on_validation_error)  # type: ignore[arg-type]
     target.add_exception_handler(AuthenticationError, on_auth_error)
     target.add_exception_handler(Http404, on_404)
-    target.add_exception_handler(HttpError, on_http_error)
+    target.add_exception_handler(HttpError, on_http_error)  # type: ignore[arg-type]
     # A lost database connection is a 503 with Retry-After, not a 500 (core/outage.py).
     target.add_exception_handler(OperationalError, on_database_error)
     target.add_exception_handler(InterfaceError, on_database_error)

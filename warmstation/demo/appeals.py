@@ -162,6 +162,7 @@ def seed_appeals() -> dict:
 def _cases(root: Area) -> int:
     rng = random.Random(12345)
     dispatcher = User.objects.filter(grants__role=Role.DISTRICT_ADMIN).first()
+    assert dispatcher is not None, "the district admin is seeded first"
     dispatcher.auth_level = 3
     meeting = services.meeting_record(
         actor=dispatcher, title="房山区快递行业党建工作座谈会", held_on=date(2021, 10, 20),
@@ -192,6 +193,7 @@ def _advance(appeal: Appeal, target: str, worker, dispatcher, rng) -> None:
         return
     step(dispatcher, "dispatch")
     appeal.refresh_from_db()
+    assert appeal.department is not None  # just dispatched
     staff = _department_staff(appeal.department)
     if target == "returned":
         step(staff, "return", note="不属于本部门职责，请改派。")

@@ -45,6 +45,7 @@ def _areas() -> dict[str, Area]:
         pending = later
     for parent_code, communities in data.COMMUNITIES.items():
         parent = by_code[parent_code]
+        assert parent.center_lat is not None and parent.center_lng is not None, parent_code
         for code, name_zh, name_en, dlat, dlng in communities:
             if code not in by_code:
                 level = "village" if name_zh.endswith("村") else "community"

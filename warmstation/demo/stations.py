@@ -79,7 +79,10 @@ def _catalogues() -> None:
         ServiceItem.objects.get_or_create(code=code, defaults={"name_zh": zh})
 
 
-def _near(rng: random.Random, lat: float, lng: float, max_m: float) -> tuple[float, float]:
+def _near(rng: random.Random, area: Area, max_m: float) -> tuple[float, float]:
+    """A random point within max_m of the area's centre (every demo area has one)."""
+    assert area.center_lat is not None and area.center_lng is not None, area.code
+    lat, lng = area.center_lat, area.center_lng
     d = max_m * math.sqrt(rng.random())
     bearing = rng.random() * 2 * math.pi
     dlat = math.degrees(d * math.cos(bearing) / geo.EARTH_RADIUS_M)
@@ -165,7 +168,7 @@ def seed_stations() -> int:
     # 区总工会: 40-odd open 24-hour stations (and 暖心角 at courier sites).
     for i in range(42):
         town = towns[i % len(towns)]
-        lat, lng = _near(rng, town.center_lat, town.center_lng, 2500)
+        lat, lng = _near(rng, town, 2500)
         kind = "union_corner" if i % 6 == 5 else "union_24h"
         label = "暖心角" if kind == "union_corner" else "24小时暖心驿站"
         add(name=f"{town.name_zh}职工之家{label}{i // len(towns) + 1}号", kind=kind, area=town,
@@ -177,7 +180,7 @@ def seed_stations() -> int:
     # 团区委: 小哥加油站 in 35 社区青年汇 (charging, Wi-Fi, water, reading, first aid, umbrellas).
     for i in range(35):
         town = towns[(i * 7) % len(towns)]
-        lat, lng = _near(rng, town.center_lat, town.center_lng, 3000)
+        lat, lng = _near(rng, town, 3000)
         late = i % 5 == 0  # some youth centres stay open late into the night
         add(name=f"{town.name_zh}社区青年汇小哥加油站{i + 1}", kind="youth", area=town,
             lat=lat, lng=lng, address=f"{town.name_zh}青年汇{rng.randint(1, 99)}号",
@@ -188,7 +191,7 @@ def seed_stations() -> int:
     # 西潞街道: 15 service points of the 爱心港湾 handbook.
     xl = areas[STREETS_WITH_POINTS]
     for i in range(15):
-        lat, lng = _near(rng, xl.center_lat, xl.center_lng, 1800)
+        lat, lng = _near(rng, xl, 1800)
         add(name=f"西潞街道爱心港湾服务站点{i + 1:02d}", kind="service_point", area=xl,
             lat=lat, lng=lng, address=f"西潞街道苏庄{rng.randint(1, 30)}号",
             amenities=["water", "charging", "seats", "umbrella"] if i % 2 else ["water", "seats"],
@@ -198,7 +201,7 @@ def seed_stations() -> int:
     for i, code in enumerate(["110111011000", "110111012000", "110111105000",
                               "110111001000", "110111011000"]):
         area = areas[code]
-        lat, lng = _near(rng, area.center_lat, area.center_lng, 1500)
+        lat, lng = _near(rng, area, 1500)
         add(name=f"房山女性微家·{area.name_zh}{i + 1}", kind="women", area=area, lat=lat,
             lng=lng, address=f"{area.name_zh}妇女之家", amenities=["water", "seats", "first_aid"],
             hours=[(time(9), time(18))], operator="区妇联", stock={"water": 10, "mask": 20})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -90,7 +90,7 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
     return message
 
 
-def outbox_retry_due(*, now=None) -> int:
+def outbox_retry_due(*, now: datetime | None = None) -> int:
     """Re-queue pending messages whose next attempt is due (a safety net if a queued task was
     lost, e.g. the worker's database was restored). Returns how many were queued."""
     from warmstation.outreach.tasks import deliver_outbox_message

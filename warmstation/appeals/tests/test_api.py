@@ -154,3 +154,13 @@ def test_page_workflow_and_detail_404(s):
     assert d.post(f"/appeals/{appeal_id}/act/", {"action": "dispatch"}).status_code == 302
     page = client(s, "rsj_staff").get(f"/appeals/{appeal_id}/").content.decode()
     assert "签收" in page and "派单" in page
+
+
+def test_a_routing_rule_without_a_department_is_refused(s):
+    """`department` is required: an empty one is a 422, not a rule without a department (which
+    the database refuses: a 500)."""
+    c = client(s, "district")
+    rule = {"category": "housing", "area_code": None, "department": ""}
+    response = c.put("/api/v1/appeals/routing-rules", rule, content_type="application/json")
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "invalid_input"
