@@ -229,8 +229,8 @@ def install_problem_handlers(target: NinjaAPI) -> None:
     target.add_exception_handler(Http404, on_404)
     target.add_exception_handler(HttpError, on_http_error)  # type: ignore[arg-type]
     # A lost database connection is a 503 with Retry-After, not a 500 (core/outage.py).
-    target.add_exception_handler(OperationalError, on_database_error)
-    target.add_exception_handler(InterfaceError, on_database_error)
+    target.add_exception_handler(OperationalError, on_database_error)  # type: ignore[arg-type]
+    target.add_exception_handler(InterfaceError, on_database_error)  # type: ignore[arg-type]
 
 
 install_problem_handlers(api)

@@ -7,9 +7,11 @@ time (AuditEvent.who). See docs/security.md#privacy."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
@@ -18,6 +20,9 @@ from warmstation.core.crypto import keyed_hash
 from warmstation.core.masking import mask_mobile
 from warmstation.core.models import AuditEvent, AuditSubject
 
+if TYPE_CHECKING:
+    from warmstation.core.privacy import Person
+
 
 def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
@@ -25,14 +30,14 @@ def client_ip(request: HttpRequest | None) -> str | None:
     # X-Real-IP only when the deployment says its proxy overwrites it (TRUST_X_REAL_IP);
     # otherwise a client could write any address into the audit trail.
     if settings.TRUST_X_REAL_IP and request.META.get("HTTP_X_REAL_IP"):
-        return request.META["HTTP_X_REAL_IP"]
+        return str(request.META["HTTP_X_REAL_IP"])
     return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(
     action: str,
     *,
-    actor=None,
+    actor: AbstractBaseUser | AnonymousUser | None = None,
     actor_label: str = "",
     subject_mobile: str = "",
     obj: models.Model | None = None,
@@ -42,14 +47,15 @@ def audit_record(
     request: HttpRequest | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    if actor is not None and not getattr(actor, "is_authenticated", False):
+    if actor is not None and not actor.is_authenticated:
         actor = None
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     subject = audit_subject(subject_mobile) if subject_mobile and actor is None else None
+    # By id: core does not know the user model (AUTH_USER_MODEL lives in an app).
     return AuditEvent.objects.create(
-        actor=actor,
+        actor_id=actor.pk if actor is not None else None,
         actor_label=actor_label[:64],
         subject=subject,
         action=action,
@@ -91,7 +97,7 @@ def search_term_digest(term: str) -> dict[str, Any]:
     return {"length": len(term), "hmac": keyed_hash("audit-search", term)[:16]}
 
 
-def audit_privacy_export(person) -> dict[str, Any]:
+def audit_privacy_export(person: Person) -> dict[str, Any]:
     """The person's own lines of the audit trail (all of them: a copy is not a sample)."""
     subjects = audit_subject_ids(person.mobile)
     events = AuditEvent.objects.filter(
@@ -101,7 +107,7 @@ def audit_privacy_export(person) -> dict[str, Any]:
          "object_type": e.object_type, "object_id": e.object_id} for e in events.iterator()]}
 
 
-def audit_privacy_erase(person) -> None:
+def audit_privacy_erase(person: Person) -> None:
     """Audit lines stay (append-only); what named the person goes: the subject of their number
     is blanked here, and the user row their lines point at is anonymised by accounts."""
     audit_subject_erase(person.mobile)

@@ -36,11 +36,12 @@ WAIT_MAX_SECONDS = 10.0
 def is_database_down(exc: BaseException) -> bool:
     """True for a lost or refused connection (and a locked SQLite file: also "try again")."""
     seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, DATABASE_DOWN):
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DATABASE_DOWN):
             return True
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
     return False
 
 
@@ -133,7 +134,7 @@ def close_broken_connections() -> None:
     """Drop every connection, so the next query opens a fresh one (a connection that saw the
     server go away is unusable, and Django only replaces it at the next request otherwise)."""
     for conn in connections.all(initialized_only=True):
-        with contextlib.suppress(DATABASE_DOWN):
+        with contextlib.suppress(*DATABASE_DOWN):
             conn.close()
     close_old_connections()
 

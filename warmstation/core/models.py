@@ -78,8 +78,8 @@ class AuditEvent(models.Model):
     def who(self) -> str:
         """Who this line is about, rendered now rather than stored: a masked mobile while the
         account (or the unregistered number) exists, "已注销" once it is closed."""
-        if self.actor_id:
-            actor = self.actor
+        actor = self.actor if self.actor_id else None
+        if actor is not None:
             if getattr(actor, "closed_at", None):
                 return f"{gettext('已注销')} #{actor.pk}"
             return mask_mobile(actor.mobile)

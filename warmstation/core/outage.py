@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
@@ -57,13 +58,13 @@ def on_database_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 class DatabaseUnavailableMiddleware:
     """Turns a database outage raised by a view into the 503 above."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if is_database_down(exception):
             logger.warning("database unavailable during %s %s: %s", request.method,
                            request.path, exception)

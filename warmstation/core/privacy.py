@@ -34,7 +34,7 @@ class Person:
     real_name: str
 
     @classmethod
-    def of(cls, user) -> Person:
+    def of(cls, user: Any) -> Person:
         return cls(user=user, mobile=user.mobile, real_name=user.real_name)
 
     def needles(self) -> list[str]:
@@ -87,7 +87,7 @@ def covered_models() -> set[str]:
     return {label for r in _registry.values() for label in r.covers}
 
 
-def person_export(user) -> dict[str, Any]:
+def person_export(user: Any) -> dict[str, Any]:
     """Every registered app's sections about `user`, merged in registration order."""
     person = Person.of(user)
     data: dict[str, Any] = {}
@@ -96,7 +96,7 @@ def person_export(user) -> dict[str, Any]:
     return data
 
 
-def person_erase(user) -> None:
+def person_erase(user: Any) -> None:
     """Run every registered eraser for `user`. Call inside a transaction holding the user row's
     lock (accounts.services.account_close does)."""
     person = Person.of(user)

@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import FrameType
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -66,7 +67,7 @@ class Program:
     argv: list[str]
     stop_signal: int = signal.SIGTERM
     env: dict[str, str] | None = None
-    process: subprocess.Popen | None = field(default=None, repr=False)
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     started_at: float = 0.0
     restart_at: float | None = None
     backoff: float = BACKOFF_FIRST
@@ -84,7 +85,7 @@ class Supervisor:
         self.force = False
 
     # -- signals -------------------------------------------------------------------------
-    def _on_signal(self, signum, frame) -> None:
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.stop_requested is not None:
             self.force = True
         self.stop_requested = signum
@@ -116,7 +117,7 @@ class Supervisor:
             if pid == 0:
                 break
             program = self._by_pid(pid)
-            if program is not None:
+            if program is not None and program.process is not None:
                 code = os.waitstatus_to_exitcode(status)
                 program.process.returncode = code  # so Popen does not wait for it again
                 exited.append((program, code))
@@ -132,8 +133,9 @@ class Supervisor:
         program.restarts += 1
         # Whatever the program left behind in its group (granian's workers after the leader
         # died) would hold the port or the task: end it before starting again.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(program.process.pid, signal.SIGKILL)
+        if program.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(program.process.pid, signal.SIGKILL)
         program.process = None
         self.log(f"{program.name} exited with {code} after {ran:.1f} s; "
                  f"restarting in {program.backoff:.0f} s")
@@ -174,7 +176,7 @@ class Supervisor:
             time.sleep(0.1)
         for program in self.programs:
             left = self._alive(program)
-            if left:
+            if left and program.process is not None:
                 self.log(f"{program.name}: {len(left)} process(es) still running, killing them")
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(program.process.pid, signal.SIGKILL)

@@ -51,7 +51,7 @@ def admin_login_redirect(request: HttpRequest,
     return redirect(f"{reverse('accounts:staff_login')}?next={request.get_full_path()}")
 
 
-def readyz(request):
+def readyz(request: HttpRequest) -> JsonResponse:
     """200 `{"status": "ready", …}` when the database answers and the task worker and periodic
     jobs are running; 503 with `"waiting"` (and what for) or `"unavailable"` otherwise."""
     status, report = readiness_report()
@@ -60,6 +60,6 @@ def readyz(request):
     return response
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 handler: a database outage is a 503 (core/outage.py), anything else a 500."""
     return outage.server_error(request) or defaults.server_error(request)

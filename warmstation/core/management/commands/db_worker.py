@@ -16,6 +16,8 @@ keeping its options and its graceful stop. What it adds, and why:
 from __future__ import annotations
 
 import logging
+import uuid
+from typing import Any
 
 from django.db import transaction
 from django_tasks_db.compat import TaskResultStatus
@@ -35,10 +37,10 @@ _DB_ERROR_PATHS = {f"{cls.__module__}.{cls.__qualname__}" for cls in DATABASE_DO
 
 
 class Worker(upstream.Worker):
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.heartbeat = Heartbeat("worker")
-        self.current_task_id = None
+        self.current_task_id: uuid.UUID | None = None
         self.tasks_run = 0
 
     def run(self) -> None:
@@ -57,7 +59,7 @@ class Worker(upstream.Worker):
         finally:
             self.heartbeat.stop()
 
-    def run_task(self, db_task_result: DBTaskResult) -> None:
+    def run_task(self, db_task_result: DBTaskResult[..., Any]) -> None:
         self.current_task_id = db_task_result.pk
         self.heartbeat.set("running", task=db_task_result.task_path)
         super().run_task(db_task_result)
@@ -90,13 +92,14 @@ class Command(upstream.Command):
     help = (upstream.Command.help + "; waits for the database and carries on when it goes away, "
             "hands an interrupted task back to the queue, and keeps a heartbeat for /readyz")
 
-    def handle(self, **options) -> None:
-        # upstream.Command.handle builds `Worker` from its module: use ours.
-        original, upstream.Worker = upstream.Worker, Worker
+    def handle(self, **options: Any) -> None:
+        # upstream.Command.handle builds `Worker` from its module: use ours (a deliberate
+        # swap of a class the type system sees as fixed).
+        original, upstream.Worker = upstream.Worker, Worker  # type: ignore[misc]
         try:
             super().handle(**options)
         finally:
-            upstream.Worker = original
+            upstream.Worker = original  # type: ignore[misc]
 
 
 __all__ = ["Command", "Worker", "is_database_down"]

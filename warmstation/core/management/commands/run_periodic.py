@@ -2,14 +2,20 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
 from warmstation.core.liveness import Heartbeat, is_database_down, wait_for_database
 
 logger = logging.getLogger("warmstation.periodic")
+
+# A periodic job: (name, function returning how many it handled).
+Job = tuple[str, Callable[[], int]]
 
 # Every periodic safety net of the system: (name, function returning how many it handled).
 # Each is idempotent and cheap when there is nothing to do.
@@ -27,26 +33,26 @@ class Command(BaseCommand):
             "every N seconds with --loop N. The loop waits for the database when it goes away "
             "and stops after the current job on SIGINT/SIGTERM.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loop", type=int, default=0, help="repeat every N seconds")
         parser.add_argument("--only", choices=[name for name, _ in JOBS], action="append")
 
-    def handle(self, *args, loop, only, **options):
-        jobs = [(name, import_string(path)) for name, path in JOBS if not only or name in only]
+    def handle(self, *args: Any, loop: int, only: list[str] | None, **options: Any) -> None:
+        jobs: list[Job] = [(name, import_string(path)) for name, path in JOBS if not only or name in only]
         if not loop:
             for name, job in jobs:
                 self._report(name, job())
             return
         self._loop(jobs, loop)
 
-    def _report(self, name, done):
+    def _report(self, name: str, done: int) -> None:
         if done:
             self.stdout.write(f"{name}: {done}")
 
-    def _loop(self, jobs, every):
+    def _loop(self, jobs: list[Job], every: int) -> None:
         stopping = threading.Event()
 
-        def stop(signum, frame):
+        def stop(signum: int, frame: FrameType | None) -> None:
             logger.warning("periodic jobs: %s, stopping after the current job",
                            signal.strsignal(signum))
             stopping.set()

@@ -14,9 +14,10 @@ The web server's numbers (why: docs/operations.md#the-web-server):
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from warmstation.core.supervisor import Program, Supervisor
 
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             "(run_periodic), restart any that exits, and stop them all on Ctrl-C or SIGTERM "
             "within 10 s. This is `make run`; in production systemd supervises them instead.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--web-workers", type=int, default=2,
@@ -60,7 +61,8 @@ class Command(BaseCommand):
         parser.add_argument("--stop-timeout", type=float, default=8.0,
                             help="seconds to let programs finish before killing them")
 
-    def handle(self, *args, host, port, web_workers, periodic_every, stop_timeout, **options):
+    def handle(self, *args: Any, host: str, port: int, web_workers: int, periodic_every: int,
+               stop_timeout: float, **options: Any) -> None:
         supervisor = Supervisor(
             programs(host=host, port=port, web_workers=web_workers,
                      periodic_every=periodic_every),
