@@ -53,8 +53,9 @@ test: setup ## Run the whole suite (browser tests included) on DATABASE_URL, SQL
 test-fast: setup ## The suite without the browser tests
 	$(PY) -m pytest -m "not browser" $(ARGS)
 
-lint: $(VENV)/.synced ## ruff, import layering (lint-imports), and models in step with migrations
+lint: $(VENV)/.synced ## ruff, mypy, import layering (lint-imports), and models in step with migrations
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(MANAGE) makemigrations --check --dry-run -v1
 

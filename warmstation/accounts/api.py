@@ -1,5 +1,7 @@
 """Sign-in, the signed-in person, and (for area and district admins) workers in scope."""
 
+from typing import Annotated
+
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Status
@@ -122,7 +124,7 @@ def close_my_account(request):
                     response={200: list[WorkerOut], **AUTH_ERRORS})
 @require_roles(Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 @paginate
-def list_workers(request, area: Line(32) | None = None):
+def list_workers(request, area: Annotated[str, Line(32)] | None = None):
     return worker_list(user=request.user, area_code=area)
 
 

@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
@@ -18,15 +18,15 @@ class SmsCodeOut(Schema):
 
 class SmsVerifyIn(Schema):
     mobile: Mobile
-    code: Code(6)
-    token_name: Line(64) = ""
+    code: Annotated[str, Code(6)]
+    token_name: Annotated[str, Line(64)] = ""
 
 
 class StaffTokenIn(Schema):
     mobile: Mobile
-    password: Line(256, min_length=1)
-    totp: Code(6) | Literal[""] = Field("", description="Required for area and district admins")
-    token_name: Line(64) = ""
+    password: Annotated[str, Line(256, min_length=1)]
+    totp: Annotated[str, Code(6)] | Literal[""] = Field("", description="Required for area and district admins")
+    token_name: Annotated[str, Line(64)] = ""
 
 
 class TokenOut(Schema):

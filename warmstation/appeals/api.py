@@ -2,7 +2,7 @@
 the district's rules. Every case is read through access_case_by_id / case_visible_q."""
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +35,7 @@ class CategoryOut(Schema):
 
 
 class CategoryPatch(Schema):
-    name_zh: Line(32, min_length=1) | None = None
+    name_zh: Annotated[str, Line(32, min_length=1)] | None = None
     answer_hours: int | None = Field(None, ge=1, le=2000)
     resolve_days: int | None = Field(None, ge=1, le=365)
     is_policy: bool | None = None
@@ -43,9 +43,9 @@ class CategoryPatch(Schema):
 
 
 class RuleIn(Schema):
-    category: Line(32)
-    area_code: Line(32) | None = None
-    department: Line(48)
+    category: Annotated[str, Line(32)]
+    area_code: Annotated[str, Line(32)] | None = None
+    department: Annotated[str, Line(48)]
 
 
 class RuleOut(Schema):
@@ -70,10 +70,10 @@ class SettingsIn(Schema):
 
 
 class AppealIn(Schema):
-    category: Line(32)
-    area_code: Line(32)
-    title: Line(100, min_length=1)
-    body: Text(4000, min_length=1)
+    category: Annotated[str, Line(32)]
+    area_code: Annotated[str, Line(32)]
+    title: Annotated[str, Line(100, min_length=1)]
+    body: Annotated[str, Text(4000, min_length=1)]
     anonymous_public: bool = False
     hide_from_department: bool = False
     urgent: bool = False
@@ -82,16 +82,16 @@ class AppealIn(Schema):
 
 
 class NeedIn(Schema):
-    category: Line(32)
-    company: Line(32) | None = Field(None, description="brand code")
-    title: Line(100, min_length=1)
-    body: Text(4000, min_length=1)
+    category: Annotated[str, Line(32)]
+    company: Annotated[str, Line(32)] | None = Field(None, description="brand code")
+    title: Annotated[str, Line(100, min_length=1)]
+    body: Annotated[str, Text(4000, min_length=1)]
 
 
 class MeetingIn(Schema):
-    title: Line(128, min_length=1)
+    title: Annotated[str, Line(128, min_length=1)]
     held_on: Day
-    area_code: Line(32)
+    area_code: Annotated[str, Line(32)]
     needs: list[NeedIn] = Field(min_length=1, max_length=50)
 
 
@@ -146,8 +146,8 @@ class AppealDetailOut(AppealOut):
 class ActionIn(Schema):
     action: Literal["dispatch", "transfer", "accept", "return", "start", "answer", "rate",
                     "followup", "close", "reopen", "merge", "urgent", "note"]
-    note: Text(4000) = ""
-    department: Line(48) | None = None
+    note: Annotated[str, Text(4000)] = ""
+    department: Annotated[str, Line(48)] | None = None
     resolved: bool | None = None
     satisfaction: Literal["satisfied", "fairly", "dissatisfied", ""] = ""
     into_id: Id | None = None
@@ -158,8 +158,8 @@ class ActionIn(Schema):
 class BulkIn(Schema):
     ids: list[Id] = Field(min_length=1, max_length=200)
     action: Literal["dispatch", "transfer", "accept"]
-    department: Line(48) | None = None
-    note: Text(4000) = ""
+    department: Annotated[str, Line(48)] | None = None
+    note: Annotated[str, Text(4000)] = ""
 
 
 class BulkFailure(Schema):
@@ -183,10 +183,10 @@ class PolicyOut(Schema):
 
 class PolicyIn(Schema):
     topic: Literal["employment", "legal", "social_insurance"]
-    question: Text(200, min_length=1)
-    answer: Text(8000, min_length=1)
-    keywords: Line(200) = ""
-    source: Line(200) = ""
+    question: Annotated[str, Text(200, min_length=1)]
+    answer: Annotated[str, Text(8000, min_length=1)]
+    keywords: Annotated[str, Line(200)] = ""
+    source: Annotated[str, Line(200)] = ""
     is_active: bool = True
 
 
@@ -286,7 +286,7 @@ def list_appeal_categories(request):
               operation_id="update_appeal_category", summary="Change a category's limits",
               response={200: CategoryOut, **ERR})
 @require_roles(Role.DISTRICT_ADMIN)
-def update_appeal_category(request, code: Line(32), payload: CategoryPatch):
+def update_appeal_category(request, code: Annotated[str, Line(32)], payload: CategoryPatch):
     category = Category.objects.filter(code=code).first() if "\x00" not in code else None
     if category is None:
         raise NotFound()
@@ -371,7 +371,7 @@ def record_meeting(request, payload: MeetingIn):
             summary="Cases I may see, overdue first", response={200: list[AppealOut],
                                                                 **AUTH_ERRORS})
 @paginate
-def list_appeals(request, status: Line(16) | None = None, category: Line(32) | None = None,
+def list_appeals(request, status: Annotated[str, Line(16)] | None = None, category: Annotated[str, Line(32)] | None = None,
                  overdue: bool | None = None, urgent: bool | None = None, mine: bool = False):
     qs = selectors.appeal_list(user=request.user, status=status, category=category,
                                overdue=overdue, urgent=urgent, mine=mine)
@@ -404,7 +404,7 @@ def bulk_appeals(request, payload: BulkIn):
             summary="Search the policy Q&A (Chinese), best match first",
             response={200: list[PolicyOut], **AUTH_ERRORS})
 @paginate
-def search_policy(request, q: Line(200) = "",
+def search_policy(request, q: Annotated[str, Line(200)] = "",
                   topic: Literal["employment", "legal", "social_insurance"] | None = None):
     return policy.policy_ranked(q, topic=topic)
 

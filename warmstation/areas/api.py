@@ -2,6 +2,8 @@
 are printed on the public service cards); changing needs an area or district admin whose area
 covers it — anything else looks missing."""
 
+from typing import Annotated
+
 from ninja import Router, Status
 from ninja.pagination import paginate
 
@@ -38,7 +40,7 @@ def list_managed_areas(request):
 @router.get("/{code}", url_name="area", operation_id="get_area",
             summary="One area with its service card (nearest contacts of each kind)",
             response={200: AreaDetailOut, 404: ProblemOut, **AUTH_ERRORS})
-def get_area(request, code: Line(32)):
+def get_area(request, code: Annotated[str, Line(32)]):
     return access_area_by_code(request.user, code)  # AreaDetailOut reads its card
 
 
@@ -46,7 +48,7 @@ def get_area(request, code: Line(32)):
              summary="Add a contact line to an area",
              response={201: ContactOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(*ADMINS)
-def create_area_contact(request, code: Line(32), payload: ContactIn):
+def create_area_contact(request, code: Annotated[str, Line(32)], payload: ContactIn):
     area = access_area_by_code(request.user, code, for_change=True)
     contact = services.contact_create(actor=request.user, area=area, request=request,
                                       **payload.model_dump())

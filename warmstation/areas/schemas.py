@@ -1,3 +1,5 @@
+from typing import Annotated
+
 from ninja import Field, Schema
 
 from warmstation.areas.models import Area, AreaContact
@@ -44,15 +46,15 @@ class AreaDetailOut(AreaOut):
 
 
 class ContactIn(Schema):
-    kind: Line(24)
-    name: Line(128, min_length=1)
+    kind: Annotated[str, Line(24)]
+    name: Annotated[str, Line(128, min_length=1)]
     phone: str = Field("", max_length=32, pattern=r"^[0-9+\-() ]*$")
-    address: Line(255) = ""
-    hours: Line(64) = ""
+    address: Annotated[str, Line(255)] = ""
+    hours: Annotated[str, Line(64)] = ""
 
 
 class ContactPatch(Schema):
-    name: Line(128, min_length=1) | None = None
+    name: Annotated[str, Line(128, min_length=1)] | None = None
     phone: str | None = Field(None, max_length=32, pattern=r"^[0-9+\-() ]*$")
-    address: Line(255) | None = None
-    hours: Line(64) | None = None
+    address: Annotated[str, Line(255)] | None = None
+    hours: Annotated[str, Line(64)] | None = None

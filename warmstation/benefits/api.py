@@ -4,7 +4,7 @@ only their own redemptions; admins manage the partners of their area."""
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.utils import timezone
 from ninja import Field, Header, Router, Schema, Status
@@ -77,22 +77,22 @@ class MerchantOut(Schema):
 
 
 class MerchantIn(Schema):
-    name: Line(128, min_length=1)
+    name: Annotated[str, Line(128, min_length=1)]
     kind: Literal["restaurant", "barbershop", "bathhouse", "other"]
-    area_code: Line(32)
-    address: Line(255)
+    area_code: Annotated[str, Line(32)]
+    address: Annotated[str, Line(255)]
     lat: float = Field(..., ge=-90, le=90)
     lng: float = Field(..., ge=-180, le=180)
-    contact_name: Line(64) = ""
-    phone: Line(32) = ""
+    contact_name: Annotated[str, Line(64)] = ""
+    phone: Annotated[str, Line(32)] = ""
     opens: ClockTime
     closes: ClockTime
 
 
 class OfferIn(Schema):
     kind: Literal["meal", "points"]
-    title: Line(64, min_length=1)
-    description: Text(255) = ""
+    title: Annotated[str, Line(64, min_length=1)]
+    description: Annotated[str, Text(255)] = ""
     price: Price | None = None
     normal_price: Price | None = None
     points: Points | None = None
@@ -103,8 +103,8 @@ class OfferIn(Schema):
 
 
 class OfferPatch(Schema):
-    title: Line(64, min_length=1) | None = None
-    description: Text(255) | None = None
+    title: Annotated[str, Line(64, min_length=1)] | None = None
+    description: Annotated[str, Text(255)] | None = None
     price: Price | None = None
     normal_price: Price | None = None
     points: Points | None = None
@@ -127,7 +127,7 @@ class CodeOut(Schema):
 
 class RedeemIn(Schema):
     merchant_id: Id
-    code: Line(64, min_length=1) = Field(..., description="the six digits, or the QR payload")
+    code: Annotated[str, Line(64, min_length=1)] = Field(..., description="the six digits, or the QR payload")
 
 
 class RedeemOut(Schema):
@@ -180,7 +180,7 @@ def merchant_out(m: Merchant) -> MerchantOut:
             summary="Partner merchants and their active offers",
             response={200: list[MerchantOut], **AUTH_ERRORS})
 @paginate
-def list_merchants(request, area: Line(32) | None = None,
+def list_merchants(request, area: Annotated[str, Line(32)] | None = None,
                    kind: Literal["restaurant", "barbershop", "bathhouse", "other"] | None = None):
     return Rows(selectors.merchant_list(user=request.user, area_code=area, kind=kind),
                 lambda page: [merchant_out(m) for m in page])

@@ -2,13 +2,20 @@
 uses for ids, text, mobiles, codes, points, prices, days and times of day."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from warmstation.core.errors import InvalidInput
@@ -68,26 +75,34 @@ _LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
 _TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
 
 
-def Line(max_length: int, *, min_length: int = 0) -> Any:  # noqa: N802 (reads as a type)
-    """One line of text (a name, a title, an address): no control characters, bounded."""
-    return Annotated[
-        str,
-        AfterValidator(_pydantic(check_text, max_length=max_length)),
-        WithJsonSchema({"type": "string", "maxLength": max_length, "minLength": min_length,
-                        "pattern": _LINE_PATTERN}),
-        StringConstraints(min_length=min_length),
-    ]
+@dataclass(frozen=True)
+class _Bounded(GroupedMetadata):
+    """The metadata of a bounded text field: `Annotated[str, Line(128)]`."""
+
+    max_length: int
+    min_length: int = 0
+    multiline: bool = False
+
+    def __iter__(self) -> Iterator[object]:
+        yield AfterValidator(_pydantic(check_text, max_length=self.max_length,
+                                       **({"multiline": True} if self.multiline else {})))
+        yield WithJsonSchema({"type": "string", "maxLength": self.max_length,
+                              "minLength": self.min_length,
+                              "pattern": _TEXT_PATTERN if self.multiline else _LINE_PATTERN})
+        yield StringConstraints(min_length=self.min_length)
 
 
-def Text(max_length: int, *, min_length: int = 0) -> Any:  # noqa: N802
-    """Multi-line text (a case body, an answer, a note): tab and newline allowed, bounded."""
-    return Annotated[
-        str,
-        AfterValidator(_pydantic(check_text, max_length=max_length, multiline=True)),
-        WithJsonSchema({"type": "string", "maxLength": max_length, "minLength": min_length,
-                        "pattern": _TEXT_PATTERN}),
-        StringConstraints(min_length=min_length),
-    ]
+
+def Line(max_length: int, *, min_length: int = 0) -> _Bounded:  # noqa: N802 (reads as a type)
+    """One line of text (a name, a title, an address): no control characters, bounded.
+    Use as `Annotated[str, Line(128)]`."""
+    return _Bounded(max_length, min_length)
+
+
+def Text(max_length: int, *, min_length: int = 0) -> _Bounded:  # noqa: N802
+    """Multi-line text (a case body, an answer, a note): tab and newline allowed, bounded.
+    Use as `Annotated[str, Text(4000)]`."""
+    return _Bounded(max_length, min_length, multiline=True)
 
 
 def _digits_only(value: Any) -> Any:
@@ -148,17 +163,24 @@ ClockTime = Annotated[
 """A local time of day as HH:MM (or HH:MM:SS), never a number of seconds or a zone."""
 
 
-def Code(length: int | None = None) -> Any:  # noqa: N802
-    """Digits a person types from an SMS, a screen or a TOTP app (full-width and spaces are
-    normalised away): exactly `length` ASCII digits once normalised."""
-    pattern = f"^[0-9]{{{length}}}$" if length else "^[0-9]{1,16}$"
-    return Annotated[
-        str,
-        BeforeValidator(_pydantic(normalise_code, length=length)),
-        BeforeValidator(_digits_only),
-        WithJsonSchema({"type": "string", "pattern": pattern}),
-    ]
+@dataclass(frozen=True)
+class _Digits(GroupedMetadata):
+    """The metadata of a typed code: `Annotated[str, Code(6)]`."""
 
+    length: int | None = None
+
+    def __iter__(self) -> Iterator[object]:
+        pattern = f"^[0-9]{{{self.length}}}$" if self.length else "^[0-9]{1,16}$"
+        yield BeforeValidator(_pydantic(normalise_code, length=self.length))
+        yield BeforeValidator(_digits_only)
+        yield WithJsonSchema({"type": "string", "pattern": pattern})
+
+
+def Code(length: int | None = None) -> _Digits:  # noqa: N802
+    """Digits a person types from an SMS, a screen or a TOTP app (full-width and spaces are
+    normalised away): exactly `length` ASCII digits once normalised. Use as
+    `Annotated[str, Code(6)]`."""
+    return _Digits(length)
 
 
 def _moment(value: Any) -> Any:

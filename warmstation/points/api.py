@@ -3,6 +3,7 @@ awards and reversals. Every call that moves points takes an `Idempotency-Key` he
 answers the stored body with `Idempotent-Replayed: true`."""
 
 from datetime import datetime
+from typing import Annotated
 
 from ninja import Header, Router, Schema
 from ninja.pagination import paginate
@@ -46,12 +47,12 @@ class RuleOut(Schema):
 
 class AwardIn(Schema):
     worker_id: Id
-    action: Line(32, min_length=1)
-    source_ref: Line(96) = ""
+    action: Annotated[str, Line(32, min_length=1)]
+    source_ref: Annotated[str, Line(96)] = ""
 
 
 class ReverseIn(Schema):
-    reason: Line(100, min_length=1)
+    reason: Annotated[str, Line(100, min_length=1)]
 
 
 class TransactionOut(Schema):

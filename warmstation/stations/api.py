@@ -3,7 +3,7 @@ Reads of active stations are public; changes need the station's steward or an ar
 admin covering it (anything else looks missing)."""
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.apps import apps
 from django.http import HttpResponse
@@ -69,7 +69,7 @@ def places_nearby(
     crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84",
     kind: Literal["station", "meal", "all"] = "all",
     open_now: bool | None = None,
-    amenity: list[Line(200)] = Query([], max_length=10),
+    amenity: list[Annotated[str, Line(200)]] = Query([], max_length=10),
     radius_m: int = Query(3000, ge=10, le=50_000),
     limit: int = Query(20, ge=1, le=100),
 ):
@@ -293,7 +293,7 @@ def record_service(request, station_id: Id, payload: ServiceRecordIn):
              response={201: PhotoOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
 def add_station_photo(request, station_id: Id, image: File[UploadedFile],
-                      caption: Form[Line(64)] = ""):
+                      caption: Form[Annotated[str, Line(64)]] = ""):
     station = _for_change(request, station_id)
     if (image.size or 0) > 8 * 1024 * 1024:
         raise InvalidInput(_("图片不能超过 8 MB。"), code="bad_image", field="image")

@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
@@ -43,7 +43,7 @@ class HoursIn(Schema):
 
 class StatusIn(Schema):
     temporarily_closed: bool
-    note: Line(128) = ""
+    note: Annotated[str, Line(128)] = ""
     is_24h: bool | None = None
 
 
@@ -52,18 +52,18 @@ class ExceptionIn(Schema):
     closed: bool = True
     opens: ClockTime | None = None
     closes: ClockTime | None = None
-    note: Line(64) = ""
+    note: Annotated[str, Line(64)] = ""
 
 
 class AmenitiesIn(Schema):
-    codes: list[Line(32)] = Field(..., max_length=30)
+    codes: list[Annotated[str, Line(32)]] = Field(..., max_length=30)
 
 
 class StockIn(Schema):
-    item: Line(32)
+    item: Annotated[str, Line(32)]
     delta: int = Field(..., ge=-10000, le=10000)
     reason: Literal["in", "out", "adjust"]
-    note: Line(128) = ""
+    note: Annotated[str, Line(128)] = ""
 
 
 class StockOut(Schema):
@@ -75,7 +75,7 @@ class StockOut(Schema):
 
 
 class LoanIn(Schema):
-    item: Line(32)
+    item: Annotated[str, Line(32)]
     worker_mobile: Mobile
     hours: int | None = Field(None, ge=1, le=24 * 14)
 
@@ -92,10 +92,10 @@ class LoanOut(Schema):
 
 
 class ServiceRecordIn(Schema):
-    service: Line(32)
+    service: Annotated[str, Line(32)]
     worker_mobile: Mobile | None = None
-    worker_label: Line(64) = ""
-    note: Text(255) = ""
+    worker_label: Annotated[str, Line(64)] = ""
+    note: Annotated[str, Text(255)] = ""
 
 
 class ServiceRecordOut(Schema):
@@ -107,7 +107,7 @@ class ServiceRecordOut(Schema):
 
 
 class CheckInIn(Schema):
-    token: Line(32)
+    token: Annotated[str, Line(32)]
 
 
 class PhotoOut(Schema):
