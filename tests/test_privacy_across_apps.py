@@ -214,3 +214,23 @@ def test_the_audit_search_still_finds_the_person(world):
 def test_anonymous_export_and_close_are_refused(db):
     assert Client().get("/api/v1/me/export").status_code == 401
     assert Client().post("/api/v1/me/close").status_code == 401
+
+
+def test_the_copy_is_not_cut_short(world):
+    """The copy used to stop at 100 sign-in codes and 1,000 audit lines: now every one is in."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from warmstation.accounts.models import SmsCode
+
+    worker = world["worker"]
+    soon = timezone.now() + timedelta(minutes=5)
+    SmsCode.objects.bulk_create(SmsCode(mobile=MOBILE, code_hash="x", expires_at=soon)
+                                for _ in range(150))
+    AuditEvent.objects.bulk_create(AuditEvent(actor=worker, action="test.visit")
+                                   for _ in range(1200))
+    data = accounts.worker_data_export(user=worker)
+    assert len(data["sign_in_codes"]) == SmsCode.objects.filter(mobile=MOBILE).count() > 150
+    visits = [a for a in data["activity"] if a["action"] == "test.visit"]
+    assert len(visits) == 1200
