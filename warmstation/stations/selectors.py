@@ -158,7 +158,9 @@ def station_nearby(*, lat: float, lng: float, radius_m: float, limit: int,
         sql += (f" AND EXISTS (SELECT 1 FROM {T_STATION_AMENITY} sa JOIN {T_AMENITY} a "  # noqa: S608
                 f"ON a.id = sa.amenity_id WHERE sa.station_id = {T_STATION}.id AND a.code = %s)")
         params.append(code)
-    rows = _rows(sql, params)
+    # By id, so stations at the same distance (one building, two stations) come in a fixed
+    # order: the sort by distance below is stable.
+    rows = _rows(sql + " ORDER BY id", params)
     ranked = geo.nearest(((row, row[1], row[2]) for row in rows), lat, lng, radius_m)
     if open_now is None:
         ranked = ranked[:limit]

@@ -33,7 +33,7 @@ def random_stations(tree):
 
 
 def brute_force(lat, lng, radius_m, limit, amenity=None):
-    qs = Station.objects.all()
+    qs = Station.objects.order_by("pk")  # ties in distance: the selector orders them by id
     if amenity:
         qs = qs.filter(amenities__code=amenity)
     points = [(s.pk, s.lat, s.lng) for s in qs]
