@@ -277,3 +277,33 @@ def test_hsds_reads_an_instant_without_a_zone_as_local_time(db):
     # an odd offset is converted to UTC before it reaches the database
     assert Client().get("/hsds/services", {"modified_after": "2026-01-01T00:00:00-16:06"}
                         ).status_code == 200
+
+
+# --- found by tests/test_page_input_contract.py ------------------------------------------------
+
+def test_register_with_an_id_beyond_bigint_or_a_superscript_digit_is_not_a_500(w):
+    client = signed_in(make_user(), AuthLevel.CODE)
+    for bad in ("9" * 25, "²", "١٢٣"):
+        page = client.post("/register/", {"real_name": "张三", "job_type": "courier",
+                                          "brand": bad, "areas": [bad], "accept_terms": "on"})
+        assert page.status_code < 500, bad
+
+
+def test_a_case_action_with_odd_digits_is_not_a_500(w):
+    appeal = appeal_services.appeal_create(
+        actor=w["people"]["worker"], category=w["people"]["cats"]["housing"],
+        area=w["tree"]["ylj"], title="住宿难", body="找不到", submitter=w["people"]["worker"])
+    client = signed_in(w["admin"])
+    for bad in ("²", "9" * 25):
+        assert client.post(f"/appeals/{appeal.pk}/act/", {
+            "action": "merge", "into": bad, "policy_answer": bad}).status_code < 500
+        assert client.post("/appeals/inbox/", {"ids": [bad], "action": "accept"}
+                           ).status_code < 500
+        assert client.get("/appeals/inbox/", {"department": bad}).status_code < 500
+
+
+@pytest.mark.parametrize("day", ["2024-02-30", "0001-01-01", "9999-12-31", "2024-13-01"])
+def test_the_audit_search_says_a_date_is_wrong_instead_of_a_500(w, day):
+    page = signed_in(w["admin"]).get("/audit/", {"since": day, "until": day})
+    assert page.status_code == 200
+    assert "日期" in page.content.decode()

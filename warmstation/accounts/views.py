@@ -24,7 +24,7 @@ from warmstation.areas.scoping import managed_area_list
 from warmstation.areas.selectors import area_card
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import ApplicationError
-from warmstation.core.inputs import normalise_mobile
+from warmstation.core.inputs import normalise_mobile, parse_id
 from warmstation.core.masking import mask_id_number
 from warmstation.core.pagination import page_list
 from warmstation.core.refusals import refused
@@ -161,9 +161,9 @@ def register(request):
         "brand_id": profile.brand_id if profile else None,
     }
     if request.method == "POST":
-        area_ids = [int(x) for x in request.POST.getlist("areas") if x.isdigit()]
-        brand_id = request.POST.get("brand") or ""
-        brand = Brand.objects.filter(pk=brand_id).first() if brand_id.isdigit() else None
+        area_ids = [i for i in map(parse_id, request.POST.getlist("areas")) if i]
+        brand_id = parse_id(request.POST.get("brand"))
+        brand = Brand.objects.filter(pk=brand_id).first() if brand_id else None
         ctx.update(real_name=request.POST.get("real_name", ""), selected=set(area_ids),
                    job_type=request.POST.get("job_type", ""), brand_id=brand and brand.pk)
         try:

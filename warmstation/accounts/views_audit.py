@@ -1,13 +1,15 @@
 """The audit-log page (审计日志): district admins search the audit trail. The trail itself is
 core plumbing (core/audit.py); the page is gated by role, which accounts owns."""
 
+from django.contrib import messages
 from django.db.models import Q
 from django.shortcuts import render
-from django.utils.dateparse import parse_date
 
 from warmstation.accounts.models import Role, User
 from warmstation.accounts.pages import staff_page
 from warmstation.core.audit import audit_record, audit_subject_ids, search_term_digest
+from warmstation.core.errors import InvalidInput
+from warmstation.core.inputs import normalise_date
 from warmstation.core.models import AuditEvent
 from warmstation.core.pagination import page_list
 
@@ -33,10 +35,12 @@ def audit_search(request):
         qs = qs.filter(object_id=f["object_id"])
     if f["result"] in AuditEvent.Result.values:
         qs = qs.filter(result=f["result"])
-    if since := parse_date(f["since"]):
-        qs = qs.filter(at__date__gte=since)
-    if until := parse_date(f["until"]):
-        qs = qs.filter(at__date__lte=until)
+    for key, lookup in (("since", "at__date__gte"), ("until", "at__date__lte")):
+        if f[key]:
+            try:
+                qs = qs.filter(**{lookup: normalise_date(f[key], field=key)})
+            except InvalidInput as exc:  # 2024-02-30, 0001-01-01: say so, leave the filter off
+                messages.error(request, exc.message(request.LANGUAGE_CODE))
     page = page_list(request, qs.order_by("-at", "-id"))
     # The search itself is audited, but a person searched for is not written down verbatim in
     # the append-only trail: only the term's length and a keyed hash (core.audit).

@@ -21,7 +21,7 @@ from warmstation.areas.models import Area
 from warmstation.areas.scoping import access_area_by_code, managed_area_list
 from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.exports import export_response
-from warmstation.core.inputs import normalise_month
+from warmstation.core.inputs import normalise_month, parse_id
 from warmstation.core.pagination import page_list
 from warmstation.core.refusals import refused, refused_message
 
@@ -37,7 +37,7 @@ def _filters(request) -> dict:
     dept = g.get("department", "")
     return {"status": g.get("status") or None, "category": g.get("category") or None,
             "overdue": overdue, "urgent": True if g.get("urgent") == "1" else None,
-            "department_id": int(dept) if dept.isdigit() and len(dept) < 12 else None,
+            "department_id": parse_id(dept),
             "q": g.get("q", "")[:50] or None}
 
 
@@ -132,14 +132,14 @@ def act(request, appeal_id: int):
     resolved = {"yes": True, "no": False}.get(p.get("resolved", ""))
     dept = Department.objects.filter(code=p.get("department", "")).first() \
         if p.get("department") else None
-    answer = PolicyAnswer.objects.filter(pk=p["policy_answer"]).first() \
-        if p.get("policy_answer", "").isdigit() else None
+    answer_id = parse_id(p.get("policy_answer"))
+    answer = PolicyAnswer.objects.filter(pk=answer_id).first() if answer_id else None
     into = p.get("into", "").strip().upper().removeprefix("SQ")[-6:]
     try:
         services.appeal_transition(
             actor=request.user, appeal_id=appeal_id, action=p.get("action", ""),
             note=p.get("note", ""), department=dept, resolved=resolved,
-            satisfaction=p.get("satisfaction", ""), into_id=int(into) if into.isdigit() else None,
+            satisfaction=p.get("satisfaction", ""), into_id=parse_id(into),
             policy_answer=answer, urgent=p.get("urgent", "1") == "1",
             files=request.FILES.getlist("photos")[:3], request=request)
     except ApplicationError as exc:
@@ -154,7 +154,7 @@ def inbox(request):
     f = _filters(request)
     qs = selectors.appeal_list(user=request.user, **f)
     if request.method == "POST":
-        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit() and len(i) < 12]
+        ids = [i for i in map(parse_id, request.POST.getlist("ids")) if i]
         dept = Department.objects.filter(code=request.POST.get("department", "")).first()
         try:
             result = services.appeal_bulk(actor=request.user, ids=ids,

@@ -232,3 +232,13 @@ class IdConverter:
 
     def to_url(self, value: int) -> str:
         return str(int(value))
+
+
+def parse_id(value: object) -> int | None:
+    """An id picked in a page form (a select, a checkbox), or None when it is not one: pages
+    ignore a choice that cannot exist rather than look it up (a 20-digit number overflows the
+    database's integer; "²" passes str.isdigit but not int())."""
+    try:
+        return normalise_int(value)
+    except InvalidInput:
+        return None
