@@ -49,3 +49,17 @@ def test_every_apps_pages_and_api_are_protected():
         entry = {f"{name}.{f.stem}" for f in package.glob("*.py")
                  if f.stem.split("_")[0] in ENTRY_POINTS}
         assert entry <= protected, f"protect {sorted(entry - protected)} in pyproject.toml"
+
+
+def test_core_names_no_app_even_as_a_string():
+    """import-linter sees imports; a dotted path handed to import_string is an import too."""
+    apps_of_ours = [c.name for c in apps.get_app_configs()
+                    if c.name.startswith("warmstation.") and c.name != "warmstation.core"]
+    offenders = []
+    for path in (ROOT / "warmstation" / "core").rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        offenders += [f"{path.relative_to(ROOT)}: {name}" for name in apps_of_ours
+                      if f'"{name}.' in text or f"'{name}." in text]
+    assert not offenders

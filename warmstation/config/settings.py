@@ -208,6 +208,16 @@ TASKS = {
     }
 }
 
+# Every periodic safety net of the system, run by `manage.py run_periodic` (core): (name, dotted
+# path of a function returning how many it handled). Each is idempotent and cheap when there is
+# nothing to do. Listed here, where the apps are assembled, because core names no app.
+PERIODIC_JOBS = [
+    ("outbox", "warmstation.outreach.services.outbox_retry_due"),
+    ("points_holds", "warmstation.points.services.hold_expire_due"),
+    ("redemptions", "warmstation.benefits.services.redemption_expire_due"),
+    ("appeal_reminders", "warmstation.appeals.services.appeal_remind_due"),
+]
+
 from django.utils.csp import CSP  # noqa: E402
 
 # Map tiles come from the host in MAP_TILE_URL (天地图, a district tile server …): allow it.

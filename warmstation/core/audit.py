@@ -3,7 +3,7 @@
 Audit rows are append-only (the database refuses UPDATE), so they hold no person's mobile or
 name, masked or not: a person is the actor's user id (anonymised when the account closes) or an
 erasable AuditSubject (a number with no account yet). The audit page renders the mask at read
-time (AuditEvent.who). See docs/security.md#privacy."""
+time (AuditEvent.who). See docs/security.md, "Privacy across apps"."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 from django.utils.module_loading import import_string
@@ -17,14 +18,10 @@ logger = logging.getLogger("warmstation.periodic")
 # A periodic job: (name, function returning how many it handled).
 Job = tuple[str, Callable[[], int]]
 
-# Every periodic safety net of the system: (name, function returning how many it handled).
-# Each is idempotent and cheap when there is nothing to do.
-JOBS = [
-    ("outbox", "warmstation.outreach.services.outbox_retry_due"),
-    ("points_holds", "warmstation.points.services.hold_expire_due"),
-    ("redemptions", "warmstation.benefits.services.redemption_expire_due"),
-    ("appeal_reminders", "warmstation.appeals.services.appeal_remind_due"),
-]
+# Every periodic safety net of the system: settings.PERIODIC_JOBS, (name, dotted path of a
+# function returning how many it handled). The list lives in config, which assembles the apps:
+# core names none of them, not even as a string.
+JOBS: list[tuple[str, str]] = settings.PERIODIC_JOBS
 
 
 class Command(BaseCommand):
