@@ -3,10 +3,37 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from warmstation.accounts.models import WorkerProfile
+from warmstation.accounts.models import User, WorkerProfile
 from warmstation.areas.scoping import scope_queryset
-from warmstation.core.errors import NotFound
+from warmstation.core.errors import InvalidInput, NotFound
+from warmstation.core.inputs import normalise_mobile
+
+
+def worker_by_mobile(mobile: str | None, *, in_path: bool = False) -> User:
+    """The one way to find a worker by the mobile number a steward or an admin typed (or the
+    worker showed): normalised exactly as the sign-in normalises it (core.inputs.
+    normalise_mobile: NFKC, spaces, hyphens, +86), then the active account registered as a worker (it has a WorkerProfile).
+
+    Not found is the caller's input being wrong — InvalidInput (422, field "mobile") — for a
+    mobile typed into a form or an API body; only a mobile in a URL path (`in_path=True`) is a
+    missing resource (NotFound, 404). A malformed number is InvalidInput too (NotFound in a
+    path)."""
+    try:
+        normalised = normalise_mobile(mobile or "", field="mobile")
+    except InvalidInput:
+        if in_path:
+            raise NotFound() from None
+        raise
+    worker = User.objects.filter(mobile=normalised, is_active=True,
+                                 worker_profile__isnull=False).first()
+    if worker is None:
+        if in_path:
+            raise NotFound()
+        raise InvalidInput(_("没有找到该手机号的小哥，请先让其注册。"), code="unknown_worker",
+                           field="mobile")
+    return worker
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser

@@ -9,13 +9,20 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from warmstation.accounts.models import Brand, Role, User
+from warmstation.accounts.models import Brand, Role
+from warmstation.accounts.selectors import worker_by_mobile
 from warmstation.appeals import policy, rates, rules, selectors, services, workflow
 from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswer, RoutingRule
-from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id
+from warmstation.appeals.permissions import (
+    DISPATCHERS,
+    access_case_by_id,
+    access_category_by_code,
+    access_policy_answer_by_id,
+    own_department,
+)
 from warmstation.appeals.services import MeetingNeed
 from warmstation.areas.scoping import access_area_by_code
-from warmstation.core.errors import InvalidInput, NotFound
+from warmstation.core.errors import InvalidInput
 from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, Day, Id, Line, Mobile, ProblemOut, Text
@@ -287,9 +294,7 @@ def list_appeal_categories(request):
               response={200: CategoryOut, **ERR})
 @require_roles(Role.DISTRICT_ADMIN)
 def update_appeal_category(request, code: Annotated[str, Line(32)], payload: CategoryPatch):
-    category = Category.objects.filter(code=code).first() if "\x00" not in code else None
-    if category is None:
-        raise NotFound()
+    category = access_category_by_code(request.user, code, for_change=True)
     return rules.category_update(actor=request.user, category=category, request=request,
                                  **payload.model_dump(exclude_unset=True))
 
@@ -333,12 +338,7 @@ def update_appeal_settings(request, payload: SettingsIn):
 @require_roles(Role.WORKER, Role.STEWARD, *DISPATCHERS)
 def create_appeal(request, payload: AppealIn):
     area = access_area_by_code(request.user, payload.area_code)
-    submitter = None
-    if payload.worker_mobile:
-        submitter = User.objects.filter(mobile=payload.worker_mobile, is_active=True,
-                                        worker_profile__isnull=False).first()
-        if submitter is None:
-            raise NotFound()
+    submitter = worker_by_mobile(payload.worker_mobile) if payload.worker_mobile else None
     appeal = services.appeal_create(
         actor=request.user, category=_category(payload.category), area=area,
         title=payload.title, body=payload.body, submitter=submitter,
@@ -354,7 +354,7 @@ def create_appeal(request, payload: AppealIn):
              response={201: MeetingOut, **ERR})
 @require_roles(*DISPATCHERS)
 def record_meeting(request, payload: MeetingIn):
-    area = access_area_by_code(request.user, payload.area_code)
+    area = access_area_by_code(request.user, payload.area_code, for_change=True)
     needs: list[MeetingNeed] = []
     for n in payload.needs:
         company = Brand.objects.filter(code=n.company).first() if n.company else None
@@ -414,8 +414,9 @@ def search_policy(request, q: Annotated[str, Line(200)] = "",
              response={201: PolicyOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(Role.DEPARTMENT, Role.DISTRICT_ADMIN)
 def create_policy_answer(request, payload: PolicyIn):
-    answer = policy.policy_answer_save(actor=request.user, entry=PolicyAnswer(),
-                                       request=request, **payload.model_dump())
+    answer = policy.policy_answer_save(actor=request.user, request=request,
+                                       entry=PolicyAnswer(department=own_department(request.user)),
+                                       **payload.model_dump())
     return Status(201, answer)
 
 
@@ -423,9 +424,7 @@ def create_policy_answer(request, payload: PolicyIn):
             summary="Change an answer in the policy Q&A", response={200: PolicyOut, **ERR})
 @require_roles(Role.DEPARTMENT, Role.DISTRICT_ADMIN)
 def update_policy_answer(request, answer_id: Id, payload: PolicyIn):
-    answer = PolicyAnswer.objects.filter(pk=answer_id).first()
-    if answer is None:
-        raise NotFound()
+    answer = access_policy_answer_by_id(request.user, answer_id, for_change=True)
     return policy.policy_answer_save(actor=request.user, entry=answer, request=request,
                                      **payload.model_dump())
 
@@ -441,7 +440,7 @@ def get_appeal(request, appeal_id: Id):
              summary="Move a case one step (dispatch, accept, return, answer, rate …)",
              response={200: AppealDetailOut, **ERR})
 def act_on_appeal(request, appeal_id: Id, payload: ActionIn):
-    answer = PolicyAnswer.objects.filter(pk=payload.policy_answer_id).first() \
+    answer = access_policy_answer_by_id(request.user, payload.policy_answer_id) \
         if payload.policy_answer_id else None
     services.appeal_transition(
         actor=request.user, appeal_id=appeal_id, action=payload.action, note=payload.note,

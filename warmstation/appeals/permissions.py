@@ -6,6 +6,10 @@ single case; `case_visible_q` scopes every list. Out of scope and missing look t
 - department staff see the cases currently routed to their department;
 - an area admin sees the cases of their area and below, a district admin all (through
   areas.scoping) — they are the dispatchers (派单人).
+
+Child objects go through the case: a timeline photo (`access_attachment_by_id`) is seen by whoever
+sees its case. The policy Q&A (`access_policy_answer_by_id`) is read by anyone signed in and
+changed only by the department that owns the answer, or a district admin.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 
 from warmstation.accounts.models import Role
-from warmstation.appeals.models import Appeal
+from warmstation.appeals.models import Appeal, AppealAttachment, Category, Department, PolicyAnswer
 from warmstation.areas.scoping import area_in_scope, scope_q
 from warmstation.core.errors import NotFound
 
@@ -86,3 +90,67 @@ def access_case_by_id(user: User | AnonymousUser | None, appeal_id: int | str, *
 
 
 access_appeal_by_id = access_case_by_id
+
+
+def _int_id(raw) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    if not 0 < value < 2**62:
+        raise NotFound()
+    return value
+
+
+def access_attachment_by_id(user, attachment_id) -> AppealAttachment:
+    """A photo on a case's timeline, for whoever may see the case (the file itself is not under
+    the public /media/: case photos are personal)."""
+    attachment = (AppealAttachment.objects
+                  .filter(pk=_int_id(attachment_id))
+                  .filter(event__appeal__in=Appeal.objects.filter(case_visible_q(user)))
+                  .select_related("event").first())
+    if attachment is None:
+        raise NotFound()
+    return attachment
+
+
+# --- the policy Q&A (政策问答) and the categories ------------------------------------------------
+
+def own_department(user) -> Department | None:
+    """The department a new policy answer belongs to: the author's (department staff); none for
+    a district admin (then only district admins change it)."""
+    ids = department_ids(user)
+    return Department.objects.filter(pk=ids[0]).first() if ids else None
+
+
+def can_change_policy_answer(user, answer: PolicyAnswer) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.has_role(Role.DISTRICT_ADMIN):
+        return True
+    return bool(answer.department_id) and answer.department_id in department_ids(user) \
+        and user.has_role(Role.DEPARTMENT)
+
+
+def access_policy_answer_by_id(user, answer_id, *, for_change: bool = False) -> PolicyAnswer:
+    """Reading: an active answer (or one the user may change). Changing: the department that owns
+    it, or a district admin. Anything else looks missing."""
+    answer = PolicyAnswer.objects.filter(pk=_int_id(answer_id)).first()
+    if answer is None or not getattr(user, "is_authenticated", False):
+        raise NotFound()
+    if (for_change or not answer.is_active) and not can_change_policy_answer(user, answer):
+        raise NotFound()
+    return answer
+
+
+def access_category_by_code(user, code: str, *, for_change: bool = False) -> Category:
+    """Categories are read by anyone signed in (active ones); only a district admin changes
+    one (their limits are the district's rules)."""
+    if not code or "\x00" in code or len(code) > 32 or \
+            not getattr(user, "is_authenticated", False):
+        raise NotFound()
+    category = Category.objects.filter(code=code).first()
+    if category is None or (for_change and not user.has_role(Role.DISTRICT_ADMIN)) or \
+            (not for_change and not category.is_active):
+        raise NotFound()
+    return category

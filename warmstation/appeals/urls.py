@@ -15,4 +15,5 @@ urlpatterns = [
     path("export.csv", views.export, {"fmt": "csv"}, name="export_csv"),
     path("<id:appeal_id>/", views.detail, name="detail"),
     path("<id:appeal_id>/act/", views.act, name="act"),
+    path("attachments/<id:attachment_id>/", views.attachment, name="attachment"),
 ]

@@ -7,16 +7,23 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from warmstation.accounts.models import Brand, Role, User
+from warmstation.accounts.models import Brand, Role
 from warmstation.accounts.pages import staff_page
+from warmstation.accounts.selectors import worker_by_mobile
 from warmstation.appeals import policy, rates, selectors, services, workflow
-from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswer
-from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id
+from warmstation.appeals.models import Appeal, Category, Department
+from warmstation.appeals.permissions import (
+    DISPATCHERS,
+    access_attachment_by_id,
+    access_case_by_id,
+    access_policy_answer_by_id,
+)
 from warmstation.areas.models import Area
 from warmstation.areas.scoping import access_area_by_code, managed_area_list
 from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
@@ -80,13 +87,8 @@ def new(request):
             area = _chosen_area(user, p.get("area", ""))
             if category is None:
                 raise InvalidInput(_("请选择类别。"), field="category")
-            submitter = None
-            if on_behalf and p.get("worker_mobile"):
-                submitter = User.objects.filter(mobile=p["worker_mobile"].strip(),
-                                                worker_profile__isnull=False).first()
-                if submitter is None:
-                    raise InvalidInput(_("没有找到该手机号登记的小哥。"), code="unknown_worker",
-                                       field="worker_mobile")
+            submitter = worker_by_mobile(p["worker_mobile"]) \
+                if on_behalf and p.get("worker_mobile", "").strip() else None
             appeal = services.appeal_create(
                 actor=user, category=category, area=area, title=p.get("title", ""),
                 body=p.get("body", ""), submitter=submitter,
@@ -133,7 +135,7 @@ def act(request, appeal_id: int):
     dept = Department.objects.filter(code=p.get("department", "")).first() \
         if p.get("department") else None
     answer_id = parse_id(p.get("policy_answer"))
-    answer = PolicyAnswer.objects.filter(pk=answer_id).first() if answer_id else None
+    answer = access_policy_answer_by_id(request.user, answer_id) if answer_id else None
     into = p.get("into", "").strip().upper().removeprefix("SQ")[-6:]
     try:
         services.appeal_transition(
@@ -147,6 +149,23 @@ def act(request, appeal_id: int):
         return redirect("appeals:detail", appeal_id=appeal_id)
     messages.success(request, _("已提交。"))
     return redirect("appeals:detail", appeal_id=appeal_id)
+
+
+@staff_page(*EVERYONE)
+def attachment(request, attachment_id: int):
+    """A photo on a case's timeline, only for whoever may see the case."""
+    try:
+        item = access_attachment_by_id(request.user, attachment_id)
+    except NotFound:
+        return _not_found(request)
+    try:
+        handle = item.file.open("rb")
+    except OSError:
+        return _not_found(request)
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @staff_page(*STAFF)

@@ -192,8 +192,11 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 # On one machine the app serves uploaded pictures itself; behind a proxy, let the proxy serve
-# MEDIA_ROOT at /media/ and set SERVE_MEDIA=0.
+# MEDIA_ROOT/stations/ at /media/stations/ and set SERVE_MEDIA=0. Only the folders below are
+# public; everything else under MEDIA_ROOT (a case's photos, appeals/) is personal and served
+# by the app after its access check (appeals: /appeals/attachments/<id>/).
 SERVE_MEDIA = _env_bool("SERVE_MEDIA", True)
+PUBLIC_MEDIA_PREFIXES = ("stations/",)
 WHITENOISE_USE_FINDERS = _env_bool("WHITENOISE_USE_FINDERS", True)
 
 if REDIS_URL := os.environ.get("REDIS_URL"):

@@ -27,7 +27,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def media(request: HttpRequest, path: str) -> HttpResponseBase:
     """Uploaded pictures (already re-encoded and public: station photos) on a one-machine
-    install; a proxy serves MEDIA_ROOT instead when SERVE_MEDIA=0."""
+    install; a proxy serves them instead when SERVE_MEDIA=0. Only PUBLIC_MEDIA_PREFIXES: other
+    uploads (a case's photos) are personal and go through their app's access check."""
+    if not path.startswith(tuple(settings.PUBLIC_MEDIA_PREFIXES)) or ".." in path.split("/"):
+        return page_not_found(request)
     response = static_serve(request, path, document_root=str(settings.MEDIA_ROOT))
     response["Cache-Control"] = "public, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"

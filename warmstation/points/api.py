@@ -8,12 +8,13 @@ from typing import Annotated
 from ninja import Header, Router, Schema
 from ninja.pagination import paginate
 
-from warmstation.accounts.models import Role, User
+from warmstation.accounts.models import Role
 from warmstation.accounts.selectors import access_worker_by_id
 from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, Id, Line, ProblemOut
 from warmstation.points import selectors, services
+from warmstation.points.permissions import access_transaction_by_id
 
 router = Router(tags=["points"])
 DISTRICT = (Role.DISTRICT_ADMIN,)
@@ -100,7 +101,7 @@ def list_earning_rules(request):
 def create_award(request, payload: AwardIn, idempotency_key: str = Header(..., alias="Idempotency-Key",
                                                      pattern=r"^[!-~]{1,128}$")):
     profile = access_worker_by_id(request.user, payload.worker_id)
-    return services.points_award(user=User.objects.get(pk=profile.user_id), action=payload.action,
+    return services.points_award(user=profile.user, action=payload.action,
                                  idempotency_key=idempotency_key, source_ref=payload.source_ref,
                                  actor=request.user, request=request)
 
@@ -113,7 +114,8 @@ def create_award(request, payload: AwardIn, idempotency_key: str = Header(..., a
 def reverse_transaction(request, transaction_id: Id, payload: ReverseIn,
                         idempotency_key: str = Header(..., alias="Idempotency-Key",
                                                      pattern=r"^[!-~]{1,128}$")):
-    return services.points_reverse(actor=request.user, transaction_id=transaction_id,
+    original = access_transaction_by_id(request.user, transaction_id)
+    return services.points_reverse(actor=request.user, transaction_id=original.pk,
                                    reason=payload.reason, idempotency_key=idempotency_key,
                                    request=request)
 

@@ -13,17 +13,24 @@ from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from warmstation.accounts.models import Role, User
+from warmstation.accounts.models import Role
+from warmstation.accounts.selectors import worker_by_mobile
 from warmstation.core import geo
-from warmstation.core.errors import InvalidInput, NotFound
+from warmstation.core.errors import InvalidInput
 from warmstation.core.masking import mask_mobile
 from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
 from warmstation.core.schedule import Span, describe
 from warmstation.core.schemas import AUTH_ERRORS, Id, Line, ProblemOut
 from warmstation.stations import selectors, services
-from warmstation.stations.models import Loan, StationPhoto
-from warmstation.stations.permissions import access_station_by_id
+from warmstation.stations.models import Loan
+from warmstation.stations.permissions import (
+    access_loan_by_id,
+    access_open_loan_by_borrower,
+    access_photo_by_id,
+    access_station_by_id,
+    loan_list,
+)
 from warmstation.stations.schemas import (
     AmenitiesIn,
     CheckInIn,
@@ -33,6 +40,7 @@ from warmstation.stations.schemas import (
     LoanOut,
     NearbyOut,
     PhotoOut,
+    ReturnIn,
     ServiceRecordIn,
     ServiceRecordOut,
     StationOut,
@@ -221,15 +229,6 @@ def change_stock(request, station_id: Id, payload: StockIn):
     return _stock_out(stock)
 
 
-def _worker_by_mobile(mobile: str | None):
-    if not mobile:
-        return None
-    worker = User.objects.filter(mobile=mobile, is_active=True).first()
-    if worker is None:
-        raise InvalidInput(_("未找到该手机号的小哥。"), code="unknown_worker", field="worker_mobile")
-    return worker
-
-
 def _loan_out(loan: Loan) -> LoanOut:
     return LoanOut(id=loan.pk, station_id=loan.station_id, item=loan.item.code,
                    worker_masked=mask_mobile(loan.worker.mobile), lent_at=loan.lent_at,
@@ -244,20 +243,35 @@ def _loan_out(loan: Loan) -> LoanOut:
 def lend_item(request, station_id: Id, payload: LoanIn):
     station = _for_change(request, station_id)
     loan = services.loan_create(actor=request.user, station=station, item_code=payload.item,
-                                worker=_worker_by_mobile(payload.worker_mobile),
+                                worker=worker_by_mobile(payload.worker_mobile),
                                 hours=payload.hours, request=request)
     return Status(201, _loan_out(loan))
 
 
 @router.post("/{station_id}/loans/{loan_id}/return", url_name="station_loan_return",
-             operation_id="return_item", summary="Take a lent item back at this station",
+             operation_id="return_item", summary="Take back one of this station's own loans",
              response={200: LoanOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
 def return_item(request, station_id: Id, loan_id: Id):
+    """`loan_id` as listed by list_loans: only a loan lent from this station. An item lent
+    elsewhere comes back through return_item_by_borrower."""
     station = _for_change(request, station_id)
-    loan = Loan.objects.select_related("item", "worker").filter(pk=loan_id).first()
-    if loan is None:
-        raise NotFound()
+    loan = access_loan_by_id(request.user, loan_id, station=station)
+    services.loan_return(actor=request.user, loan=loan, station=station, request=request)
+    return _loan_out(loan)
+
+
+@router.post("/{station_id}/returns", url_name="station_returns",
+             operation_id="return_item_by_borrower",
+             summary="Take an item back at this station, lent here or at any other station",
+             response={200: LoanOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
+@require_roles(*STAFF)
+def return_item_by_borrower(request, station_id: Id, payload: ReturnIn):
+    """The loan is found by what the worker shows — their mobile and the item — never by an id;
+    the item goes onto this station's shelf. No open loan of that item for that worker: 404."""
+    station = _for_change(request, station_id)
+    loan = access_open_loan_by_borrower(request.user, station=station, item_code=payload.item,
+                                        worker=worker_by_mobile(payload.worker_mobile))
     services.loan_return(actor=request.user, loan=loan, station=station, request=request)
     return _loan_out(loan)
 
@@ -269,8 +283,8 @@ def return_item(request, station_id: Id, loan_id: Id):
 @paginate
 def list_loans(request, station_id: Id):
     station = _for_change(request, station_id)
-    return Rows(selectors.open_loans(station=station),
-                lambda page: [_loan_out(loan) for loan in page])
+    return Rows(loan_list(request.user, station=station).filter(returned_at=None)
+                .order_by("due_at"), lambda page: [_loan_out(loan) for loan in page])
 
 
 @router.post("/{station_id}/services", url_name="station_services",
@@ -281,7 +295,8 @@ def record_service(request, station_id: Id, payload: ServiceRecordIn):
     station = _for_change(request, station_id)
     record = services.service_record_create(
         actor=request.user, station=station, service_code=payload.service,
-        worker=_worker_by_mobile(payload.worker_mobile), worker_label=payload.worker_label,
+        worker=worker_by_mobile(payload.worker_mobile) if payload.worker_mobile else None,
+        worker_label=payload.worker_label,
         note=payload.note, request=request)
     assert record.service is not None  # a service record always names its service
     return Status(201, ServiceRecordOut(id=record.pk, station_id=station.pk, kind=record.kind,
@@ -308,8 +323,6 @@ def add_station_photo(request, station_id: Id, image: File[UploadedFile],
 @require_roles(*STAFF)
 def delete_station_photo(request, station_id: Id, photo_id: Id):
     station = _for_change(request, station_id)
-    photo = StationPhoto.objects.filter(pk=photo_id, station=station).first()
-    if photo is None:
-        raise NotFound()
+    photo = access_photo_by_id(request.user, photo_id, station=station)
     services.photo_delete(actor=request.user, photo=photo, request=request)
     return Status(204, None)

@@ -1,6 +1,7 @@
 """Who may see and change a station. Reading an active station is public (it is on the map).
 Changing one needs its steward (signed in with a password) or an area/district admin whose area
-covers it; anything else looks missing (404)."""
+covers it; anything else looks missing (404). Child objects (loans, photos, stock movements, the
+service ledger, special dates) are reached only through their station, below."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from django.db.models import Q, QuerySet
 from warmstation.accounts.models import Role
 from warmstation.areas.scoping import area_in_scope, scope_q
 from warmstation.core.errors import NotFound
-from warmstation.stations.models import Station
+from warmstation.stations.models import (
+    HoursException,
+    Loan,
+    ServiceRecord,
+    Station,
+    StationPhoto,
+    StockMovement,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -42,7 +50,7 @@ def access_station_by_id(user: User | AnonymousUser | None, station_id: int | st
                          for_change: bool = False) -> Station:
     try:
         station = Station.objects.select_related("area", "steward").get(pk=station_id)
-    except (Station.DoesNotExist, ValueError, TypeError):
+    except (Station.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound() from None
     if for_change:
         if not can_change_station(user, station):
@@ -50,3 +58,81 @@ def access_station_by_id(user: User | AnonymousUser | None, station_id: int | st
     elif not station.is_active and not can_change_station(user, station):
         raise NotFound()
     return station
+
+
+# --- child objects: each is reached through the station it belongs to --------------------------
+
+def _int_id(raw) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    if not 0 < value < 2**63:
+        raise NotFound()
+    return value
+
+
+def loan_list(user, *, station: Station | None = None) -> QuerySet[Loan]:
+    """Loans the user may see and take back: those lent from a station they keep (steward) or
+    oversee (area/district admin), optionally of one station."""
+    qs = Loan.objects.filter(station__in=Station.objects.filter(managed_station_q(user)))
+    if station is not None:
+        qs = qs.filter(station=station)
+    return qs.select_related("item", "worker", "station")
+
+
+def access_loan_by_id(user, loan_id, *, station: Station) -> Loan:
+    """A loan by its id, only as one of `station`'s own loans (the console's list, the API's
+    list_loans) and only for someone who may change that station. A loan of another station —
+    even one the same person keeps — looks missing: ids are guessable, so an id never reaches
+    past the station in the URL."""
+    loan = loan_list(user, station=station).filter(pk=_int_id(loan_id)).first()
+    if loan is None:
+        raise NotFound()
+    return loan
+
+
+def access_open_loan_by_borrower(user, *, station: Station, worker, item_code: str) -> Loan:
+    """The loan a worker brings back to `station` (returns at any station are a feature): found
+    by what the worker shows — their mobile (→ `worker`, through accounts.selectors.
+    worker_by_mobile) and the item in their hand — never by an id. The caller must be able to
+    change `station` (the shelf the item goes onto); then the worker's oldest open loan of that
+    item, from any station, is the one. None open → NotFound."""
+    if not can_change_station(user, station):
+        raise NotFound()
+    loan = (Loan.objects.filter(worker=worker, item__code=item_code or "", returned_at=None)
+            .select_related("item", "worker", "station").order_by("due_at", "pk").first())
+    if loan is None:
+        raise NotFound()
+    return loan
+
+
+def access_photo_by_id(user, photo_id, *, station: Station) -> StationPhoto:
+    """A station's photo, for someone who may change that station (reading photos is public
+    through the station's card)."""
+    if not can_change_station(user, station):
+        raise NotFound()
+    photo = StationPhoto.objects.filter(pk=_int_id(photo_id), station=station).first()
+    if photo is None:
+        raise NotFound()
+    return photo
+
+
+def stock_movement_list(user, *, station: Station) -> QuerySet[StockMovement]:
+    """A station's cabinet movements, newest first, for whoever may change the station."""
+    if not can_change_station(user, station):
+        return StockMovement.objects.none()
+    return StockMovement.objects.filter(station=station).select_related("item")
+
+
+def service_record_list(user, *, station: Station) -> QuerySet[ServiceRecord]:
+    """A station's ledger of services and check-ins (台账), for whoever may change it."""
+    if not can_change_station(user, station):
+        return ServiceRecord.objects.none()
+    return ServiceRecord.objects.filter(station=station).select_related("service", "worker")
+
+
+def hours_exception_list(user, *, station: Station) -> QuerySet[HoursException]:
+    """A station's special dates (holidays): public for an active station, like its hours."""
+    access_station_by_id(user, station.pk)
+    return HoursException.objects.filter(station=station)

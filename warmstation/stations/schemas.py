@@ -80,6 +80,13 @@ class LoanIn(Schema):
     hours: int | None = Field(None, ge=1, le=24 * 14)
 
 
+class ReturnIn(Schema):
+    """What the worker shows at the counter: their mobile and the item in their hand."""
+
+    item: Line(32)
+    worker_mobile: Mobile
+
+
 class LoanOut(Schema):
     id: int
     station_id: int

@@ -13,5 +13,6 @@ urlpatterns = [
     path("<id:station_id>/stock/", views.console_stock, name="stock"),
     path("<id:station_id>/lend/", views.console_lend, name="lend"),
     path("<id:station_id>/loans/<id:loan_id>/return/", views.console_return, name="return"),
+    path("<id:station_id>/returns/", views.console_return_any, name="return_any"),
     path("<id:station_id>/record/", views.console_record, name="record"),
 ]

@@ -17,21 +17,23 @@ from django.views.decorators.http import require_POST
 
 from warmstation.accounts.models import Role, User
 from warmstation.accounts.pages import staff_page
-from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
-from warmstation.core.inputs import normalise_mobile
+from warmstation.accounts.selectors import worker_by_mobile
+from warmstation.core.errors import ApplicationError, InvalidInput
 from warmstation.core.masking import mask_mobile
 from warmstation.core.pagination import page_list
 from warmstation.core.refusals import refused
 from warmstation.stations import selectors, services
-from warmstation.stations.models import (
-    Amenity,
-    GoodsItem,
-    Loan,
-    ServiceItem,
-    ServiceRecord,
-    StockMovement,
+from warmstation.stations.models import Amenity, GoodsItem, ServiceItem, StockMovement
+from warmstation.stations.permissions import (
+    access_loan_by_id,
+    access_open_loan_by_borrower,
+    access_station_by_id,
+    hours_exception_list,
+    loan_list,
+    service_record_list,
+    station_managed_list,
+    stock_movement_list,
 )
-from warmstation.stations.permissions import access_station_by_id, station_managed_list
 from warmstation.stations.views import (
     WEEKDAY_LABELS,
     desk_rows,
@@ -78,17 +80,6 @@ def _positive_int(raw: str) -> int:
     return value
 
 
-def _person(raw_mobile: str) -> User | None:
-    """The account behind a mobile number the steward typed (the worker shows it or says it)."""
-    if not (raw_mobile or "").strip():
-        return None
-    user = User.objects.filter(mobile=normalise_mobile(raw_mobile), is_active=True).first()
-    if user is None:
-        raise InvalidInput(gettext_lazy("没有找到该手机号的小哥，请先让其注册。"),
-                           code="unknown_worker", field="mobile")
-    return user
-
-
 def _hours_grid(station) -> list[dict]:
     spans: dict[int, list] = {}
     for h in station.hours.all():
@@ -106,14 +97,13 @@ def _hours_grid(station) -> list[dict]:
 def _console_context(request, station) -> dict:
     now = timezone.now()
     # Rows decorated for the template (overdue, who).
-    loans: list[Any] = sorted(selectors.open_loans(station=station),
+    loans: list[Any] = sorted(loan_list(request.user, station=station).filter(returned_at=None),
                    key=lambda loan: (loan.due_at >= now, loan.due_at))
     for loan in loans:
         loan.overdue = loan.due_at < now
         loan.who = loan.worker.real_name or mask_mobile(loan.worker.mobile)
-    records = page_list(request, ServiceRecord.objects.filter(station=station)
-                        .select_related("service", "worker").order_by("-at", "-pk"),
-                        per_page=15, param="records")
+    records = page_list(request, service_record_list(request.user, station=station)
+                        .order_by("-at", "-pk"), per_page=15, param="records")
     for r in records:
         r.who = (r.worker.real_name or mask_mobile(r.worker.mobile)) if r.worker else \
             (r.worker_label or _("未留名"))
@@ -124,17 +114,16 @@ def _console_context(request, station) -> dict:
     return {
         "station": station, "schedule_open": selectors.schedule_of(station).is_open(now),
         "hours_grid": _hours_grid(station),
-        "exceptions": page_list(request, station.exceptions.filter(
-            date__gte=timezone.localdate()).order_by("date", "pk"), per_page=10,
-            param="exceptions"),
+        "exceptions": page_list(request, hours_exception_list(request.user, station=station)
+                                .filter(date__gte=timezone.localdate()).order_by("date", "pk"),
+                                per_page=10, param="exceptions"),
         "amenities": Amenity.objects.all(), "has": set(station.amenities.values_list("code",
                                                                                   flat=True)),
         "stock": stock, "goods": GoodsItem.objects.all(),
         "lendable": GoodsItem.objects.filter(lendable=True),
         "loans": loans, "service_items": station.services.all() or ServiceItem.objects.all(),
-        "movements": page_list(request, StockMovement.objects.filter(station=station)
-                               .select_related("item").order_by("-at", "-pk"),
-                               per_page=15, param="movements"),
+        "movements": page_list(request, stock_movement_list(request.user, station=station)
+                               .order_by("-at", "-pk"), per_page=15, param="movements"),
         "records": records, "served_people": people, "served_records": count,
         "checkin_url": checkin_url,
         "qr": segno.make(checkin_url, error="m").svg_inline(scale=4),
@@ -243,23 +232,34 @@ def _stock(request, station):
                           reason=reason, note=request.POST.get("note", ""))
 
 
-def _lend(request, station):
-    worker = _person(request.POST.get("mobile", ""))
-    if worker is None:
+def _borrower(request) -> User:
+    if not request.POST.get("mobile", "").strip():
         raise InvalidInput(gettext_lazy("请输入借用人的手机号。"), field="mobile")
+    return worker_by_mobile(request.POST["mobile"])
+
+
+def _lend(request, station):
+    worker = _borrower(request)
     services.loan_create(actor=request.user, station=station, worker=worker, request=request,
                          item_code=request.POST.get("item", ""))
 
 
 def _return(request, station, loan_id: int):
-    loan = Loan.objects.filter(pk=loan_id, station=station).select_related("item").first()
-    if loan is None:
-        raise NotFound()
+    loan = access_loan_by_id(request.user, loan_id, station=station)
+    services.loan_return(actor=request.user, loan=loan, station=station, request=request)
+
+
+def _return_any(request, station):
+    """An item lent at any station comes back here: found by the worker's mobile and the item,
+    as the API's return_item_by_borrower does."""
+    loan = access_open_loan_by_borrower(request.user, station=station, worker=_borrower(request),
+                                        item_code=request.POST.get("item", ""))
     services.loan_return(actor=request.user, loan=loan, station=station, request=request)
 
 
 def _record(request, station):
-    worker = _person(request.POST.get("mobile", ""))
+    mobile = request.POST.get("mobile", "")
+    worker = worker_by_mobile(mobile) if mobile.strip() else None
     services.service_record_create(
         actor=request.user, station=station, service_code=request.POST.get("service", ""),
         worker=worker, worker_label="" if worker else request.POST.get("name", ""),
@@ -284,4 +284,5 @@ console_amenities = _action("amenities", _amenities)
 console_stock = _action("stock", _stock)
 console_lend = _action("lend", _lend)
 console_return = _action("loans", _return)
+console_return_any = _action("loans", _return_any)
 console_record = _action("record", _record)
