@@ -1,0 +1,878 @@
+"""The authorization matrix, generated: every page of the URL configuration and every operation of
+the OpenAPI documents is called as anonymous, as each of the seven roles, as the same role in the
+other street, and with object ids that belong to someone else or to nobody, and the answer must
+be the one written in EXPECT below (in the spirit of netbox's utilities/testing).
+
+The rule (docs/security.md): success only for the owner or a role in scope; out of scope and
+missing answer the same 404; a role that may not use the page or operation at all gets 403; the
+API without credentials answers 401, a page without sign-in redirects to the sign-in. A refused
+write changes nothing. Each call runs in a savepoint that is rolled back, so every caller meets
+the same world; the world is built once for the module.
+
+A URL name or an operation id with no entry in EXPECT fails `test_every_url_and_operation_has_
+an_expected_outcome` — a new page or operation must say who may use it.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import re
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.core.cache import cache
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver
+from PIL import Image
+
+from tests.factories import (
+    PASSWORD,
+    as_level,
+    build_area_tree,
+    make_merchant,
+    make_offer,
+    make_station,
+    make_user,
+    make_worker,
+    signed_in,
+)
+from warmstation.accounts.models import ROLE_MIN_LEVEL, Role
+from warmstation.accounts.services import api_token_issue
+
+ANON = "anonymous"
+# persona → the role it holds. "<role>" is the one in scope of the world's "own" objects (拱辰
+# street, GC); "<role>_other" holds the same role in the other street (西潞, XL), or is another
+# worker / another department — the "right role, wrong area" and "someone else's id" callers.
+PERSONAS: dict[str, str | None] = {
+    ANON: None,
+    "worker": Role.WORKER, "worker_other": Role.WORKER,
+    "steward": Role.STEWARD, "steward_other": Role.STEWARD,
+    "merchant": Role.MERCHANT, "merchant_other": Role.MERCHANT,
+    "department": Role.DEPARTMENT, "department_other": Role.DEPARTMENT,
+    "area_admin": Role.AREA_ADMIN, "area_admin_other": Role.AREA_ADMIN,
+    "district_admin": Role.DISTRICT_ADMIN,
+    "resident": Role.RESIDENT,
+}
+SIGNED_IN = frozenset(p for p in PERSONAS if p != ANON)
+ALL = frozenset(PERSONAS)
+MISSING_ID = 987654321
+
+
+def _jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), "orange").save(buf, "JPEG")
+    return buf.getvalue()
+
+
+class World(dict):
+    """The objects of the matrix by name; attribute access for the table's lambdas."""
+
+    __getattr__ = dict.__getitem__
+
+
+def build_world(media_root) -> World:
+    from warmstation.appeals import services as appeals
+    from warmstation.appeals.models import (
+        AppealAttachment,
+        Category,
+        Department,
+        PolicyAnswer,
+        RoutingRule,
+    )
+    from warmstation.appeals.policy import policy_answer_save
+    from warmstation.benefits import services as benefits
+    from warmstation.points.models import EarningRule
+    from warmstation.points.services import points_award
+    from warmstation.stations import services as stations
+    from warmstation.stations.models import ServiceItem
+
+    w = World(build_area_tree())
+    gc, xl, ylj, sz, root = w["gc"], w["xl"], w["ylj"], w["sz"], w["district"]
+    w["cgzx"] = Department.objects.create(code="gc-zx", name_zh="拱辰指挥中心",
+                                          kind="command_centre", area=gc)
+    w["xlzx"] = Department.objects.create(code="xl-zx", name_zh="西潞指挥中心",
+                                          kind="command_centre", area=xl)
+    cat = Category.objects.create(code="housing", name_zh="住宿难", answer_hours=16,
+                                  resolve_days=10)
+    w["category"] = cat
+    RoutingRule.objects.create(category=cat, area=gc, department=w["cgzx"])
+    RoutingRule.objects.create(category=cat, area=xl, department=w["xlzx"])
+    RoutingRule.objects.create(category=cat, area=None, department=w["cgzx"])
+
+    people = {
+        "worker": make_worker([ylj], mobile="13600000001"),
+        "worker_other": make_worker([sz], mobile="13600000002"),
+        "steward": make_user(Role.STEWARD, ylj, mobile="13600000003"),
+        "steward_other": make_user(Role.STEWARD, sz, mobile="13600000004"),
+        "merchant": make_user(Role.MERCHANT, gc, mobile="13600000005"),
+        "merchant_other": make_user(Role.MERCHANT, xl, mobile="13600000006"),
+        "department": make_user(Role.DEPARTMENT, gc, department=w["cgzx"],
+                                mobile="13600000007"),
+        "department_other": make_user(Role.DEPARTMENT, xl, department=w["xlzx"],
+                                      mobile="13600000008"),
+        "area_admin": make_user(Role.AREA_ADMIN, gc, mobile="13600000009", totp=True),
+        "area_admin_other": make_user(Role.AREA_ADMIN, xl, mobile="13600000010", totp=True),
+        "district_admin": make_user(Role.DISTRICT_ADMIN, root, mobile="13600000011",
+                                    totp=True),
+        "resident": make_user(Role.RESIDENT, gc, mobile="13600000012"),
+    }
+    for persona, user in people.items():
+        as_level(user, ROLE_MIN_LEVEL[PERSONAS[persona]])
+    w["people"] = people
+    people["worker"].real_name = "MARKWORKERA"
+    people["worker"].save(update_fields=["real_name"])
+    admin = people["district_admin"]
+
+    # Stations, each with a steward, a shelf, a photo, a loan to its street's worker.
+    with override_settings(MEDIA_ROOT=media_root):
+        for side, area, lat in (("", ylj, 39.748), ("_other", sz, 39.72)):
+            st = make_station(area, lat, 116.14, name=f"MARKSTATION{side or '_own'}",
+                              steward=people[f"steward{side}"],
+                              stock={"umbrella": 3, "water": 10}, amenities=("wifi",))
+            w[f"station{side}"] = st
+            w[f"photo{side}"] = stations.photo_add(actor=admin, station=st, data=_jpeg())
+            w[f"loan{side}"] = stations.loan_create(actor=st.steward, station=st,
+                                                    item_code="umbrella",
+                                                    worker=people[f"worker{side}"])
+    ServiceItem.objects.create(code="rest", name_zh="休息")
+
+    # Merchants with their counter staff, an offer each, a live code each.
+    EarningRule.objects.create(action="grant", source="other", name_zh="发放", points=100)
+    for side, area in (("", gc), ("_other", xl)):
+        m = make_merchant(area, name=f"MARKMERCHANT{side or '_own'}",
+                          staff=people[f"merchant{side}"])
+        w[f"merchant{side}"] = m
+        w[f"offer{side}"] = make_offer(m, title=f"MARKOFFER{side or '_own'}")
+        w[f"points_offer{side}"] = make_offer(m, kind="points", title="积分兑换", points=30)
+        w[f"txn{side}"] = points_award(user=people[f"worker{side}"], action="grant",
+                                       idempotency_key=f"matrix-fund{side}")["transaction_id"]
+        code = benefits.redemption_code_issue(user=people[f"worker{side}"],
+                                              offer=w[f"offer{side}"],
+                                              idempotency_key=f"matrix-code{side}")
+        w[f"redemption{side}"] = code["redemption_id"]
+
+    # Contacts on each street's service card.
+    from warmstation.areas.models import AreaContact
+
+    w["contact"] = AreaContact.objects.create(area=gc, kind="hotline", name="MARKCONTACT",
+                                              phone="010-1")
+    w["contact_other"] = AreaContact.objects.create(area=xl, kind="hotline", name="西潞热线",
+                                                    phone="010-2")
+
+    # Needs: each street's worker raised one (with a photo), dispatched to its street's centre.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    with override_settings(MEDIA_ROOT=media_root):
+        for side, area in (("", ylj), ("_other", sz)):
+            case = appeals.appeal_create(
+                actor=people[f"worker{side}"], category=cat, area=area,
+                title=f"MARKCASE{side or '_own'}", body="找不到住处",
+                files=[SimpleUploadedFile("p.jpg", _jpeg(), content_type="image/jpeg")])
+            appeals.appeal_transition(actor=admin, appeal_id=case.pk, action="dispatch",
+                                      department=w["cgzx" if not side else "xlzx"])
+            w[f"case{side}"] = case
+            w[f"attachment{side}"] = AppealAttachment.objects.get(event__appeal=case)
+    for side, dept in (("", "cgzx"), ("_other", "xlzx")):
+        w[f"answer{side}"] = policy_answer_save(
+            actor=admin, entry=PolicyAnswer(department=w[dept]), topic="legal",
+            question=f"拖欠工资怎么办{side}", answer="拨打 12333。", keywords="工资")
+
+    # Bearer tokens for the API, sessions for the pages.
+    w["tokens"] = {p: api_token_issue(user=u, auth_level=ROLE_MIN_LEVEL[PERSONAS[p]])
+                   for p, u in people.items()}
+    return w
+
+
+# --- the table --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class E:
+    """What a page or an operation answers, and to whom.
+
+    roles: the roles the page/operation admits at all (others: 403); None = anyone signed in.
+    ok: the personas for whom it succeeds (`status`); every other persona holding an admitted
+        role gets 404 (out of scope looks missing), unless `special` says otherwise.
+    public: anonymous callers are served too (documented public pages and operations only).
+    body / query / headers: what is sent (a callable of the world for ids); kwargs: the path
+        parameters (callables of the world), overriding PARAMS.
+    missing: the path parameters that, swapped for an id nobody holds, must give 404 to `ok`.
+    marker: a text that only `sees` (default: ok) may find in the answer — for lists, whose
+        status is 200 for everyone admitted but whose rows are scoped.
+    """
+
+    roles: frozenset | None = None
+    ok: frozenset = frozenset()
+    status: int = 200
+    public: bool = False
+    body: Any = None
+    query: Any = None
+    headers: Any = None
+    kwargs: dict = field(default_factory=dict)
+    missing: tuple = ()
+    marker: str | None = None
+    sees: frozenset | None = None
+    special: dict = field(default_factory=dict)
+    unchanged: frozenset = frozenset()
+    foreign: dict = field(default_factory=dict)
+    foreign_ok: frozenset = frozenset()
+    method: str = "GET"
+    form: bool = False  # page POST bodies are form-encoded
+
+    @property
+    def writes(self) -> bool:
+        return self.method not in ("GET", "HEAD")
+
+
+def _s(*personas: str) -> frozenset:
+    return frozenset(personas)
+
+
+def _roles(*roles: str) -> frozenset:
+    return frozenset(roles)
+
+
+R = Role
+WORKERS = _s("worker", "worker_other")
+ADMINS = _s("area_admin", "area_admin_other", "district_admin")
+ADMINS_IN_SCOPE = _s("area_admin", "district_admin")
+CONSOLE = _roles(R.STEWARD, R.AREA_ADMIN, R.DISTRICT_ADMIN)
+CONSOLE_OK = _s("steward", "area_admin", "district_admin")
+MANAGE_MERCHANT = _roles(R.MERCHANT, R.AREA_ADMIN, R.DISTRICT_ADMIN)
+MERCHANT_OK = _s("merchant", "area_admin", "district_admin")
+STAFF = _roles(R.DEPARTMENT, R.AREA_ADMIN, R.DISTRICT_ADMIN)
+STAFF_PERSONAS = _s("department", "department_other", *ADMINS)
+DISPATCHERS = _roles(R.AREA_ADMIN, R.DISTRICT_ADMIN)
+RAISERS = _roles(R.WORKER, R.STEWARD, R.AREA_ADMIN, R.DISTRICT_ADMIN)
+CASE_SEERS = _s("worker", "department", "area_admin", "district_admin")  # of the own case
+ADMIN_ROLES = _roles(R.AREA_ADMIN, R.DISTRICT_ADMIN)
+WORKER_ROLE = _roles(R.WORKER)
+DISTRICT = _roles(R.DISTRICT_ADMIN)
+# A page form refused for what was typed in it (not for what the URL names) re-renders the form
+# with the message: these are the statuses such a refusal may take.
+FORM_REFUSAL = (400, 404, 409, 422)
+# An API body refused for what was typed in it (an unknown code), not for the URL's object.
+BODY_REFUSAL = (404, 409, 422)
+LOGIN = "login"  # a redirect to a sign-in page
+
+# Path parameters by name → the world's "own" object (拱辰 side, the worker's, …).
+PARAMS: dict[str, Callable[[World], Any]] = {
+    "station_id": lambda w: w.station.pk,
+    "loan_id": lambda w: w.loan.pk,
+    "photo_id": lambda w: w.photo.pk,
+    "token": lambda w: w.station.checkin_token,
+    "offer_id": lambda w: w.offer.pk,
+    "redemption_id": lambda w: w.redemption,
+    "merchant_id": lambda w: w.merchant.pk,
+    "appeal_id": lambda w: w.case.pk,
+    "attachment_id": lambda w: w.attachment.pk,
+    "answer_id": lambda w: w.answer.pk,
+    "contact_id": lambda w: w.contact.pk,
+    "worker_id": lambda w: w.people["worker"].worker_profile.pk,
+    "transaction_id": lambda w: w.txn,
+    "code": lambda w: "GC",
+    "service_id": lambda w: str(w.station.public_id),
+    "path": lambda w: w.photo.image.name,
+}
+MISSING = {"code": "NOPE", "token": "nope", "service_id": str(uuid.UUID(int=1)),
+           "path": "stations/nothing.jpg"}
+
+
+def _mobile(persona):
+    return lambda w: w.people[persona].mobile
+
+
+def _key():
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+STATION_FORM = {"temporarily_closed": "on", "closed_note": "维修"}
+NEED = {"category": "housing", "area_code": "YLJ", "title": "新的诉求", "body": "说明"}
+MERCHANT_IN = {"name": "新商户", "kind": "restaurant", "area_code": "GC", "address": "地址",
+               "lat": 39.74, "lng": 116.14, "opens": "08:00", "closes": "20:00"}
+POLICY_IN = {"topic": "legal", "question": "新问题", "answer": "新答案"}
+
+EXPECT: dict[str, list[E]] = {
+    # --- public pages (docs/security.md lists them) ---
+    "healthz": [E(public=True, ok=ALL)],
+    "set_language": [E(method="POST", public=True, ok=ALL, status=302, form=True,
+                       body={"language": "en", "next": "/"})],
+    "media": [E(public=True, ok=ALL, missing=("path",),
+                # a case's photo is personal: never under the public /media/
+                foreign={"path": lambda w: w.attachment.file.name})],
+    "accounts:home": [E(public=True, ok=ALL)],
+    "accounts:worker_login": [E(public=True, ok=ALL)],
+    "accounts:staff_login": [E(public=True, ok=ALL)],
+    "accounts:logout": [E(method="POST", public=True, ok=ALL, status=302)],
+    "stations:list": [E(public=True, ok=ALL)],
+    "stations:detail": [E(public=True, ok=ALL, missing=("station_id",))],
+    # --- signed in, any role ---
+    "accounts:staff_mfa": [E(ok=_s("steward", "steward_other", "merchant", "merchant_other",
+                                   "department", "department_other", *ADMINS),
+                             special={"worker": LOGIN, "worker_other": LOGIN,
+                                      "resident": LOGIN})],
+    "accounts:register": [E(ok=SIGNED_IN)],
+    "accounts:my_data": [E(ok=SIGNED_IN)],
+    "accounts:my_data_export": [E(ok=SIGNED_IN)],
+    "accounts:my_account_close": [E(method="POST", ok=SIGNED_IN, status=302, form=True,
+                                    body={"confirm": "注销"})],
+    # --- area and district admins ---
+    "accounts:workers": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKWORKERA",
+                           sees=ADMINS_IN_SCOPE)],
+    "accounts:worker_reveal": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                                 missing=("worker_id",))],
+    "areas:list": [E(roles=ADMIN_ROLES, ok=ADMINS)],
+    "areas:detail": [
+        E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("code",)),
+        E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=302, form=True,
+          body={"kind": "hotline", "name": "新热线", "phone": "010-3"}, missing=("code",)),
+    ],
+    "areas:contact_delete": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                               status=302, missing=("contact_id",))],
+    "core:audit": [E(roles=DISTRICT, ok=_s("district_admin"))],
+    "stations:manage": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKSTATION_own",
+                          sees=ADMINS_IN_SCOPE)],
+    "benefits:partners": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKMERCHANT_own",
+                            sees=ADMINS_IN_SCOPE)],
+    # --- workers ---
+    "benefits:wallet": [E(roles=WORKER_ROLE, ok=WORKERS)],
+    "benefits:code_issue": [E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302,
+                              form=True, body={"key": "k1"}, missing=("offer_id",))],
+    "benefits:code": [E(roles=WORKER_ROLE, ok=_s("worker"), missing=("redemption_id",))],
+    "stations:check_in": [
+        E(roles=WORKER_ROLE, ok=WORKERS, missing=("station_id", "token")),
+        E(method="POST", roles=WORKER_ROLE, ok=WORKERS, missing=("station_id", "token")),
+    ],
+    "appeals:mine": [E(roles=WORKER_ROLE, ok=WORKERS, marker="MARKCASE_own",
+                       sees=_s("worker"))],
+    # --- merchants' counters ---
+    "benefits:counter": [E(roles=_roles(R.MERCHANT), ok=_s("merchant", "merchant_other"),
+                           status=302)],
+    "benefits:counter_of": [
+        E(roles=_roles(R.MERCHANT), ok=_s("merchant"), missing=("merchant_id",)),
+        E(method="POST", roles=_roles(R.MERCHANT), ok=_s("merchant"), form=True,
+          body={"code": "000000", "key": "k2"}, missing=("merchant_id",)),
+    ],
+    "benefits:offer_edit": [
+        E(roles=MANAGE_MERCHANT, ok=MERCHANT_OK, missing=("offer_id",)),
+        E(method="POST", roles=MANAGE_MERCHANT, ok=MERCHANT_OK, status=302, form=True,
+          body={"title": "改名套餐", "price": "10", "normal_price": "20", "is_active": "on"},
+          missing=("offer_id",)),
+    ],
+    # --- the steward's console ---
+    "steward:list": [E(roles=CONSOLE, ok=_s("steward", "steward_other", *ADMINS),
+                       special={"steward": 302, "steward_other": 302})],
+    "steward:console": [E(roles=CONSOLE, ok=CONSOLE_OK, missing=("station_id",))],
+    "steward:status": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302, form=True,
+                         body=STATION_FORM, missing=("station_id",))],
+    "steward:hours": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302, form=True,
+                        body={"o0_0": "08:00", "c0_0": "20:00"}, missing=("station_id",))],
+    "steward:exception": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302,
+                            form=True, body={"date": "2030-01-01", "closed": "on"},
+                            missing=("station_id",))],
+    "steward:amenities": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302,
+                            form=True, body={}, missing=("station_id",))],
+    "steward:stock": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302, form=True,
+                        body={"item": "water", "quantity": "2", "reason": "in"},
+                        missing=("station_id",))],
+    "steward:lend": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302, form=True,
+                       body=lambda w: {"item": "umbrella", "mobile": w.people["worker"].mobile},
+                       missing=("station_id",))],
+    "steward:return": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302,
+                         missing=("station_id", "loan_id"),
+                         # another station's loan, by its (guessable) id
+                         foreign={"loan_id": lambda w: w.loan_other.pk})],
+    "steward:return_any": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302,
+                             form=True, missing=("station_id",),
+                             body=lambda w: {"item": "umbrella",
+                                             "mobile": w.people["worker"].mobile})],
+    "steward:record": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302, form=True,
+                         body={"service": "rest"}, missing=("station_id",))],
+    # --- needs ---
+    "appeals:new": [
+        E(roles=RAISERS, ok=_s("worker", "worker_other", "steward", "steward_other",
+                               *ADMINS)),
+        E(method="POST", roles=RAISERS, status=302, form=True,
+          ok=_s("worker", "worker_other", "steward", "steward_other", *ADMINS_IN_SCOPE),
+          special={"area_admin_other": FORM_REFUSAL},
+          body=lambda w: {"category": "housing", "area": "YLJ", "title": "新的诉求",
+                          "body": "说明", "worker_mobile": w.people["worker"].mobile}),
+    ],
+    "appeals:suggest": [E(ok=SIGNED_IN, query={"title": "工资"})],
+    "appeals:policy": [E(ok=SIGNED_IN)],
+    "appeals:export": [E(ok=SIGNED_IN)],
+    "appeals:export_csv": [E(ok=SIGNED_IN, marker="MARKCASE_own", sees=CASE_SEERS)],
+    "appeals:inbox": [
+        E(roles=STAFF, ok=STAFF_PERSONAS, marker="MARKCASE_own",
+          sees=_s("department", *ADMINS_IN_SCOPE)),
+        # Bulk accept: answers the list for everyone admitted; only the case's department
+        # changes anything.
+        E(method="POST", roles=STAFF, ok=_s("department"), status=302, form=True,
+          body=lambda w: {"ids": [w.case.pk], "action": "accept"},
+          special={p: 302 for p in ("department_other", *ADMINS)},
+          unchanged=_s("department_other", *ADMINS)),
+    ],
+    "appeals:board": [E(roles=STAFF, ok=STAFF_PERSONAS)],
+    "appeals:meeting": [
+        E(roles=DISPATCHERS, ok=ADMINS),
+        E(method="POST", roles=DISPATCHERS, ok=ADMINS_IN_SCOPE, status=302, form=True,
+          special={"area_admin_other": FORM_REFUSAL},
+          body={"title": "座谈会", "area": "GC", "held_on": "2026-10-20",
+                "title_0": "网点用房难", "body_0": "找不到", "category_0": "housing"}),
+    ],
+    "appeals:detail": [E(ok=CASE_SEERS, missing=("appeal_id",))],
+    "appeals:act": [E(method="POST", ok=_s("department", *ADMINS_IN_SCOPE), status=302,
+                      form=True, body={"action": "note", "note": "已电话联系"},
+                      # the submitter may not add notes: told so on the case page
+                      special={"worker": 302}, unchanged=_s("worker"),
+                      missing=("appeal_id",))],
+    "appeals:attachment": [E(ok=CASE_SEERS, missing=("attachment_id",),
+                             foreign={"attachment_id": lambda w: w.attachment_other.pk},
+                             foreign_ok=_s("worker_other", "department_other",
+                                           "area_admin_other", "district_admin"))],
+    # --- the Django admin: district admins (signed in with TOTP) only ---
+    "admin:*": [E(ok=_s("district_admin"),
+                  special={p: LOGIN for p in SIGNED_IN - {"district_admin"}})],
+    # --- API and HSDS documents ---
+    "api:openapi-json": [E(public=True, ok=ALL)],
+    "api:openapi-view": [E(public=True, ok=ALL)],
+    "api:api-root": [E(public=True, ok=ALL, status=404)],
+    "hsds:openapi-json": [E(public=True, ok=ALL)],
+    "hsds:openapi-view": [E(public=True, ok=ALL)],
+    "hsds:api-root": [E(public=True, ok=ALL)],
+}
+
+# API operations by operationId (/api/v1/openapi.json and /hsds/openapi.json).
+API: dict[str, E] = {
+    # sign-in: public by nature
+    "request_sms_code": E(method="POST", public=True, ok=ALL,
+                          body={"mobile": "13900000099"}),
+    "sms_token": E(method="POST", public=True, ok=ALL, status=400,  # a wrong code
+                   body={"mobile": "13900000099", "code": "000000"}),
+    "staff_token": E(method="POST", public=True, ok=ALL,
+                     body=lambda w: {"mobile": w.people["steward"].mobile,
+                                     "password": PASSWORD}),
+    "revoke_token": E(method="POST", ok=SIGNED_IN, status=204),
+    "get_me": E(ok=SIGNED_IN),
+    "export_my_data": E(ok=SIGNED_IN),
+    "close_my_account": E(method="POST", ok=SIGNED_IN, status=204),
+    "list_workers": E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKWORKERA",
+                      sees=ADMINS_IN_SCOPE),
+    "reveal_worker_mobile": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                              missing=("worker_id",)),
+    # areas: read by anyone signed in, changed by the admins covering them
+    "list_areas": E(ok=SIGNED_IN),
+    "list_managed_areas": E(roles=ADMIN_ROLES, ok=ADMINS),
+    "get_area": E(ok=SIGNED_IN, missing=("code",)),
+    "create_area_contact": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=201,
+                             body={"kind": "hotline", "name": "新热线"}, missing=("code",)),
+    "update_area_contact": E(method="PATCH", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                             body={"name": "改名热线"}, missing=("contact_id",),
+                             foreign={"contact_id": lambda w: w.contact_other.pk},
+                             foreign_ok=_s("area_admin_other", "district_admin")),
+    "delete_area_contact": E(method="DELETE", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                             status=204, missing=("contact_id",)),
+    # stations: the public card and search; the console's operations
+    "places_nearby": E(public=True, ok=ALL, query={"lat": 39.748, "lng": 116.14}),
+    "get_station": E(public=True, ok=ALL, missing=("station_id",)),
+    "check_in": E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=201,
+                  body=lambda w: {"token": w.station.checkin_token}),
+    "list_managed_stations": E(roles=CONSOLE, ok=_s("steward", "steward_other", *ADMINS),
+                               marker="MARKSTATION_own", sees=CONSOLE_OK),
+    "set_station_hours": E(method="PUT", roles=CONSOLE, ok=CONSOLE_OK, missing=("station_id",),
+                           body={"spans": [{"weekday": 0, "opens": "08:00",
+                                            "closes": "20:00"}]}),
+    "set_station_status": E(method="POST", roles=CONSOLE, ok=CONSOLE_OK,
+                            missing=("station_id",), body={"temporarily_closed": True}),
+    "set_station_exception": E(method="POST", roles=CONSOLE, ok=CONSOLE_OK,
+                               missing=("station_id",),
+                               body={"date": "2030-01-01", "closed": True}),
+    "set_station_amenities": E(method="PUT", roles=CONSOLE, ok=CONSOLE_OK,
+                               missing=("station_id",), body={"codes": []}),
+    "change_stock": E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, missing=("station_id",),
+                      body={"item": "water", "delta": 2, "reason": "in"}),
+    "lend_item": E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=201,
+                   missing=("station_id",),
+                   body=lambda w: {"item": "umbrella",
+                                   "worker_mobile": w.people["worker"].mobile}),
+    "list_loans": E(roles=CONSOLE, ok=CONSOLE_OK, missing=("station_id",)),
+    "return_item": E(method="POST", roles=CONSOLE, ok=CONSOLE_OK,
+                     missing=("station_id", "loan_id"),
+                     # another station's loan by its guessable id: the hole of issue 8
+                     foreign={"loan_id": lambda w: w.loan_other.pk}),
+    "return_item_by_borrower": E(method="POST", roles=CONSOLE, ok=CONSOLE_OK,
+                                 missing=("station_id",),
+                                 body=lambda w: {"item": "umbrella",
+                                                 "worker_mobile": w.people["worker"].mobile}),
+    "record_service": E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=201,
+                        missing=("station_id",), body={"service": "rest"}),
+    "add_station_photo": E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=201,
+                           missing=("station_id",), form=True,
+                           body=lambda w: {"image": io.BytesIO(_jpeg())}),
+    "delete_station_photo": E(method="DELETE", roles=CONSOLE, ok=CONSOLE_OK, status=204,
+                              missing=("station_id", "photo_id"),
+                              foreign={"photo_id": lambda w: w.photo_other.pk}),
+    # points
+    "get_my_wallet": E(roles=WORKER_ROLE, ok=WORKERS),
+    "list_my_entries": E(roles=WORKER_ROLE, ok=WORKERS),
+    "list_earning_rules": E(ok=SIGNED_IN),
+    "create_award": E(method="POST", roles=DISTRICT, ok=_s("district_admin"), headers=_key,
+                      body=lambda w: {"worker_id": w.people["worker"].worker_profile.pk,
+                                      "action": "grant"}),
+    "reverse_transaction": E(method="POST", roles=DISTRICT, ok=_s("district_admin"),
+                             headers=_key, body={"reason": "误发"},
+                             missing=("transaction_id",)),
+    "get_points_figures": E(roles=DISTRICT, ok=_s("district_admin")),
+    # benefits
+    "list_merchants": E(ok=SIGNED_IN),
+    "get_merchant": E(ok=SIGNED_IN, missing=("merchant_id",)),
+    "create_merchant": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=201,
+                         body=MERCHANT_IN),
+    "create_offer": E(method="POST", roles=MANAGE_MERCHANT, ok=MERCHANT_OK, status=201,
+                      missing=("merchant_id",),
+                      body={"kind": "meal", "title": "新套餐", "price": 10,
+                            "normal_price": 20}),
+    "update_offer": E(method="PATCH", roles=MANAGE_MERCHANT, ok=MERCHANT_OK,
+                      missing=("offer_id",), body={"title": "改名套餐"},
+                      foreign={"offer_id": lambda w: w.offer_other.pk},
+                      foreign_ok=_s("merchant_other", "area_admin_other", "district_admin")),
+    "create_code": E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=201, headers=_key,
+                     missing=("offer_id",)),
+    # A code nobody was given, typed at the merchant's own counter: refused for what was typed
+    # (the merchant is in scope); at another merchant's counter: that counter looks missing.
+    "redeem_code": E(method="POST", roles=_roles(R.MERCHANT), headers=_key,
+                     special={"merchant": BODY_REFUSAL},
+                     body=lambda w: {"merchant_id": w.merchant.pk, "code": "000000"}),
+    "list_redemptions": E(ok=SIGNED_IN, marker="MARKOFFER_own",
+                          sees=_s("worker", "merchant", *ADMINS_IN_SCOPE)),
+    "get_settlement": E(roles=MANAGE_MERCHANT, ok=MERCHANT_OK, missing=("merchant_id",)),
+    # needs
+    "list_appeal_categories": E(ok=SIGNED_IN),
+    "update_appeal_category": E(method="PATCH", roles=DISTRICT, ok=_s("district_admin"),
+                                kwargs={"code": lambda w: "housing"}, missing=("code",),
+                                body={"answer_hours": 20}),
+    "list_routing_rules": E(roles=STAFF, ok=STAFF_PERSONAS),
+    "set_routing_rule": E(method="PUT", roles=DISTRICT, ok=_s("district_admin"),
+                          body={"category": "housing", "area_code": "YLJ",
+                                "department": "gc-zx"}),
+    "update_appeal_settings": E(method="PATCH", roles=DISTRICT, ok=_s("district_admin"),
+                                body={"respond_hours": 5}),
+    "create_appeal": E(method="POST", roles=RAISERS, status=201,
+                       ok=_s("worker", "worker_other", "steward", "steward_other",
+                             *ADMINS_IN_SCOPE),
+                       body=lambda w: {**NEED, "worker_mobile": w.people["worker"].mobile},
+                       # a worker raises their own needs, never one for somebody else
+                       special={"worker_other": 403}),
+    "record_meeting": E(method="POST", roles=DISPATCHERS, ok=ADMINS_IN_SCOPE, status=201,
+                        body={"title": "座谈会", "held_on": "2026-10-20", "area_code": "GC",
+                              "needs": [{"category": "housing", "title": "用房难",
+                                         "body": "找不到"}]}),
+    "list_appeals": E(ok=SIGNED_IN, marker="MARKCASE_own", sees=CASE_SEERS),
+    "get_appeal_board": E(roles=STAFF, ok=STAFF_PERSONAS),
+    "bulk_appeals": E(method="POST", roles=STAFF, ok=STAFF_PERSONAS,
+                      body=lambda w: {"ids": [w.case.pk], "action": "accept"},
+                      unchanged=_s("department_other", *ADMINS)),
+    "search_policy": E(ok=SIGNED_IN),
+    "create_policy_answer": E(method="POST", roles=_roles(R.DEPARTMENT, R.DISTRICT_ADMIN),
+                              ok=_s("department", "department_other", "district_admin"),
+                              status=201, body=POLICY_IN),
+    "update_policy_answer": E(method="PUT", roles=_roles(R.DEPARTMENT, R.DISTRICT_ADMIN),
+                              ok=_s("department", "district_admin"), missing=("answer_id",),
+                              body=POLICY_IN),
+    "get_appeal": E(ok=CASE_SEERS, missing=("appeal_id",),
+                    foreign={"appeal_id": lambda w: w.case_other.pk},
+                    foreign_ok=_s("worker_other", "department_other", "area_admin_other",
+                                  "district_admin")),
+    "act_on_appeal": E(method="POST", ok=_s("department", *ADMINS_IN_SCOPE),
+                       body={"action": "note", "note": "已电话联系"}, missing=("appeal_id",),
+                       # the submitter sees the case but may not add notes to it
+                       special={"worker": 403}),
+    # HSDS 3.0: the public service directory
+    "getAPIMetaInformation": E(public=True, ok=ALL),
+    "getPaginatedListOfServices": E(public=True, ok=ALL),
+    "getFullyNestedServiceById": E(public=True, ok=ALL, missing=("service_id",)),
+    "getPaginatedListOfOrganizations": E(public=True, ok=ALL),
+    "getPaginatedListOfServiceAtLocation": E(public=True, ok=ALL),
+}
+
+
+# --- the machinery ------------------------------------------------------------------------------
+
+def _openapi_operations() -> list[tuple[str, str, str]]:
+    """(operationId, method, path template) of every operation of our two OpenAPI documents."""
+    from warmstation.config.api import api
+    from warmstation.stations.hsds import hsds
+
+    ops = []
+    for target in (api, hsds):
+        for path, item in target.get_openapi_schema()["paths"].items():
+            for method, operation in item.items():
+                ops.append((operation["operationId"], method.upper(), path))
+    return sorted(ops)
+
+
+def _url_patterns(patterns=None, prefix: str = "", namespace: str = ""):
+    """(name with namespace, route, path parameter names) of every URL pattern."""
+    for p in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(p, URLResolver):
+            ns = ":".join(x for x in (namespace, p.namespace or "") if x)
+            yield from _url_patterns(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            name = f"{namespace}:{p.name}" if namespace else (p.name or "")
+            yield name, prefix + str(p.pattern), list(p.pattern.regex.groupindex)
+
+
+OPERATIONS = _openapi_operations()
+PAGES = [(name, route, params) for name, route, params in _url_patterns()
+         if not name.startswith(("api:", "hsds:", "admin:"))]
+DOCUMENT_PAGES = ("api:openapi-json", "api:openapi-view", "api:api-root", "hsds:openapi-json",
+                  "hsds:openapi-view", "hsds:api-root")
+# Models whose rows a refused call may still touch: the audit trail records refusals, and a
+# bearer token notes when it was last used.
+UNTRACKED = {"core.AuditEvent", "accounts.ApiToken"}
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for model in apps.get_models():
+        if not model.__module__.startswith("warmstation.") or \
+                model._meta.label in UNTRACKED or model._meta.proxy:
+            continue
+        digest.update(model._meta.label.encode())
+        for row in model.objects.order_by("pk").values_list():
+            digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once for the module inside a transaction that is rolled back at the
+    end; each test's own transaction (pytest-django's `db`) and each call's savepoint nest
+    inside it."""
+    media = tmp_path_factory.mktemp("matrix-media")
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            w = build_world(media)
+            w["media"] = media
+            w["files"] = {p.relative_to(media): p.read_bytes()
+                          for p in media.rglob("*") if p.is_file()}
+            w["pages"] = {ANON: Client()}
+            w["api"] = {ANON: Client(enforce_csrf_checks=True)}
+            for persona, user in w["people"].items():
+                w["pages"][persona] = signed_in(user, ROLE_MIN_LEVEL[PERSONAS[persona]])
+                w["api"][persona] = Client(
+                    headers={"Authorization": f"Bearer {w['tokens'][persona]}"})
+            yield w
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _value(v, w):
+    return v(w) if callable(v) else v
+
+
+def _expected(e: E, persona: str, variant: str, *, api: bool):
+    if variant == "own" and persona in e.special:
+        return e.special[persona]
+    if persona == ANON:
+        if e.public:
+            return e.status if variant == "own" else 404
+        return 401 if api else LOGIN
+    if e.roles is not None and PERSONAS[persona] not in e.roles:
+        return 403
+    if variant == "missing":
+        return 404
+    if variant == "foreign":
+        return e.status if persona in e.foreign_ok else 404
+    return e.status if persona in e.ok else 404
+
+
+def _succeeds(e: E, persona: str, variant: str) -> bool:
+    if persona in e.unchanged:
+        return False
+    if variant == "foreign":
+        return persona in e.foreign_ok
+    return variant == "own" and (persona in e.ok or persona in e.special)
+
+
+def _is_login(response) -> bool:
+    location = response.get("Location", "")
+    return response.status_code == 302 and \
+        location.startswith(("/login/", "/staff/login/", "/admin/login/"))
+
+
+# Until issue 8's item 6 (the `err` part) lands on main, an API write without credentials is
+# answered 403 "CSRF check Failed" instead of 401 + WWW-Authenticate. The expectation stays 401;
+# that one answer is tolerated and reported as a warning on every run (never silently), and the
+# tolerance dies on its own once main answers 401. Remove it then.
+CSRF_403_UNTIL_ERR_LANDS = True
+
+
+class PendingMatrixWarning(UserWarning):
+    """An expected outcome main does not give yet, tolerated by name (see above)."""
+
+
+def _csrf_refusal(response) -> bool:
+    return response.status_code == 403 and b"CSRF" in response.content
+
+
+def _matches(response, expected) -> bool:
+    if expected == LOGIN:
+        return _is_login(response)
+    allowed = expected if isinstance(expected, tuple) else (expected,)
+    if response.status_code not in allowed:
+        return False
+    return not (response.status_code == 302 and _is_login(response))
+
+
+def _send(client, e: E, url: str, w: World, *, api: bool):
+    body = _value(e.body, w)
+    headers = _value(e.headers, w) if not callable(e.headers) else e.headers()
+    kwargs = {"headers": headers or {}}
+    if e.method == "GET":
+        return client.get(url, _value(e.query, w) or {}, **kwargs)
+    if not api or e.form:
+        if isinstance(body, dict) and any(isinstance(v, io.BytesIO) for v in body.values()):
+            for v in body.values():
+                if isinstance(v, io.BytesIO):
+                    v.name = "photo.jpg"
+        return client.generic(e.method, url, **kwargs) if body is None and e.method != "POST" \
+            else client.post(url, body or {}, **kwargs)
+    import json
+
+    if body is None:
+        return client.generic(e.method, url, **kwargs)
+    return client.generic(e.method, url, json.dumps(body), content_type="application/json",
+                          **kwargs)
+
+
+def _restore_files(w: World) -> None:
+    """A deleted photo's file goes after the (here rolled-back) transaction: put it back."""
+    for rel, data in w["files"].items():
+        target = w["media"] / rel
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+
+def _run(w: World, key: str, e: E, make_url: Callable[[dict], str], params: list[str], *,
+         api: bool) -> list[str]:
+    """Call `e` as every persona, own / missing / foreign; the mismatches, as sentences."""
+    own = {p: _value(e.kwargs.get(p, PARAMS.get(p)), w) for p in params}
+    variants = [("own", own, PERSONAS)]
+    if e.missing:
+        missing = {**own, **{p: MISSING.get(p, MISSING_ID) for p in e.missing}}
+        variants.append(("missing", missing, sorted(e.ok)))
+    if e.foreign:
+        variants.append(("foreign", {**own, **{p: _value(v, w) for p, v in e.foreign.items()}},
+                         PERSONAS))
+    baseline = _fingerprint() if e.writes else None
+    problems = []
+    for variant, kwargs, personas in variants:
+        url = make_url(kwargs)
+        for persona in personas:
+            client = w["api" if api else "pages"][persona]
+            expected = _expected(e, persona, variant, api=api)
+            cache.clear()  # rate limits (SMS sends, sign-in attempts) start fresh for each call
+            cookies = copy.deepcopy(client.cookies)  # a sign-out or sign-in swaps the session
+            with transaction.atomic():
+                response = _send(client, e, url, w, api=api)
+                changed = e.writes and not _succeeds(e, persona, variant) and \
+                    _fingerprint() != baseline
+                transaction.set_rollback(True)
+            client.cookies = cookies
+            _restore_files(w)
+            label = f"{key} {e.method} {url} as {persona} ({variant})"
+            if expected == 401 and CSRF_403_UNTIL_ERR_LANDS and _csrf_refusal(response) \
+                    and not changed:
+                warnings.warn(PendingMatrixWarning(f"{label}: expected 401, got 403 CSRF "
+                                                   "(pending issue 8 item 6)"), stacklevel=1)
+                continue
+            if not _matches(response, expected):
+                where = response.get("Location", "")
+                problems.append(f"{label}: expected {expected}, got {response.status_code}"
+                                f"{' → ' + where if where else ''} {response.content[:160]!r}")
+            elif changed:
+                problems.append(f"{label}: refused ({response.status_code}) but the database "
+                                "changed")
+            elif e.marker and variant == "own" and response.status_code == 200:
+                seen = e.marker.encode() in response.content
+                if seen != (persona in (e.sees if e.sees is not None else e.ok)):
+                    problems.append(f"{label}: {e.marker} {'leaked' if seen else 'missing'}")
+    return problems
+
+
+# --- the tests ----------------------------------------------------------------------------------
+
+def test_every_url_and_operation_has_an_expected_outcome():
+    """A new page or operation must say who may use it: no entry, no green suite."""
+    missing = [f"page {name} ({route})" for name, route, _ in PAGES if name not in EXPECT]
+    missing += [f"operation {op} ({method} {path})" for op, method, path in OPERATIONS
+                if op not in API]
+    api_paths = {path for _, _, path in OPERATIONS}
+    for name, route, _params in _url_patterns():
+        if name.startswith(("api:", "hsds:")) and name not in DOCUMENT_PAGES:
+            templated = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+            if templated not in api_paths:
+                missing.append(f"API route {name} ({route}) not in the OpenAPI document")
+    stale = [k for k in EXPECT if k != "admin:*" and k not in {n for n, _, _ in PAGES}
+             and k not in DOCUMENT_PAGES]
+    stale += [k for k in API if k not in {op for op, _, _ in OPERATIONS}]
+    assert not missing, "new URL without an expected outcome:\n" + "\n".join(missing)
+    assert not stale, "expected outcome for a URL that no longer exists:\n" + "\n".join(stale)
+
+
+PAGE_CASES = [(name, params) for name, _route, params in PAGES if name in EXPECT] + \
+    [(name, []) for name in DOCUMENT_PAGES]
+
+
+@pytest.mark.parametrize("name, params", PAGE_CASES, ids=[n for n, _ in PAGE_CASES])
+def test_page(world, db, settings, name, params):
+    from django.urls import reverse
+
+    settings.MEDIA_ROOT = world["media"]
+    problems = []
+    for e in EXPECT[name]:
+        problems += _run(world, name, e, lambda kw: reverse(name, kwargs=kw or None), params,
+                         api=False)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("operation, method, path", OPERATIONS,
+                         ids=[op for op, _, _ in OPERATIONS])
+def test_operation(world, db, settings, operation, method, path):
+    settings.MEDIA_ROOT = world["media"]
+    e = API[operation]
+    assert e.method == method, f"{operation} is {method} in the OpenAPI document"
+    params = re.findall(r"{(\w+)}", path)
+    problems = _run(world, operation, e, lambda kw: path.format(**kw), params, api=True)
+    assert not problems, "\n".join(problems)
+
+
+def test_django_admin(world, db):
+    """Every page of the Django admin is for district admins signed in with TOTP; its index
+    and every model's list are called (the same gate guards them all)."""
+    from django.urls import reverse
+
+    names = ["admin:index"] + sorted(n for n, _, params in _url_patterns()
+                                     if n.startswith("admin:") and n.endswith("_changelist"))
+    e = EXPECT["admin:*"][0]
+    problems = []
+    for name in names:
+        for persona in (ANON, "area_admin", "resident", "district_admin"):
+            response = world["pages"][persona].get(reverse(name))
+            expected = _expected(e, persona, "own", api=False)
+            if not _matches(response, expected):
+                problems.append(f"{name} as {persona}: expected {expected}, got "
+                                f"{response.status_code} {response.get('Location', '')}")
+    assert not problems, "\n".join(problems)
