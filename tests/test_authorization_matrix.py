@@ -454,7 +454,7 @@ API: dict[str, E] = {
     # sign-in: public by nature
     "request_sms_code": E(method="POST", public=True, ok=ALL,
                           body={"mobile": "13900000099"}),
-    "sms_token": E(method="POST", public=True, ok=ALL, status=400,  # a wrong code
+    "sms_token": E(method="POST", public=True, ok=ALL, status=422,  # a wrong code
                    body={"mobile": "13900000099", "code": "000000"}),
     "staff_token": E(method="POST", public=True, ok=ALL,
                      body=lambda w: {"mobile": w.people["steward"].mobile,
