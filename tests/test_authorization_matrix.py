@@ -20,7 +20,6 @@ import hashlib
 import io
 import re
 import uuid
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -711,21 +710,6 @@ def _is_login(response) -> bool:
         location.startswith(("/login/", "/staff/login/", "/admin/login/"))
 
 
-# Until issue 8's item 6 (the `err` part) lands on main, an API write without credentials is
-# answered 403 "CSRF check Failed" instead of 401 + WWW-Authenticate. The expectation stays 401;
-# that one answer is tolerated and reported as a warning on every run (never silently), and the
-# tolerance dies on its own once main answers 401. Remove it then.
-CSRF_403_UNTIL_ERR_LANDS = True
-
-
-class PendingMatrixWarning(UserWarning):
-    """An expected outcome main does not give yet, tolerated by name (see above)."""
-
-
-def _csrf_refusal(response) -> bool:
-    return response.status_code == 403 and b"CSRF" in response.content
-
-
 def _matches(response, expected) -> bool:
     if expected == LOGIN:
         return _is_login(response)
@@ -793,15 +777,15 @@ def _run(w: World, key: str, e: E, make_url: Callable[[dict], str], params: list
             client.cookies = cookies
             _restore_files(w)
             label = f"{key} {e.method} {url} as {persona} ({variant})"
-            if expected == 401 and CSRF_403_UNTIL_ERR_LANDS and _csrf_refusal(response) \
-                    and not changed:
-                warnings.warn(PendingMatrixWarning(f"{label}: expected 401, got 403 CSRF "
-                                                   "(pending issue 8 item 6)"), stacklevel=1)
-                continue
             if not _matches(response, expected):
                 where = response.get("Location", "")
                 problems.append(f"{label}: expected {expected}, got {response.status_code}"
                                 f"{' → ' + where if where else ''} {response.content[:160]!r}")
+            elif api and response.status_code >= 400 and \
+                    response["Content-Type"] != "application/problem+json":
+                problems.append(f"{label}: {response.status_code} is not problem+json")
+            elif response.status_code == 401 and "WWW-Authenticate" not in response:
+                problems.append(f"{label}: 401 without a WWW-Authenticate challenge")
             elif changed:
                 problems.append(f"{label}: refused ({response.status_code}) but the database "
                                 "changed")
