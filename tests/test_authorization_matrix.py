@@ -335,7 +335,7 @@ EXPECT: dict[str, list[E]] = {
     ],
     "areas:contact_delete": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
                                status=302, missing=("contact_id",))],
-    "core:audit": [E(roles=DISTRICT, ok=_s("district_admin"))],
+    "audit:audit": [E(roles=DISTRICT, ok=_s("district_admin"))],
     "stations:manage": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKSTATION_own",
                           sees=ADMINS_IN_SCOPE)],
     "benefits:partners": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKMERCHANT_own",
@@ -607,7 +607,7 @@ API: dict[str, E] = {
 def _openapi_operations() -> list[tuple[str, str, str]]:
     """(operationId, method, path template) of every operation of our two OpenAPI documents."""
     from warmstation.config.api import api
-    from warmstation.stations.hsds import hsds
+    from warmstation.config.hsds import hsds
 
     ops = []
     for target in (api, hsds):
