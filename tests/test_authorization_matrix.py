@@ -740,6 +740,12 @@ def _send(client, e: E, url: str, w: World, *, api: bool):
                           **kwargs)
 
 
+def _body(response) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
 def _restore_files(w: World) -> None:
     """A deleted photo's file goes after the (here rolled-back) transaction: put it back."""
     for rel, data in w["files"].items():
@@ -780,7 +786,7 @@ def _run(w: World, key: str, e: E, make_url: Callable[[dict], str], params: list
             if not _matches(response, expected):
                 where = response.get("Location", "")
                 problems.append(f"{label}: expected {expected}, got {response.status_code}"
-                                f"{' → ' + where if where else ''} {response.content[:160]!r}")
+                                f"{' → ' + where if where else ''} {_body(response)[:160]!r}")
             elif api and response.status_code >= 400 and \
                     response["Content-Type"] != "application/problem+json":
                 problems.append(f"{label}: {response.status_code} is not problem+json")
@@ -790,7 +796,7 @@ def _run(w: World, key: str, e: E, make_url: Callable[[dict], str], params: list
                 problems.append(f"{label}: refused ({response.status_code}) but the database "
                                 "changed")
             elif e.marker and variant == "own" and response.status_code == 200:
-                seen = e.marker.encode() in response.content
+                seen = e.marker.encode() in _body(response)
                 if seen != (persona in (e.sees if e.sees is not None else e.ok)):
                     problems.append(f"{label}: {e.marker} {'leaked' if seen else 'missing'}")
     return problems

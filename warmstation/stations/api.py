@@ -308,7 +308,7 @@ def record_service(request, station_id: Id, payload: ServiceRecordIn):
              response={201: PhotoOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS})
 @require_roles(*STAFF)
 def add_station_photo(request, station_id: Id, image: File[UploadedFile],
-                      caption: Form[Annotated[str, Line(64)]] = ""):
+                      caption: Annotated[str, Line(64)] = Form("")):
     station = _for_change(request, station_id)
     if (image.size or 0) > 8 * 1024 * 1024:
         raise InvalidInput(_("图片不能超过 8 MB。"), code="bad_image", field="image")
