@@ -154,14 +154,11 @@ def act(request, appeal_id: int):
 @staff_page(*EVERYONE)
 def attachment(request, attachment_id: int):
     """A photo on a case's timeline, only for whoever may see the case."""
-    try:
-        item = access_attachment_by_id(request.user, attachment_id)
-    except NotFound:
-        return _not_found(request)
+    item = access_attachment_by_id(request.user, attachment_id)  # NotFound: the 404 page
     try:
         handle = item.file.open("rb")
     except OSError:
-        return _not_found(request)
+        raise NotFound() from None
     response = FileResponse(handle, content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
