@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
@@ -639,12 +639,14 @@ DOCUMENT_PAGES = ("api:openapi-json", "api:openapi-view", "api:api-root", "hsds:
 UNTRACKED = {"core.AuditEvent", "accounts.ApiToken"}
 
 
+def _tracked_models() -> list:
+    return [m for m in apps.get_models() if m.__module__.startswith("warmstation.")
+            and m._meta.label not in UNTRACKED and not m._meta.proxy]
+
+
 def _fingerprint() -> str:
     digest = hashlib.sha256()
-    for model in apps.get_models():
-        if not model.__module__.startswith("warmstation.") or \
-                model._meta.label in UNTRACKED or model._meta.proxy:
-            continue
+    for model in _tracked_models():
         digest.update(model._meta.label.encode())
         for row in model.objects.order_by("pk").values_list():
             digest.update(repr(row).encode())
@@ -675,6 +677,23 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+_WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
+
+
+class _WriteWatch:
+    """The tables a call wrote to (INSERT/UPDATE/DELETE statements seen on the connection). A
+    call that wrote none of the tracked tables changed nothing there; only one that did is
+    compared row by row with the world before it (the fingerprint)."""
+
+    def __init__(self) -> None:
+        self.tables: set[str] = set()
+
+    def __call__(self, execute, sql, params, many, context):
+        if match := _WRITE.match(sql):
+            self.tables.add(match.group(1))
+        return execute(sql, params, many, context)
 
 
 def _value(v, w):
@@ -768,7 +787,8 @@ def _run(w: World, key: str, e: E, make_url: Callable[[dict], str], params: list
     if e.foreign:
         variants.append(("foreign", {**own, **{p: _value(v, w) for p, v in e.foreign.items()}},
                          PERSONAS))
-    baseline = _fingerprint() if e.writes else None
+    tracked = {m._meta.db_table for m in _tracked_models()}
+    baseline: list[str] = []  # computed once, the first time a refused call wrote something
     problems = []
     for variant, kwargs, personas in variants:
         url = make_url(kwargs)
@@ -777,10 +797,14 @@ def _run(w: World, key: str, e: E, make_url: Callable[[dict], str], params: list
             expected = _expected(e, persona, variant, api=api)
             cache.clear()  # rate limits (SMS sends, sign-in attempts) start fresh for each call
             cookies = copy.deepcopy(client.cookies)  # a sign-out or sign-in swaps the session
+            watch = _WriteWatch()
             with transaction.atomic():
-                response = _send(client, e, url, w, api=api)
+                if not baseline and e.writes:
+                    baseline.append(_fingerprint())
+                with connection.execute_wrapper(watch):
+                    response = _send(client, e, url, w, api=api)
                 changed = e.writes and not _succeeds(e, persona, variant) and \
-                    _fingerprint() != baseline
+                    bool(watch.tables & tracked) and _fingerprint() != baseline[0]
                 transaction.set_rollback(True)
             client.cookies = cookies
             _restore_files(w)
@@ -868,3 +892,24 @@ def test_django_admin(world, db):
                 problems.append(f"{name} as {persona}: expected {expected}, got "
                                 f"{response.status_code} {response.get('Location', '')}")
     assert not problems, "\n".join(problems)
+
+
+def test_the_matrix_notices_what_it_must(world, db, settings):
+    """The machinery can fail: a write that changes the database where the table says it must
+    not, an answer other than the expected one, and a marked row shown outside its scope are
+    each reported."""
+    from django.urls import reverse
+
+    settings.MEDIA_ROOT = world["media"]
+    url = lambda kw: reverse("steward:status", kwargs=kw)  # noqa: E731
+    wrote = E(method="POST", roles=CONSOLE, ok=_s("area_admin"), status=302, form=True,
+              body=STATION_FORM, special={"steward": 302}, unchanged=_s("steward"))
+    problems = _run(world, "probe", wrote, url, ["station_id"], api=False)
+    assert any("as steward (own): refused (302) but the database changed" in p
+               for p in problems), problems
+    assert any("as district_admin (own): expected 404, got 302" in p for p in problems)
+    leaky = E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKSTATION_own",
+              sees=_s("district_admin"))
+    problems = _run(world, "probe", leaky, lambda kw: reverse("stations:manage"), [],
+                    api=False)
+    assert any("as area_admin (own): MARKSTATION_own leaked" in p for p in problems), problems
