@@ -92,9 +92,9 @@ def access_case_by_id(user: User | AnonymousUser | None, appeal_id: int | str, *
 access_appeal_by_id = access_case_by_id
 
 
-def _int_id(raw) -> int:
+def _int_id(raw: object) -> int:
     try:
-        value = int(raw)
+        value = int(str(raw).strip())
     except (TypeError, ValueError):
         raise NotFound() from None
     if not 0 < value < 2**62:
@@ -102,7 +102,7 @@ def _int_id(raw) -> int:
     return value
 
 
-def access_attachment_by_id(user, attachment_id) -> AppealAttachment:
+def access_attachment_by_id(user: User | AnonymousUser | None, attachment_id: int | str) -> AppealAttachment:
     """A photo on a case's timeline, for whoever may see the case (the file itself is not under
     the public /media/: case photos are personal)."""
     attachment = (AppealAttachment.objects
@@ -116,15 +116,15 @@ def access_attachment_by_id(user, attachment_id) -> AppealAttachment:
 
 # --- the policy Q&A (政策问答) and the categories ------------------------------------------------
 
-def own_department(user) -> Department | None:
+def own_department(user: User | AnonymousUser | None) -> Department | None:
     """The department a new policy answer belongs to: the author's (department staff); none for
     a district admin (then only district admins change it)."""
     ids = department_ids(user)
     return Department.objects.filter(pk=ids[0]).first() if ids else None
 
 
-def can_change_policy_answer(user, answer: PolicyAnswer) -> bool:
-    if not getattr(user, "is_authenticated", False):
+def can_change_policy_answer(user: User | AnonymousUser | None, answer: PolicyAnswer) -> bool:
+    if user is None or not user.is_authenticated:
         return False
     if user.has_role(Role.DISTRICT_ADMIN):
         return True
@@ -132,7 +132,8 @@ def can_change_policy_answer(user, answer: PolicyAnswer) -> bool:
         and user.has_role(Role.DEPARTMENT)
 
 
-def access_policy_answer_by_id(user, answer_id, *, for_change: bool = False) -> PolicyAnswer:
+def access_policy_answer_by_id(user: User | AnonymousUser | None, answer_id: int | str, *,
+                               for_change: bool = False) -> PolicyAnswer:
     """Reading: an active answer (or one the user may change). Changing: the department that owns
     it, or a district admin. Anything else looks missing."""
     answer = PolicyAnswer.objects.filter(pk=_int_id(answer_id)).first()
@@ -143,11 +144,12 @@ def access_policy_answer_by_id(user, answer_id, *, for_change: bool = False) -> 
     return answer
 
 
-def access_category_by_code(user, code: str, *, for_change: bool = False) -> Category:
+def access_category_by_code(user: User | AnonymousUser | None, code: str, *,
+                            for_change: bool = False) -> Category:
     """Categories are read by anyone signed in (active ones); only a district admin changes
     one (their limits are the district's rules)."""
-    if not code or "\x00" in code or len(code) > 32 or \
-            not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated or not code or "\x00" in code or \
+            len(code) > 32:
         raise NotFound()
     category = Category.objects.filter(code=code).first()
     if category is None or (for_change and not user.has_role(Role.DISTRICT_ADMIN)) or \

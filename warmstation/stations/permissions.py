@@ -62,9 +62,9 @@ def access_station_by_id(user: User | AnonymousUser | None, station_id: int | st
 
 # --- child objects: each is reached through the station it belongs to --------------------------
 
-def _int_id(raw) -> int:
+def _int_id(raw: object) -> int:
     try:
-        value = int(raw)
+        value = int(str(raw).strip())
     except (TypeError, ValueError):
         raise NotFound() from None
     if not 0 < value < 2**63:
@@ -72,7 +72,7 @@ def _int_id(raw) -> int:
     return value
 
 
-def loan_list(user, *, station: Station | None = None) -> QuerySet[Loan]:
+def loan_list(user: User | AnonymousUser | None, *, station: Station | None = None) -> QuerySet[Loan]:
     """Loans the user may see and take back: those lent from a station they keep (steward) or
     oversee (area/district admin), optionally of one station."""
     qs = Loan.objects.filter(station__in=Station.objects.filter(managed_station_q(user)))
@@ -81,7 +81,7 @@ def loan_list(user, *, station: Station | None = None) -> QuerySet[Loan]:
     return qs.select_related("item", "worker", "station")
 
 
-def access_loan_by_id(user, loan_id, *, station: Station) -> Loan:
+def access_loan_by_id(user: User | AnonymousUser | None, loan_id: int | str, *, station: Station) -> Loan:
     """A loan by its id, only as one of `station`'s own loans (the console's list, the API's
     list_loans) and only for someone who may change that station. A loan of another station —
     even one the same person keeps — looks missing: ids are guessable, so an id never reaches
@@ -92,7 +92,8 @@ def access_loan_by_id(user, loan_id, *, station: Station) -> Loan:
     return loan
 
 
-def access_open_loan_by_borrower(user, *, station: Station, worker, item_code: str) -> Loan:
+def access_open_loan_by_borrower(user: User | AnonymousUser | None, *, station: Station, worker: User,
+                                 item_code: str) -> Loan:
     """The loan a worker brings back to `station` (returns at any station are a feature): found
     by what the worker shows — their mobile (→ `worker`, through accounts.selectors.
     worker_by_mobile) and the item in their hand — never by an id. The caller must be able to
@@ -107,7 +108,8 @@ def access_open_loan_by_borrower(user, *, station: Station, worker, item_code: s
     return loan
 
 
-def access_photo_by_id(user, photo_id, *, station: Station) -> StationPhoto:
+def access_photo_by_id(user: User | AnonymousUser | None, photo_id: int | str, *,
+                       station: Station) -> StationPhoto:
     """A station's photo, for someone who may change that station (reading photos is public
     through the station's card)."""
     if not can_change_station(user, station):
@@ -118,21 +120,21 @@ def access_photo_by_id(user, photo_id, *, station: Station) -> StationPhoto:
     return photo
 
 
-def stock_movement_list(user, *, station: Station) -> QuerySet[StockMovement]:
+def stock_movement_list(user: User | AnonymousUser | None, *, station: Station) -> QuerySet[StockMovement]:
     """A station's cabinet movements, newest first, for whoever may change the station."""
     if not can_change_station(user, station):
         return StockMovement.objects.none()
     return StockMovement.objects.filter(station=station).select_related("item")
 
 
-def service_record_list(user, *, station: Station) -> QuerySet[ServiceRecord]:
+def service_record_list(user: User | AnonymousUser | None, *, station: Station) -> QuerySet[ServiceRecord]:
     """A station's ledger of services and check-ins (台账), for whoever may change it."""
     if not can_change_station(user, station):
         return ServiceRecord.objects.none()
     return ServiceRecord.objects.filter(station=station).select_related("service", "worker")
 
 
-def hours_exception_list(user, *, station: Station) -> QuerySet[HoursException]:
+def hours_exception_list(user: User | AnonymousUser | None, *, station: Station) -> QuerySet[HoursException]:
     """A station's special dates (holidays): public for an active station, like its hours."""
     access_station_by_id(user, station.pk)
     return HoursException.objects.filter(station=station)

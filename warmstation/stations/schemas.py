@@ -83,7 +83,7 @@ class LoanIn(Schema):
 class ReturnIn(Schema):
     """What the worker shows at the counter: their mobile and the item in their hand."""
 
-    item: Line(32)
+    item: Annotated[str, Line(32)]
     worker_mobile: Mobile
 
 
