@@ -72,7 +72,7 @@ def world(db):
         title="住宿难", body="找不到短租房", submitter=people["worker"])
     ids = {"station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
            "offer_id": offer.pk, "appeal_id": appeal.pk, "worker_id": worker.worker_profile.pk,
-           "contact_id": tree["gc"].contacts.first().pk, "redemption_id": 1,
+           "contact_id": tree["gc"].contacts.first().pk, "redemption_id": 1, "attachment_id": 1,
            "code": "GC", "token": station.checkin_token}
     clients = [signed_in(people["district"]), signed_in(people["worker"], AuthLevel.CODE),
                signed_in(merchant_staff, AuthLevel.PASSWORD),
