@@ -22,6 +22,7 @@ from warmstation.accounts.models import Role
 from warmstation.appeals.models import Appeal, AppealAttachment, Category, Department, PolicyAnswer
 from warmstation.areas.scoping import area_in_scope, scope_q
 from warmstation.core.errors import NotFound
+from warmstation.core.inputs import id_or_404
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -92,21 +93,13 @@ def access_case_by_id(user: User | AnonymousUser | None, appeal_id: int | str, *
 access_appeal_by_id = access_case_by_id
 
 
-def _int_id(raw: object) -> int:
-    try:
-        value = int(str(raw).strip())
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not 0 < value < 2**62:
-        raise NotFound()
-    return value
 
 
 def access_attachment_by_id(user: User | AnonymousUser | None, attachment_id: int | str) -> AppealAttachment:
     """A photo on a case's timeline, for whoever may see the case (the file itself is not under
     the public /media/: case photos are personal)."""
     attachment = (AppealAttachment.objects
-                  .filter(pk=_int_id(attachment_id))
+                  .filter(pk=id_or_404(attachment_id))
                   .filter(event__appeal__in=Appeal.objects.filter(case_visible_q(user)))
                   .select_related("event").first())
     if attachment is None:
@@ -136,7 +129,7 @@ def access_policy_answer_by_id(user: User | AnonymousUser | None, answer_id: int
                                for_change: bool = False) -> PolicyAnswer:
     """Reading: an active answer (or one the user may change). Changing: the department that owns
     it, or a district admin. Anything else looks missing."""
-    answer = PolicyAnswer.objects.filter(pk=_int_id(answer_id)).first()
+    answer = PolicyAnswer.objects.filter(pk=id_or_404(answer_id)).first()
     if answer is None or not getattr(user, "is_authenticated", False):
         raise NotFound()
     if (for_change or not answer.is_active) and not can_change_policy_answer(user, answer):

@@ -22,7 +22,7 @@ from django.db import connection, models
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from warmstation.core.errors import InvalidInput
+from warmstation.core.errors import InvalidInput, NotFound
 
 # The largest id a 64-bit signed integer column holds (PostgreSQL bigint, SQLite integer).
 ID_MAX = 2**63 - 1
@@ -232,6 +232,15 @@ class IdConverter:
 
     def to_url(self, value: int) -> str:
         return str(int(value))
+
+
+def id_or_404(value: object) -> int:
+    """An id named by a URL or a lookup: anything that cannot be one is simply not found (the
+    same 404 as a missing or out-of-scope object, never a 500 from an overflowing integer)."""
+    number = parse_id(value)
+    if number is None:
+        raise NotFound()
+    return number
 
 
 def parse_id(value: object) -> int | None:

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from warmstation.accounts.models import Role
 from warmstation.areas.scoping import area_in_scope, scope_q
 from warmstation.core.errors import NotFound
+from warmstation.core.inputs import id_or_404
 from warmstation.stations.models import (
     HoursException,
     Loan,
@@ -62,14 +63,6 @@ def access_station_by_id(user: User | AnonymousUser | None, station_id: int | st
 
 # --- child objects: each is reached through the station it belongs to --------------------------
 
-def _int_id(raw: object) -> int:
-    try:
-        value = int(str(raw).strip())
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not 0 < value < 2**63:
-        raise NotFound()
-    return value
 
 
 def loan_list(user: User | AnonymousUser | None, *, station: Station | None = None) -> QuerySet[Loan]:
@@ -86,7 +79,7 @@ def access_loan_by_id(user: User | AnonymousUser | None, loan_id: int | str, *, 
     list_loans) and only for someone who may change that station. A loan of another station —
     even one the same person keeps — looks missing: ids are guessable, so an id never reaches
     past the station in the URL."""
-    loan = loan_list(user, station=station).filter(pk=_int_id(loan_id)).first()
+    loan = loan_list(user, station=station).filter(pk=id_or_404(loan_id)).first()
     if loan is None:
         raise NotFound()
     return loan
@@ -114,7 +107,7 @@ def access_photo_by_id(user: User | AnonymousUser | None, photo_id: int | str, *
     through the station's card)."""
     if not can_change_station(user, station):
         raise NotFound()
-    photo = StationPhoto.objects.filter(pk=_int_id(photo_id), station=station).first()
+    photo = StationPhoto.objects.filter(pk=id_or_404(photo_id), station=station).first()
     if photo is None:
         raise NotFound()
     return photo
