@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from warmstation.accounts.models import SmsCode, User, WorkerProfile
 from warmstation.core import privacy
+from warmstation.core.masking import CLOSED_ACCOUNT_PREFIX
 from warmstation.core.privacy import Person
 
 
@@ -48,7 +49,7 @@ def erase(person: Person) -> None:
     """Last of the erasers: the user row becomes an anonymous tombstone (ledger entries, cases
     and audit lines keep pointing at it), everything else of the person's here goes."""
     user = User.objects.select_for_update().get(pk=person.user.pk)
-    user.mobile = f"closed-{user.pk}"
+    user.mobile = f"{CLOSED_ACCOUNT_PREFIX}{user.pk}"
     user.real_name = ""
     user.is_active = False
     user.closed_at = timezone.now()

@@ -125,3 +125,15 @@ def test_every_admin_page_opens_for_a_district_admin(tree):
         meta = model._meta
         response = client.get(f"/admin/{meta.app_label}/{meta.model_name}/")
         assert response.status_code == 200, meta.label
+
+
+def test_a_closed_account_is_shown_as_closed_not_as_a_masked_placeholder():
+    from django.utils import translation
+
+    from warmstation.core.masking import mask_mobile
+
+    with translation.override("zh-hans"):
+        assert mask_mobile("closed-12") == "已注销"
+    with translation.override("en"):
+        assert mask_mobile("closed-12") == "Closed account"
+    assert mask_mobile("13800000001") == "138****0001"
