@@ -43,6 +43,7 @@ from warmstation.core.errors import (
     NotFound,
     PermissionDenied,
 )
+from warmstation.core.inputs import check_date, clean_text
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import outbox_enqueue
 
@@ -213,8 +214,10 @@ def meeting_record(*, actor: User, title: str, held_on: date, area: Area,
         raise InvalidInput(_("请至少填写一条诉求。"), field="needs")
     if not actor.has_role(*DISPATCHERS) or not area_in_scope(actor, area, DISPATCHERS):
         raise NotFound()
+    title = clean_text(title, max_length=128, field="title")
+    check_date(held_on, field="held_on")
     with transaction.atomic():
-        meeting = Meeting.objects.create(title=title.strip()[:128] or "座谈会", held_on=held_on,
+        meeting = Meeting.objects.create(title=title or "座谈会", held_on=held_on,
                                          area=area, recorded_by=actor)
         for need in needs:
             appeal_create(actor=actor, category=need["category"], area=need.get("area") or area,

@@ -4,8 +4,6 @@ board, meeting intake, the policy Q&A, and the spreadsheet export of any list on
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import redirect, render
@@ -28,7 +26,7 @@ from warmstation.areas.models import Area
 from warmstation.areas.scoping import access_area_by_code, managed_area_list
 from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.exports import export_response
-from warmstation.core.inputs import normalise_month, parse_id
+from warmstation.core.inputs import normalise_date, normalise_month, parse_id
 from warmstation.core.pagination import page_list
 from warmstation.core.refusals import refused, refused_message
 
@@ -234,10 +232,7 @@ def meeting_new(request):
             area = _chosen_area(request.user, p.get("area", ""), for_change=True)
             if any(n["category"] is None for n in needs):
                 raise InvalidInput(_("请为每条诉求选择类别。"))
-            try:
-                held_on = date.fromisoformat(p.get("held_on") or str(timezone.localdate()))
-            except ValueError:
-                raise InvalidInput(_("日期无效。"), field="held_on") from None
+            held_on = normalise_date(p.get("held_on") or timezone.localdate(), field="held_on")
             meeting = services.meeting_record(
                 actor=request.user, title=p.get("title", ""), area=area, needs=needs,
                 held_on=held_on, request=request)

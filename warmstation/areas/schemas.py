@@ -4,7 +4,7 @@ from ninja import Field, Schema
 
 from warmstation.areas.models import Area, AreaContact
 from warmstation.areas.selectors import area_card
-from warmstation.core.schemas import Line
+from warmstation.core.schemas import Line, Phone
 
 
 class ContactOut(Schema):
@@ -48,13 +48,13 @@ class AreaDetailOut(AreaOut):
 class ContactIn(Schema):
     kind: Annotated[str, Line(24)]
     name: Annotated[str, Line(128, min_length=1)]
-    phone: str = Field("", max_length=32, pattern=r"^[0-9+\-() ]*$")
+    phone: Phone
     address: Annotated[str, Line(255)] = ""
     hours: Annotated[str, Line(64)] = ""
 
 
 class ContactPatch(Schema):
     name: Annotated[str, Line(128, min_length=1)] | None = None
-    phone: str | None = Field(None, max_length=32, pattern=r"^[0-9+\-() ]*$")
+    phone: Phone | None = None
     address: Annotated[str, Line(255)] | None = None
     hours: Annotated[str, Line(64)] | None = None

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from warmstation.areas.models import Area, AreaContact
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import Conflict, InvalidInput
+from warmstation.core.inputs import clean_text, normalise_phone
 
 if TYPE_CHECKING:
     from warmstation.accounts.models import User
@@ -36,22 +37,37 @@ def _check_kind(kind: str) -> None:
                            code="invalid_kind", field="kind")
 
 
+CONTACT_MAX = {"name": 128, "phone": 32, "address": 255, "hours": 64}  # the columns' max_length
+
+
+def _contact_fields(**fields: str) -> dict[str, str]:
+    """A contact line's fields as stored: a name and a phone are required (a line nobody can
+    call is no help on the service card), the phone a real number (core/inputs.py)."""
+    clean = {k: clean_text(v, max_length=CONTACT_MAX[k], field=k) for k, v in fields.items()}
+    if "name" in clean and not clean["name"]:
+        raise InvalidInput(_("请填写名称。"), code="missing_name", field="name")
+    if "phone" in clean:
+        if not clean["phone"]:
+            raise InvalidInput(_("请填写电话。"), code="missing_phone", field="phone")
+        clean["phone"] = normalise_phone(clean["phone"])
+    return clean
+
+
 def contact_create(*, actor: User, area: Area, kind: str, name: str, phone: str = "",
                    address: str = "", hours: str = "", request: HttpRequest | None = None) -> AreaContact:
     _check_kind(kind)
+    fields = _contact_fields(name=name, phone=phone, address=address, hours=hours)
     with transaction.atomic():
-        if AreaContact.objects.filter(area=area, kind=kind, name=name.strip()).exists():
+        if AreaContact.objects.filter(area=area, kind=kind, name=fields["name"]).exists():
             raise Conflict(_("该区域已有同名联系方式。"), code="duplicate_contact", field="name")
-        contact = AreaContact.objects.create(area=area, kind=kind, name=name.strip(),
-                                             phone=phone.strip(), address=address.strip(),
-                                             hours=hours.strip())
+        contact = AreaContact.objects.create(area=area, kind=kind, **fields)
         audit_record("area_contact.create", actor=actor, obj=contact, request=request,
                      detail={"area": area.code, "kind": kind})
     return contact
 
 
 def contact_update(*, actor: User, contact: AreaContact, request: HttpRequest | None = None, **changes: str | None) -> AreaContact:
-    changed = {k: v.strip() for k, v in changes.items() if v is not None}
+    changed = _contact_fields(**{k: v for k, v in changes.items() if v is not None})
     if not changed:
         return contact
     with transaction.atomic():

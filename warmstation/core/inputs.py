@@ -65,6 +65,41 @@ def normalise_mobile(value: object, *, field: str = "mobile") -> str:
     return mobile
 
 
+# A telephone number as people write it: digits grouped by spaces, hyphens or an area code in
+# parentheses, an optional + country code, an optional extension (转 123, ext. 123, x123, #123).
+_PHONE = re.compile(r"(\+?[0-9(][0-9() \-]*?)\s*(?:(?:转|分机|ext\.?|x|#)\s*([0-9]{1,6}))?",
+                    re.IGNORECASE)
+PHONE_MAX = 32
+
+
+def normalise_phone(value: object, *, field: str = "phone") -> str:
+    """A telephone number (a landline with its area code, a mobile, a 400/800 line, a short
+    service number such as 12345), NFKC-normalised with its spacing tidied, or InvalidInput.
+    A number without separators is 3..12 digits; one written in groups must read as a
+    mainland number (0 + area code, 1[3-9] mobile, 400/800) or carry a + country code, so a
+    date (9999-12-31) is not taken for a phone."""
+    text = re.sub(r"\s+", " ", nfkc(value))
+    match = _PHONE.fullmatch(text)
+    ok = False
+    if match and len(text) <= PHONE_MAX and text.count("(") == text.count(")"):
+        main = match.group(1)
+        digits = re.sub(r"[^0-9]", "", main)
+        if main.startswith("+"):
+            if digits.startswith("86"):
+                rest = digits[2:]
+                ok = bool(re.fullmatch(r"1[3-9][0-9]{9}|[2-9][0-9]{8,10}|[48]00[0-9]{7}", rest))
+            else:
+                ok = 6 <= len(digits) <= 15
+        elif re.fullmatch(r"[0-9]+", main):
+            ok = 3 <= len(digits) <= 12
+        else:
+            ok = bool(re.fullmatch(r"0[0-9]{9,11}|1[3-9][0-9]{9}|[48]00[0-9]{7}", digits))
+    if not ok:
+        raise InvalidInput(_("请输入正确的电话号码（如 010-12345678、13800000000、400-123-4567）。"),
+                           code="invalid_phone", field=field)
+    return text
+
+
 def normalise_code(value: object, *, length: int | None = None, field: str = "code") -> str:
     """A code typed by a person (SMS code, redemption digits, TOTP): ASCII digits only."""
     code = _compact(value)

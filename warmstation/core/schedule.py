@@ -8,9 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from warmstation.core.time import LOCAL
+
+WEEKDAY_LABELS = (gettext_lazy("周一"), gettext_lazy("周二"), gettext_lazy("周三"),
+                  gettext_lazy("周四"), gettext_lazy("周五"), gettext_lazy("周六"),
+                  gettext_lazy("周日"))
 
 
 @dataclass(frozen=True)
@@ -61,3 +65,29 @@ def describe(span: Span) -> str:
     if span.closes == time(0):
         end = "24:00"
     return f"{span.opens:%H:%M}–{end}"
+
+
+_DAY = 24 * 60
+_WEEK = 7 * _DAY
+
+
+def _minutes(at: time) -> int:
+    return at.hour * 60 + at.minute
+
+
+def overlapping(spans: list[tuple[int, Span]]) -> tuple[int, Span, Span] | None:
+    """The first two weekly spans that are the same or overlap — on one day, or an overnight
+    span running into the next day's first (Sunday's into Monday's) — as (weekday of the
+    later-listed, earlier span, later span); None when they are all apart. Touching ends
+    (08:00–12:00 and 12:00–18:00) do not overlap. 00:00–00:00 is the whole day."""
+    intervals = []
+    for weekday, span in spans:
+        start = weekday * _DAY + _minutes(span.opens)
+        end = weekday * _DAY + _minutes(span.closes) + (_DAY if span.overnight else 0)
+        intervals.append((weekday, span, start, end))
+    for i, (_wa, a, a_start, a_end) in enumerate(intervals):
+        for wb, b, b_start, b_end in intervals[i + 1:]:
+            for shift in (-_WEEK, 0, _WEEK):
+                if a_start < b_end + shift and b_start + shift < a_end:
+                    return wb, a, b
+    return None

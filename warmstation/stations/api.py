@@ -313,7 +313,7 @@ def add_station_photo(request, station_id: Id, image: File[UploadedFile],
     if (image.size or 0) > 8 * 1024 * 1024:
         raise InvalidInput(_("图片不能超过 8 MB。"), code="bad_image", field="image")
     photo = services.photo_add(actor=request.user, station=station, data=image.read(),
-                               caption=caption[:64], request=request)
+                               caption=caption, request=request)
     return Status(201, _photo_out(photo))
 
 

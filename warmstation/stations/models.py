@@ -201,6 +201,10 @@ class StationContact(models.Model):
         return f"{self.role} {self.name}"
 
 
+# The most one stock movement may move (receive, give out or count), page and API alike.
+STOCK_DELTA_MAX = 10_000
+
+
 class Stock(models.Model):
     """How many of one good a station's cabinet holds now (for lendable goods: how many are on
     the shelf, not lent). The database refuses a negative quantity, so no race can lend or give

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 
 from warmstation.core.schemas import ClockTime, Day, Line, Mobile, Text
+from warmstation.stations.models import STOCK_DELTA_MAX
 
 
 class PlaceOut(Schema):
@@ -61,7 +62,7 @@ class AmenitiesIn(Schema):
 
 class StockIn(Schema):
     item: Annotated[str, Line(32)]
-    delta: int = Field(..., ge=-10000, le=10000)
+    delta: int = Field(..., ge=-STOCK_DELTA_MAX, le=STOCK_DELTA_MAX)
     reason: Literal["in", "out", "adjust"]
     note: Annotated[str, Line(128)] = ""
 

@@ -18,7 +18,10 @@ from warmstation.core import geo
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import Conflict, InvalidInput, NotFound
 from warmstation.core.images import reencode_image
+from warmstation.core.inputs import check_date, clean_text
+from warmstation.core.schedule import WEEKDAY_LABELS, Span, describe, overlapping
 from warmstation.stations.models import (
+    STOCK_DELTA_MAX,
     Amenity,
     GoodsItem,
     HoursException,
@@ -56,9 +59,10 @@ def station_save(*, actor: User, station: Station, request: HttpRequest | None =
 
 def station_set_status(*, actor: User, station: Station, temporarily_closed: bool, note: str = "",
                        is_24h: bool | None = None, request: HttpRequest | None = None) -> Station:
+    note = clean_text(note, max_length=128, field="closed_note")
     with transaction.atomic():
         station.temporarily_closed = temporarily_closed
-        station.closed_note = note.strip()[:128] if temporarily_closed else ""
+        station.closed_note = note if temporarily_closed else ""
         if is_24h is not None:
             station.is_24h = is_24h
         station.save(update_fields=["temporarily_closed", "closed_note", "is_24h", "updated_at"])
@@ -76,6 +80,12 @@ def station_set_hours(*, actor: User, station: Station, spans: list[tuple[int, t
             raise InvalidInput(_("星期须为 0–6（周一至周日）。"), field="weekday")
         if opens == closes and opens != time(0):
             raise InvalidInput(_("开门和关门时间不能相同（全天请用 00:00–00:00）。"))
+    clash = overlapping([(w, Span(o, c)) for w, o, c in spans])
+    if clash is not None:
+        raise InvalidInput(_("%(day)s的营业时段重复或重叠：%(a)s 与 %(b)s。"),
+                           params={"day": WEEKDAY_LABELS[clash[0]], "a": describe(clash[1]),
+                                   "b": describe(clash[2])},
+                           code="overlapping_hours", field="weekday")
     with transaction.atomic():
         station.hours.all().delete()
         OpeningHours.objects.bulk_create(
@@ -87,13 +97,15 @@ def station_set_hours(*, actor: User, station: Station, spans: list[tuple[int, t
 
 def station_set_exception(*, actor: User, station: Station, date: date, closed: bool,
                           opens: time | None = None, closes: time | None = None, note: str = "", request: HttpRequest | None = None) -> HoursException:
+    check_date(date, field="date")
+    note = clean_text(note, max_length=64, field="note")
     if not closed and (opens is None or closes is None):
         raise InvalidInput(_("请填写当天的开门和关门时间。"), field="opens")
     with transaction.atomic():
         exc, _created = HoursException.objects.update_or_create(
             station=station, date=date,
             defaults={"closed": closed, "opens": None if closed else opens,
-                      "closes": None if closed else closes, "note": note[:64]},
+                      "closes": None if closed else closes, "note": note},
         )
         audit_record("station.exception", actor=actor, obj=station, request=request,
                      detail={"date": str(date), "closed": closed})
@@ -123,7 +135,12 @@ def _item(code: str) -> GoodsItem:
 
 def stock_change(*, actor: User, station: Station, item_code: str, delta: int, reason: str,
                  note: str = "", request: HttpRequest | None = None) -> Stock:
-    """Receive (delta > 0), give out or count (delta < 0) goods. Refuses to go below zero."""
+    """Receive (delta > 0), give out or count (delta < 0) goods, at most STOCK_DELTA_MAX at a
+    time. Refuses to go below zero."""
+    if not -STOCK_DELTA_MAX <= delta <= STOCK_DELTA_MAX:
+        raise InvalidInput(_("数量须为 1 至 %(max)s 之间的整数。"), params={"max": STOCK_DELTA_MAX},
+                           code="invalid_number", field="quantity")
+    note = clean_text(note, max_length=128, field="note")
     if reason not in (StockMovement.Reason.IN, StockMovement.Reason.OUT,
                       StockMovement.Reason.ADJUST) or delta == 0:
         raise InvalidInput(_("数量或类型无效。"), field="quantity")
@@ -140,7 +157,7 @@ def stock_change(*, actor: User, station: Station, item_code: str, delta: int, r
             raise Conflict(f"{item.name_zh}库存不足。",
                            f"Not enough {item.name_en or item.code} in stock.", code="out_of_stock")
         StockMovement.objects.create(station=station, item=item, delta=delta, reason=reason,
-                                     note=note[:128], actor=actor)
+                                     note=note, actor=actor)
         audit_record("stock.change", actor=actor, obj=station, request=request,
                      detail={"item": item.code, "delta": delta, "reason": reason})
         stock.refresh_from_db()
@@ -204,13 +221,15 @@ def service_record_create(*, actor: User, station: Station, service_code: str, w
     service = ServiceItem.objects.filter(code=service_code).first()
     if service is None:
         raise InvalidInput(_("请选择服务项目。"), code="unknown_service", field="service")
+    worker_label = clean_text(worker_label, max_length=64, field="name")
+    note = clean_text(note, max_length=255, multiline=True, field="note")
     at = at or timezone.now()
     if at > timezone.now() + timedelta(minutes=5):
         raise InvalidInput(_("服务时间不能晚于现在。"), field="at")
     with transaction.atomic():
         record = ServiceRecord.objects.create(
             station=station, kind=ServiceRecord.Kind.SERVICE, service=service, worker=worker,
-            worker_label=(worker_label or "").strip()[:64], note=note.strip()[:255], at=at,
+            worker_label=worker_label, note=note, at=at,
             recorded_by=actor,
         )
         audit_record("service_record.create", actor=actor, obj=record, request=request,
@@ -249,10 +268,11 @@ def photo_add(*, actor: User, station: Station, data: bytes, caption: str = "",
     """Add a picture: re-encoded (no EXIF/GPS), resized, with a thumbnail."""
     if station.photos.count() >= MAX_PHOTOS:
         raise Conflict(_("每个驿站最多 %(n)s 张照片。"), params={"n": MAX_PHOTOS}, code="too_many")
+    caption = clean_text(caption, max_length=64, field="caption")
     picture = reencode_image(data)
     name = secrets.token_hex(8)
     photo = StationPhoto(station=station, width=picture.width, height=picture.height,
-                         caption=caption.strip()[:64], uploaded_by=actor)
+                         caption=caption, uploaded_by=actor)
     photo.image.save(f"{name}.jpg", ContentFile(picture.full), save=False)
     photo.thumbnail.save(f"{name}-t.jpg", ContentFile(picture.thumb), save=False)
     try:

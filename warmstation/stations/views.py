@@ -22,7 +22,7 @@ from warmstation.core import geo
 from warmstation.core.errors import ApplicationError, NotFound
 from warmstation.core.pagination import page_list
 from warmstation.core.refusals import refused
-from warmstation.core.schedule import describe
+from warmstation.core.schedule import WEEKDAY_LABELS, describe
 from warmstation.stations import selectors, services
 from warmstation.stations.models import Amenity
 from warmstation.stations.permissions import (
@@ -34,7 +34,6 @@ from warmstation.stations.permissions import (
 ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 DISTRICT_CENTRE = (39.7476, 116.1370)  # 房山区 (used only when no area has a centre)
 RADII = (2000, 5000, 20000, 50000)  # metres a worker can choose between
-WEEKDAY_LABELS = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))
 
 
 @dataclass

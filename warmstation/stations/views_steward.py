@@ -4,7 +4,7 @@ service; with htmx the console is swapped in place, without JS the page reloads.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
 import segno
@@ -19,11 +19,18 @@ from warmstation.accounts.models import Role, User
 from warmstation.accounts.pages import staff_page
 from warmstation.accounts.selectors import worker_by_mobile
 from warmstation.core.errors import ApplicationError, InvalidInput
+from warmstation.core.inputs import check_date, nfkc, normalise_date, normalise_int
 from warmstation.core.masking import mask_mobile
 from warmstation.core.pagination import page_list
 from warmstation.core.refusals import refused
 from warmstation.stations import selectors, services
-from warmstation.stations.models import Amenity, GoodsItem, ServiceItem, StockMovement
+from warmstation.stations.models import (
+    STOCK_DELTA_MAX,
+    Amenity,
+    GoodsItem,
+    ServiceItem,
+    StockMovement,
+)
 from warmstation.stations.permissions import (
     access_loan_by_id,
     access_open_loan_by_borrower,
@@ -60,7 +67,7 @@ DONE = {  # what a form says when its service accepted it
 
 
 def _time(raw: str) -> time | None:
-    raw = (raw or "").strip()
+    raw = nfkc(raw)
     if not raw:
         return None
     try:
@@ -70,14 +77,15 @@ def _time(raw: str) -> time | None:
             from None
 
 
-def _positive_int(raw: str) -> int:
+def _quantity(raw: str) -> int:
+    """A quantity typed in the stock form: 1..STOCK_DELTA_MAX, as the API's delta (full-width
+    digits are read as digits, then bounded: 1380000000７ is not a quantity)."""
     try:
-        value = int((raw or "").strip())
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise InvalidInput(gettext_lazy("数量须为正整数。"), field="quantity")
-    return value
+        return normalise_int(raw, lo=1, hi=STOCK_DELTA_MAX, field="quantity")
+    except InvalidInput:
+        raise InvalidInput(gettext_lazy("数量须为 1 至 %(max)s 之间的整数。"),
+                           params={"max": STOCK_DELTA_MAX}, code="invalid_number",
+                           field="quantity") from None
 
 
 def _hours_grid(station) -> list[dict]:
@@ -204,10 +212,9 @@ def _hours(request, station):
 
 
 def _exception(request, station):
-    try:
-        day = date.fromisoformat(request.POST.get("date", "").strip())
-    except ValueError:
-        raise InvalidInput(gettext_lazy("请选择日期。"), field="date") from None
+    if not nfkc(request.POST.get("date", "")):
+        raise InvalidInput(gettext_lazy("请选择日期。"), field="date")
+    day = normalise_date(request.POST["date"], field="date")
     closed = request.POST.get("closed") == "on"
     services.station_set_exception(
         actor=request.user, station=station, date=day, closed=closed,
@@ -223,7 +230,7 @@ def _amenities(request, station):
 
 def _stock(request, station):
     reason = request.POST.get("reason", "")
-    quantity = _positive_int(request.POST.get("quantity", ""))
+    quantity = _quantity(request.POST.get("quantity", ""))
     if reason not in (StockMovement.Reason.IN, StockMovement.Reason.OUT):
         raise InvalidInput(gettext_lazy("请选择入库或发放。"), field="reason")
     services.stock_change(actor=request.user, station=station,
@@ -268,13 +275,15 @@ def _record(request, station):
 
 
 def _at(raw: str) -> datetime | None:
-    raw = (raw or "").strip()
+    raw = nfkc(raw)
     if not raw:
         return None
     try:
-        return timezone.make_aware(datetime.fromisoformat(raw))
+        at = datetime.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(gettext_lazy("服务时间格式不对。"), field="at") from None
+    check_date(at.date(), field="at")
+    return timezone.make_aware(at) if timezone.is_naive(at) else at
 
 
 console_status = _action("status", _status)

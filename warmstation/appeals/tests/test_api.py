@@ -164,3 +164,20 @@ def test_a_routing_rule_without_a_department_is_refused(s):
     response = c.put("/api/v1/appeals/routing-rules", rule, content_type="application/json")
     assert response.status_code == 422, response.content
     assert response.json()["code"] == "invalid_input"
+
+
+@pytest.mark.parametrize("held_on, message", [
+    ("9999-12-31", "日期须在 2000-01-01 至 2100-12-31 之间"),
+    ("0001-01-01", "日期须在 2000-01-01 至 2100-12-31 之间"),
+    ("2026-13-01", "请输入正确的日期"),
+])
+def test_meeting_page_bounds_the_date_like_the_api(s, held_on, message):
+    from warmstation.appeals.models import Appeal
+    before = Appeal.objects.count()
+    response = client(s, "district").post("/appeals/meeting/", {
+        "title": "快递行业座谈会", "held_on": held_on, "area": "110111",
+        "title_0": "限行时段通行难", "body_0": "早晚高峰限行", "category_0": "traffic_parking"})
+    html = response.content.decode()
+    assert response.status_code == 422 and message in html
+    assert held_on in html  # the form keeps what was typed
+    assert Appeal.objects.count() == before

@@ -156,3 +156,51 @@ def test_huge_page_parameters_are_refused(people):
     assert client.get("/api/v1/workers", {"limit": 10**25}).status_code == 422
     assert client.get("/api/v1/workers", {"offset": 10**25}).status_code == 422
     assert client.get("/api/v1/workers", {"limit": 200}).status_code == 200
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"kind": "steward", "name": "", "phone": ""}, "请填写名称"),
+    ({"kind": "steward", "name": "空号", "phone": ""}, "请填写电话"),
+    ({"kind": "steward", "name": "日期号", "phone": "9999-12-31"}, "请输入正确的电话号码"),
+    ({"kind": "steward", "name": "短号", "phone": "12"}, "请输入正确的电话号码"),
+    ({"kind": "steward", "name": "字母号", "phone": "call me"}, "请输入正确的电话号码"),
+])
+def test_area_page_refuses_a_contact_without_name_or_real_phone(people, data, message):
+    before = AreaContact.objects.count()
+    response = client_for(people, "gc_admin").post("/areas/YLJ/", data)
+    html = response.content.decode()
+    assert response.status_code == 422 and message in html
+    assert AreaContact.objects.count() == before
+    if data["phone"]:  # what was typed comes back
+        assert f'value="{data["phone"]}"' in html
+
+
+@pytest.mark.parametrize("phone, stored", [
+    ("010-12345678", "010-12345678"), ("12345", "12345"), ("13800000000", "13800000000"),
+    ("400-123-4567", "400-123-4567"), ("０１０－８９３５ ６７８９", "010-8935 6789"),
+    ("(010) 8935 6789 转 123", "(010) 8935 6789 转 123"), ("+86 138 0000 0000", "+86 138 0000 0000"),
+])
+def test_contact_phones_people_write_are_taken_on_page_and_api(people, phone, stored):
+    client = client_for(people, "gc_admin")
+    assert client.post("/areas/YLJ/", {"kind": "steward", "name": f"页面{phone}",
+                                       "phone": phone}).status_code == 302
+    assert AreaContact.objects.get(name=f"页面{phone}").phone == stored
+    response = client.post("/api/v1/areas/YLJ/contacts",
+                           {"kind": "steward", "name": f"接口{phone}", "phone": phone},
+                           content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["phone"] == stored
+
+
+def test_api_refuses_a_date_for_a_phone_and_a_blank_patch(people, tree):
+    client = client_for(people, "gc_admin")
+    response = client.post("/api/v1/areas/YLJ/contacts", {**NEW_CONTACT, "phone": "9999-12-31"},
+                           content_type="application/json")
+    assert response.status_code == 422
+    assert "请输入正确的电话号码" in response.json()["detail"]["zh"]
+    contact = AreaContact.objects.get(name="伊林郡社区居委会")
+    response = client.patch(f"/api/v1/areas/contacts/{contact.pk}", {"phone": ""},
+                            content_type="application/json")
+    assert response.status_code == 422
+    contact.refresh_from_db()
+    assert contact.phone

@@ -293,9 +293,48 @@ def test_hours_form(world):
     ({"o0_0": "09:00"}, "请同时填写开门和关门时间"),
     ({"o0_0": "25:00", "c0_0": "26:00"}, "时间格式不对"),
     ({"o1_0": "09:00", "c1_0": "09:00"}, "开门和关门时间不能相同"),
+    ({"o2_0": "09:00", "c2_0": "12:00", "o2_1": "09:00", "c2_1": "12:00"}, "营业时段重复或重叠"),
+    ({"o2_0": "09:00", "c2_0": "12:00", "o2_1": "11:00", "c2_1": "14:00"}, "营业时段重复或重叠"),
+    ({"o2_0": "00:00", "c2_0": "00:00", "o2_1": "08:00", "c2_1": "10:00"}, "营业时段重复或重叠"),
+    # An overnight span runs into the next day's morning (and Sunday's into Monday's).
+    ({"o2_0": "18:00", "c2_0": "03:00", "o3_0": "02:00", "c3_0": "06:00"}, "营业时段重复或重叠"),
+    ({"o6_0": "20:00", "c6_0": "02:00", "o0_0": "01:00", "c0_0": "05:00"}, "营业时段重复或重叠"),
 ])
 def test_hours_form_refuses_bad_input(world, data, message):
     _refused(world, "hours", data, message)
+
+
+def test_hours_form_accepts_spans_that_only_touch(world):
+    data = {"o0_0": "08:00", "c0_0": "12:00", "o0_1": "12:00", "c0_1": "18:00",
+            "o1_0": "18:00", "c1_0": "02:00", "o2_0": "02:00", "c2_0": "06:00"}
+    assert _post(world, "hours", data).status_code == 302
+    assert OpeningHours.objects.filter(station=world["station"]).count() == 4
+
+
+def test_hours_service_refuses_overlap_for_the_api_too(world):
+    response = _client(world, "steward").put(
+        f"/api/v1/stations/{world['station'].pk}/hours",
+        {"spans": [{"weekday": 0, "opens": "09:00", "closes": "12:00"},
+                   {"weekday": 0, "opens": "09:00", "closes": "12:00"}]},
+        content_type="application/json")
+    assert response.status_code == 422 and response.json()["code"] == "overlapping_hours"
+
+
+def test_status_form_refuses_an_overlong_note_instead_of_cutting_it(world):
+    response = _refused(world, "status", {"temporarily_closed": "on", "closed_note": "停" * 5000},
+                        "文字过长")
+    assert "最多 128 个字符" in response.content.decode()
+    assert _post(world, "status", {"temporarily_closed": "on",
+                                   "closed_note": "停" * 128}).status_code == 302
+
+
+def test_status_api_refuses_an_overlong_note(world):
+    before = _state(world["station"])
+    response = _client(world, "steward").post(
+        f"/api/v1/stations/{world['station'].pk}/status",
+        {"temporarily_closed": True, "note": "停" * 5000}, content_type="application/json")
+    assert response.status_code == 422
+    assert _state(world["station"]) == before
 
 
 def test_exception_form(world):
@@ -311,9 +350,19 @@ def test_exception_form(world):
 @pytest.mark.parametrize("data,message", [
     ({"date": "", "closed": "on"}, "请选择日期"),
     ({"date": "2030-01-01"}, "请填写当天的开门和关门时间"),
+    ({"date": "9999-12-31", "closed": "on"}, "日期须在 2000-01-01 至 2100-12-31 之间"),
+    ({"date": "0001-01-01", "closed": "on"}, "日期须在 2000-01-01 至 2100-12-31 之间"),
+    ({"date": "2030-02-30", "closed": "on"}, "请输入正确的日期"),
+    ({"date": "2030-01-01", "closed": "on", "note": "节" * 65}, "文字过长"),
 ])
 def test_exception_form_refuses_bad_input(world, data, message):
     _refused(world, "exception", data, message)
+
+
+def test_exception_form_reads_full_width_dates(world):
+    assert _post(world, "exception", {"date": "２０３０－０１－０２", "closed": "on"}) \
+        .status_code == 302
+    assert HoursException.objects.filter(station=world["station"], date="2030-01-02").exists()
 
 
 def test_amenities_form(world):
@@ -338,13 +387,31 @@ def test_stock_form_in_and_out(world):
 
 @pytest.mark.parametrize("data,message", [
     ({"item": "water", "quantity": "11", "reason": "out"}, "库存不足"),
-    ({"item": "water", "quantity": "0", "reason": "in"}, "数量须为正整数"),
-    ({"item": "water", "quantity": "x", "reason": "in"}, "数量须为正整数"),
+    ({"item": "water", "quantity": "0", "reason": "in"}, "数量须为 1 至 10000 之间的整数"),
+    ({"item": "water", "quantity": "x", "reason": "in"}, "数量须为 1 至 10000 之间的整数"),
+    # Full-width digits are digits, but this one is a mobile number, not a quantity.
+    ({"item": "water", "quantity": "1380000000７", "reason": "in"},
+     "数量须为 1 至 10000 之间的整数"),
+    ({"item": "water", "quantity": "99999", "reason": "in"}, "数量须为 1 至 10000 之间的整数"),
+    ({"item": "water", "quantity": "10001", "reason": "in"}, "数量须为 1 至 10000 之间的整数"),
     ({"item": "water", "quantity": "2", "reason": "adjust"}, "请选择入库或发放"),
     ({"item": "gold", "quantity": "2", "reason": "in"}, "未知的物品"),
 ])
 def test_stock_form_refuses_bad_input(world, data, message):
-    _refused(world, "stock", data, message)
+    response = _refused(world, "stock", data, message)
+    if "数量须为" in message:  # beside the field, with what was typed kept
+        html = response.content.decode()
+        assert 'id="error-quantity"' in html and f'value="{data["quantity"]}"' in html
+
+
+def test_stock_form_takes_full_width_digits_and_the_api_bound(world):
+    from warmstation.stations.models import STOCK_DELTA_MAX
+    assert _post(world, "stock", {"item": "water", "quantity": "５", "reason": "in"}) \
+        .status_code == 302
+    assert _post(world, "stock", {"item": "water", "quantity": str(STOCK_DELTA_MAX),
+                                  "reason": "in"}).status_code == 302
+    assert Stock.objects.get(station=world["station"], item__code="water").quantity == \
+        10 + 5 + STOCK_DELTA_MAX
 
 
 def test_lend_and_return_forms(world):
