@@ -333,7 +333,7 @@ EXPECT: dict[str, list[E]] = {
     "areas:detail": [
         E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("code",)),
         E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=302, form=True,
-          body={"kind": "hotline", "name": "新热线", "phone": "010-3"}, missing=("code",)),
+          body={"kind": "hotline", "name": "新热线", "phone": "010-89350003"}, missing=("code",)),
     ],
     "areas:contact_delete": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
                                status=302, missing=("contact_id",))],
@@ -474,7 +474,8 @@ API: dict[str, E] = {
     "list_managed_areas": E(roles=ADMIN_ROLES, ok=ADMINS),
     "get_area": E(ok=SIGNED_IN, missing=("code",)),
     "create_area_contact": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=201,
-                             body={"kind": "hotline", "name": "新热线"}, missing=("code",)),
+                             body={"kind": "hotline", "name": "新热线",
+                                   "phone": "010-89350004"}, missing=("code",)),
     "update_area_contact": E(method="PATCH", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
                              body={"name": "改名热线"}, missing=("contact_id",),
                              foreign={"contact_id": lambda w: w.contact_other.pk},

@@ -29,7 +29,6 @@ from warmstation.core.inputs import (
     check_text,
     normalise_code,
     normalise_mobile,
-    normalise_phone,
 )
 from warmstation.core.time import LOCAL
 
@@ -123,17 +122,6 @@ Mobile = Annotated[
                                    "+86 are accepted and normalised"}),
 ]
 """A mainland mobile number, normalised (NFKC, no spaces or hyphens, no +86) to 11 digits."""
-
-Phone = Annotated[
-    str,
-    BeforeValidator(_pydantic(normalise_phone)),
-    BeforeValidator(_digits_only),
-    WithJsonSchema({"type": "string", "minLength": 3, "maxLength": 32, "example": "010-12345678",
-                    "description": "a telephone number: digits, spaces, hyphens, parentheses, "
-                                   "an optional + country code and extension (转 123); "
-                                   "full-width digits are normalised"}),
-]
-"""A telephone number (landline, mobile, 400 line, short service number), normalised."""
 
 Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 """A database id: what a 64-bit signed integer column can hold."""
