@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from warmstation.core.models import TimeStampedModel
@@ -54,6 +55,12 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name_zh
+
+    @property
+    def label(self) -> str:
+        """The name in the active language (English when there is one), for pages."""
+        english = (get_language() or "").startswith("en")
+        return self.name_en if english and self.name_en else self.name_zh
 
 
 class RoutingRule(models.Model):

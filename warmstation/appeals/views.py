@@ -24,7 +24,7 @@ from warmstation.appeals.permissions import (
 )
 from warmstation.areas.models import Area
 from warmstation.areas.scoping import access_area_by_code, managed_area_list
-from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
+from warmstation.core.errors import ApplicationError, InvalidInput, NotFound, PermissionDenied
 from warmstation.core.exports import export_response
 from warmstation.core.inputs import normalise_date, normalise_month, parse_id
 from warmstation.core.pagination import page_list
@@ -109,20 +109,31 @@ def suggest(request):
                   {"answers": policy.policy_search(text, limit=3)})
 
 
+# The fields of a case's action forms a refusal can be shown beside (core/_field_error.html).
+ACT_FIELDS = ("note", "department", "into_id", "resolved", "satisfaction")
+
+
+def _detail_context(request, appeal: Appeal) -> dict:
+    actions = selectors.available_actions(appeal, request.user)
+    departments = Department.objects.filter(is_active=True)
+    return {"a": appeal, "who": selectors.submitter_label(appeal, request.user),
+            "timeline": selectors.appeal_timeline(appeal), "actions": actions,
+            "labels": workflow.ACTION_LABELS, "now": timezone.now(),
+            "departments": departments,
+            # a case is never transferred to the department that holds it (the service refuses)
+            "transfer_departments": departments.exclude(pk=appeal.department_id)
+            if appeal.department_id else departments,
+            "suggested": services.appeal_route(category=appeal.category, area=appeal.area)
+            if "dispatch" in actions else None,
+            "policy_answers": policy.policy_search(f"{appeal.title} {appeal.body}", limit=5)
+            if "answer" in actions else [],
+            "satisfactions": Appeal.Satisfaction.choices}
+
+
 @staff_page(*EVERYONE)
 def detail(request, appeal_id: int):
     appeal = access_case_by_id(request.user, appeal_id)
-    actions = selectors.available_actions(appeal, request.user)
-    ctx = {"a": appeal, "who": selectors.submitter_label(appeal, request.user),
-           "timeline": selectors.appeal_timeline(appeal), "actions": actions,
-           "labels": workflow.ACTION_LABELS, "now": timezone.now(),
-           "departments": Department.objects.filter(is_active=True),
-           "suggested": services.appeal_route(category=appeal.category, area=appeal.area)
-           if "dispatch" in actions else None,
-           "policy_answers": policy.policy_search(f"{appeal.title} {appeal.body}", limit=5)
-           if "answer" in actions else [],
-           "satisfactions": Appeal.Satisfaction.choices}
-    return render(request, "appeals/detail.html", ctx)
+    return render(request, "appeals/detail.html", _detail_context(request, appeal))
 
 
 @require_POST
@@ -142,10 +153,21 @@ def act(request, appeal_id: int):
             satisfaction=p.get("satisfaction", ""), into_id=parse_id(into),
             policy_answer=answer, urgent=p.get("urgent", "1") == "1",
             files=request.FILES.getlist("photos")[:3], request=request)
-    except ApplicationError as exc:
+    except PermissionDenied as exc:  # a step not offered to this user: no form to fill again
         refused_message(request, exc)
         return redirect("appeals:detail", appeal_id=appeal_id)
+    except ApplicationError as exc:
+        # The case page again with this form's input kept and the message beside its field
+        # (NotFound: the case is not the user's to see, the 404 page).
+        appeal = access_case_by_id(request.user, appeal_id)
+        return refused(request, "appeals/detail.html",
+                       {**_detail_context(request, appeal), "form": p.get("action", "")},
+                       exc, fields=ACT_FIELDS)
     messages.success(request, _("已提交。"))
+    try:  # a transfer or a return can take the case out of the actor's scope
+        access_case_by_id(request.user, appeal_id)
+    except NotFound:
+        return redirect("appeals:inbox" if request.user.has_role(*STAFF) else "appeals:mine")
     return redirect("appeals:detail", appeal_id=appeal_id)
 
 
