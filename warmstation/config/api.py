@@ -142,18 +142,20 @@ def on_validation_error(request, exc: ValidationError):
         # loc[0] is where the value came from (body, query, path): not part of the name.
         loc = ".".join(str(p) for p in err.get("loc", [])[1:])
         fields.append({"field": loc, "message": err.get("msg", "")})
-    names = "、".join(f["field"] for f in fields if f["field"]) or "?"
+    named = [f["field"] for f in fields if f["field"]]
+    # Each language joins the names with its own list comma.
+    names, names_en = "、".join(named) or "?", ", ".join(named) or "?"
     # The constrained types of core/schemas.py carry their message in both languages.
     ctx = (exc.errors[0].get("ctx") or {}) if len(exc.errors) == 1 else {}
     if isinstance(ctx.get("zh"), str) and isinstance(ctx.get("en"), str):
         return problem(
             request, status=422, code=exc.errors[0].get("type") or "invalid_input",
-            message_zh=f"{names}：{ctx['zh']}", message_en=f"{names}: {ctx['en']}",
+            message_zh=f"{names}：{ctx['zh']}", message_en=f"{names_en}: {ctx['en']}",
             extra={"errors": fields},
         )
     return problem(
         request, status=422, code="invalid_input",
-        message_zh=f"输入有误：{names}。", message_en=f"Invalid input: {names}.",
+        message_zh=f"输入有误：{names}。", message_en=f"Invalid input: {names_en}.",
         extra={"errors": fields},
     )
 

@@ -59,3 +59,12 @@ def test_another_merchants_counter_looks_missing(world, tree):
     client = signed_in(other, AuthLevel.PASSWORD)
     assert client.get(f"/merchant/{world['merchant'].pk}/").status_code == 404
     assert client.get(f"/merchant/offers/{world['offer'].pk}/").status_code == 404
+
+
+def test_the_wallet_s_distance_unit_follows_the_language(world, tree):
+    tree["sz"].center_lat, tree["sz"].center_lng = 39.7210, 116.1100
+    tree["sz"].save()
+    worker = signed_in(world["worker"], AuthLevel.CODE)
+    assert re.search(r"\d+ 米", worker.get("/wallet/").content.decode())
+    english = worker.get("/wallet/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert re.search(r"\d+ m · ", english) and not re.search(r"\d+ 米", english)

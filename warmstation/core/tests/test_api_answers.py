@@ -166,3 +166,11 @@ def test_pages_keep_their_html_404(db):
     response = Client().get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_validation_error_lists_the_fields_with_each_language_s_comma(db):
+    response = Client().get("/api/v1/places/nearby", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["detail"]["en"] == "Invalid input: lat, lng."
+    assert body["detail"]["zh"] == "输入有误：lat、lng。"

@@ -539,3 +539,28 @@ def test_list_query_count_does_not_grow_with_the_stations(world, tree,
     with django_assert_max_num_queries(8):
         response = Client().get("/stations/?lat=39.748&lng=116.14&open=1&amenity=charging")
     assert len(response.context["rows"]) > 10
+
+
+@pytest.mark.parametrize("data", [
+    {"service": "rest", "mobile": "13999999999", "at": "2026-01-05T10:30", "note": "带了雨伞"},
+    {"service": "rest", "mobile": "13912340009", "at": "2099-01-01T10:00", "note": "带了雨伞"},
+])
+def test_record_form_refused_keeps_every_typed_value(world, data):
+    html = _post(world, "record", data).content.decode()
+    form = html[html.index('id="record-h"'):]
+    form = form[:form.index("</form>")]
+    assert 'value="rest" selected' in form
+    assert f'name="mobile" inputmode="tel" autocomplete="off" maxlength="20" ' \
+           f'value="{data["mobile"]}"' in form
+    assert f'name="at" type="datetime-local" value="{data["at"]}"' in form
+    assert 'value="带了雨伞"' in form
+
+
+def test_a_loans_due_date_follows_the_language(world):
+    item = Stock.objects.get(station=world["station"], item__code="umbrella").item
+    due = timezone.make_aware(timezone.datetime(2026, 12, 2, 18, 4))
+    Loan.objects.create(station=world["station"], item=item, worker=world["worker"], due_at=due)
+    client = _client(world, "steward")
+    assert "12月2日 18:04" in client.get(_console(world)).content.decode()
+    english = client.get(_console(world), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Due Dec 2, 18:04" in english and "月" not in english.split("Due ")[1][:20]
