@@ -34,6 +34,8 @@ DATE_MAX = date(2100, 12, 31)
 POINTS_MAX = 1_000_000
 PRICE_MAX = 100_000
 
+# A local time of day as HH:MM or HH:MM:SS (pages and the API's ClockTime alike).
+CLOCK_RE = "([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?"
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 # C0 controls, DEL, C1 controls; and the Unicode line/paragraph separators, which behave as
 # newlines in JavaScript and spreadsheets. Tab, LF and CR are let through in multi-line text.

@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from warmstation.core.errors import InvalidInput
 from warmstation.core.inputs import (
+    CLOCK_RE,
     DATE_MAX,
     DATE_MIN,
     ID_MAX,
@@ -153,7 +154,7 @@ def _clock(value: Any) -> Any:
     return value.strip()
 
 
-_CLOCK_RE = "([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?"
+_CLOCK_RE = CLOCK_RE
 
 ClockTime = Annotated[
     time,

@@ -4,6 +4,7 @@ service; with htmx the console is swapped in place, without JS the page reloads.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from warmstation.accounts.models import Role, User
 from warmstation.accounts.pages import staff_page
 from warmstation.accounts.selectors import worker_by_mobile
 from warmstation.core.errors import ApplicationError, InvalidInput
-from warmstation.core.inputs import check_date, nfkc, normalise_date, normalise_int
+from warmstation.core.inputs import CLOCK_RE, check_date, nfkc, normalise_date, normalise_int
 from warmstation.core.masking import mask_mobile
 from warmstation.core.pagination import page_list
 from warmstation.core.refusals import refused
@@ -71,6 +72,8 @@ def _time(raw: str) -> time | None:
     if not raw:
         return None
     try:
+        if not re.fullmatch(CLOCK_RE, raw):  # as the API's ClockTime: no zone, no fraction
+            raise ValueError(raw)
         return time.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(gettext_lazy("时间格式不对：%(raw)s"), params={"raw": raw[:20]}) \
