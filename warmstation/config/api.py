@@ -136,12 +136,52 @@ def on_application_error(request, exc: ApplicationError):
     return problem_from_error(request, exc)
 
 
+# pydantic words its per-field messages in English only; in Chinese each common kind gets its
+# own sentence (the constrained types of core/schemas.py carry both languages in their ctx).
+_FIELD_MESSAGES_ZH = {
+    "missing": "必填。",
+    "string_type": "应为文字。",
+    "int_type": "应为整数。", "int_parsing": "应为整数。", "int_from_float": "应为整数。",
+    "float_type": "应为数字。", "float_parsing": "应为数字。", "decimal_parsing": "应为数字。",
+    "bool_type": "应为是或否。", "bool_parsing": "应为是或否。",
+    "greater_than_equal": "不能小于 {ge}。", "greater_than": "应大于 {gt}。",
+    "less_than_equal": "不能大于 {le}。", "less_than": "应小于 {lt}。",
+    "string_too_long": "最多 {max_length} 个字符。", "string_too_short": "至少 {min_length} 个字符。",
+    "too_long": "最多 {max_length} 项。", "too_short": "至少 {min_length} 项。",
+    "string_pattern_mismatch": "格式不对。",
+    "date_type": "日期格式不对（年-月-日）。", "date_parsing": "日期格式不对（年-月-日）。",
+    "date_from_datetime_parsing": "日期格式不对（年-月-日）。",
+    "datetime_type": "时间格式不对。", "datetime_parsing": "时间格式不对。",
+    "datetime_from_date_parsing": "时间格式不对。",
+    "time_type": "时刻格式不对（时:分）。", "time_parsing": "时刻格式不对（时:分）。",
+    "enum": "应为以下之一：{expected}。", "literal_error": "应为以下之一：{expected}。",
+    "model_type": "应为对象。", "dict_type": "应为对象。", "list_type": "应为列表。",
+    "json_invalid": "不是有效的 JSON。", "extra_forbidden": "不认识这个字段。",
+}
+
+
+def _field_message(request, err) -> str:
+    ctx = err.get("ctx") or {}
+    if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en"):
+        return str(ctx["en"]) if isinstance(ctx.get("en"), str) else str(err.get("msg", ""))
+    if isinstance(ctx.get("zh"), str):
+        return ctx["zh"]
+    template = _FIELD_MESSAGES_ZH.get(str(err.get("type", "")), "输入有误。")
+    values = {k: v for k, v in ctx.items() if isinstance(v, str | int | float)}
+    if isinstance(values.get("expected"), str):  # pydantic's "'a', 'b' or 'c'"
+        values["expected"] = str(values["expected"]).replace(" or ", "、").replace(", ", "、")
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return "输入有误。"
+
+
 def on_validation_error(request, exc: ValidationError):
     fields = []
     for err in exc.errors:
         # loc[0] is where the value came from (body, query, path): not part of the name.
         loc = ".".join(str(p) for p in err.get("loc", [])[1:])
-        fields.append({"field": loc, "message": err.get("msg", "")})
+        fields.append({"field": loc, "message": _field_message(request, err)})
     named = [f["field"] for f in fields if f["field"]]
     # Each language joins the names with its own list comma.
     names, names_en = "、".join(named) or "?", ", ".join(named) or "?"

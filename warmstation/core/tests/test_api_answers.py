@@ -174,3 +174,18 @@ def test_a_validation_error_lists_the_fields_with_each_language_s_comma(db):
     body = response.json()
     assert body["detail"]["en"] == "Invalid input: lat, lng."
     assert body["detail"]["zh"] == "输入有误：lat、lng。"
+
+
+def test_each_field_message_follows_the_language(db):
+    """pydantic words its messages in English only; in Chinese mode every field's message is
+    Chinese too, not just the problem's title."""
+    url = "/api/v1/places/nearby?lat=999&lng=abc"
+    zh = Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get(url).json()
+    assert zh["status"] == 422
+    messages = {e["field"]: e["message"] for e in zh["errors"]}
+    assert set(messages) == {"lat", "lng"}
+    assert all(CHINESE.search(m) for m in messages.values()), messages
+    assert "90" in messages["lat"]
+    en = Client(HTTP_ACCEPT_LANGUAGE="en").get(url).json()
+    assert not any(CHINESE.search(e["message"]) for e in en["errors"]), en["errors"]
+    assert en["title"].startswith("Invalid input: lat, lng")
