@@ -147,19 +147,17 @@ Day = Annotated[
 def _clock(value: Any) -> Any:
     if isinstance(value, time):
         return value
-    if not isinstance(value, str) or not re.fullmatch(_CLOCK_RE, value.strip()):
+    if not isinstance(value, str) or not re.fullmatch(CLOCK_RE, value.strip()):
         raise PydanticCustomError("invalid_time", "Enter a time of day as HH:MM.",
                                   {"zh": "请按 时:分 填写时间（如 07:30）。",
                                    "en": "Enter a time of day as HH:MM (e.g. 07:30)."})
     return value.strip()
 
 
-_CLOCK_RE = CLOCK_RE
-
 ClockTime = Annotated[
     time,
     BeforeValidator(_clock),
-    WithJsonSchema({"type": "string", "pattern": f"^{_CLOCK_RE}$", "example": "07:30"}),
+    WithJsonSchema({"type": "string", "pattern": f"^{CLOCK_RE}$", "example": "07:30"}),
 ]
 """A local time of day as HH:MM (or HH:MM:SS), never a number of seconds or a zone."""
 
