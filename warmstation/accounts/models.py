@@ -33,6 +33,14 @@ class Role(models.TextChoices):
     AREA_ADMIN = "area_admin", _("街乡/社区管理员")
     DISTRICT_ADMIN = "district_admin", _("区级管理员")
     RESIDENT = "resident", _("居民")
+    # Roles of the capability issues (#13–#15), declared together so their apps share one
+    # migration of this table: the command centre triages snap-and-report cases, an organiser
+    # runs volunteer tasks, the housing office (区住建委) the housing resources, the district
+    # union (区总工会) membership.
+    COMMAND_CENTRE = "command_centre", _("城管指挥中心")
+    ORGANISER = "organiser", _("志愿活动组织者")
+    HOUSING_OFFICE = "housing_office", _("住房保障工作人员")
+    UNION_STAFF = "union_staff", _("工会工作人员")
 
 
 ROLE_MIN_LEVEL: dict[str, AuthLevel] = {
@@ -41,6 +49,10 @@ ROLE_MIN_LEVEL: dict[str, AuthLevel] = {
     Role.STEWARD: AuthLevel.PASSWORD,
     Role.MERCHANT: AuthLevel.PASSWORD,
     Role.DEPARTMENT: AuthLevel.PASSWORD,
+    Role.COMMAND_CENTRE: AuthLevel.PASSWORD,
+    Role.ORGANISER: AuthLevel.PASSWORD,
+    Role.HOUSING_OFFICE: AuthLevel.PASSWORD,
+    Role.UNION_STAFF: AuthLevel.PASSWORD,
     Role.AREA_ADMIN: AuthLevel.MFA,
     Role.DISTRICT_ADMIN: AuthLevel.MFA,
 }
