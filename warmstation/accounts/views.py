@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from warmstation.accounts import services
+from warmstation.accounts.launcher import worker_tasks
 from warmstation.accounts.models import STAFF_ROLES, AuthLevel, Brand, Role, WorkerProfile
 from warmstation.accounts.pages import staff_page
 from warmstation.accounts.selectors import access_worker_by_id, worker_list
@@ -140,6 +141,7 @@ def home(request):
         "managed": managed, "inactive_grants": inactive,
         "worker_count": worker_list(user=user).count() if managed else None,
         "is_district": user.has_role(Role.DISTRICT_ADMIN),
+        "tasks": worker_tasks(user) if profile else [],
     })
 
 

@@ -91,3 +91,8 @@ def available_actions(appeal: Appeal, viewer: User | AnonymousUser | None) -> li
     caps = capacities(viewer, appeal)
     return [a for a, (src, _, who) in TRANSITIONS.items()
             if appeal.status in src and caps & who]
+
+
+def appeal_open_count(user: User) -> int:
+    """How many of the user's own needs are still open (the badge on the worker home's tile)."""
+    return Appeal.objects.filter(submitter=user, status__in=OPEN).count()

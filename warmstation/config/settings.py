@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("WARMSTATION_VAR_DIR", BASE_DIR / "var"))
@@ -219,6 +220,24 @@ PERIODIC_JOBS = [
     ("points_holds", "warmstation.points.services.hold_expire_due"),
     ("redemptions", "warmstation.benefits.services.redemption_expire_due"),
     ("appeal_reminders", "warmstation.appeals.services.appeal_remind_due"),
+]
+
+# The worker home's task launcher (accounts/launcher.py), in the order shown: (URL name with an
+# optional query, label, icon (one plain symbol such as ♨ ¥ ✎ ☰ — cheap phones lack
+# colour emoji), badge = "" or the dotted path of a function (user) -> int | None).
+# An entry whose URL name does not resolve yet is skipped, so the slots of apps still being built
+# can wait here. An app adds its task with ONE line (HELPERS.md, "Worker home launcher").
+WORKER_TASKS = [
+    ("stations:list?open=1", _("附近驿站"), "♨", ""),
+    ("benefits:wallet", _("积分钱包 · 爱心餐"), "¥", ""),
+    ("appeals:new", _("提诉求"), "✎", ""),
+    ("appeals:mine", _("我的诉求"), "☰", "warmstation.appeals.selectors.appeal_open_count"),
+    # snap-and-report (reports)
+    ("reports:new", _("随手拍"), "◉", ""),
+    # volunteering
+    ("volunteering:list", _("志愿服务"), "♥", ""),
+    # notices (outreach)
+    ("outreach:notices", _("通知"), "✉", ""),
 ]
 
 from django.utils.csp import CSP  # noqa: E402

@@ -101,6 +101,16 @@ def station_list(request):
                 "lng": r["station"].lng, "open": r["open_now"],
                 "url": reverse("stations:detail", args=[r["station"].pk]),
                 "distance": round(r["distance_m"])} for r in results]
+    # One tap each: "open now + this amenity" as a link, so the nearest open station with
+    # charging is home → 附近驿站 → 充电 → the station (the form below combines several).
+    quick = []
+    for a in amenities:
+        query = request.GET.copy()
+        query["open"] = "1"
+        query.setlist("amenity", [a.code])
+        quick.append({"code": a.code, "name": _amenity_name(a, language),
+                      "url": f"?{query.urlencode()}",
+                      "current": open_only and wanted == [a.code]})
     wider = next((x for x in RADII if x > radius), None)
     if wider:
         query = request.GET.copy()
@@ -109,7 +119,7 @@ def station_list(request):
     return render(request, "stations/list.html", {
         "origin": origin, "rows": rows, "open_only": open_only, "wanted": wanted,
         "amenities": [(a.code, _amenity_name(a, language)) for a in amenities],
-        "radius": radius, "radius_km": radius // 1000, "wider": wider,
+        "radius": radius, "radius_km": radius // 1000, "wider": wider, "quick": quick,
         "map_data": {"origin": {"lat": origin.lat, "lng": origin.lng}, "stations": markers},
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),

@@ -513,7 +513,7 @@ def test_forms_refuse_get_and_messages_follow_the_language(world):
 def test_home_and_landing_link_the_station_pages(world):
     assert 'href="/stations/"' in Client().get("/").content.decode()
     html = _client(world, "worker").get("/").content.decode()
-    assert 'href="/stations/"' in html and 'href="/steward/"' not in html
+    assert 'href="/stations/?open=1"' in html and 'href="/steward/"' not in html
     html = _client(world, "steward").get("/").content.decode()
     assert 'href="/steward/"' in html and 'href="/stations/manage/"' not in html
     assert 'href="/stations/manage/"' in _client(world, "gc_admin").get("/").content.decode()
