@@ -278,10 +278,24 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "transaction_id": lambda w: w.txn,
     "code": lambda w: "GC",
     "service_id": lambda w: str(w.station.public_id),
+    # HSDS records derived from the station (stations/hsds.py: stable uuid5 ids)
+    "organization_id": lambda w: _hsds().organization(_hsds()._operator(w.station))["id"],
+    "service_at_location_id": lambda w: _hsds().service_at_location(
+        w.station, full=False, base="")["id"],
+    "taxonomy_id": lambda w: _hsds().tax_id("station_kinds"),
+    "taxonomy_term_id": lambda w: _hsds().term_id("station_kind", w.station.kind),
     "path": lambda w: w.photo.image.name,
 }
 MISSING = {"code": "NOPE", "token": "nope", "service_id": str(uuid.UUID(int=1)),
+           **dict.fromkeys(("organization_id", "service_at_location_id", "taxonomy_id",
+                            "taxonomy_term_id"), str(uuid.UUID(int=1))),
            "path": "stations/nothing.jpg"}
+
+
+def _hsds():
+    from warmstation.stations import hsds
+
+    return hsds
 
 
 def _mobile(persona):
@@ -603,6 +617,13 @@ API: dict[str, E] = {
     "getFullyNestedServiceById": E(public=True, ok=ALL, missing=("service_id",)),
     "getPaginatedListOfOrganizations": E(public=True, ok=ALL),
     "getPaginatedListOfServiceAtLocation": E(public=True, ok=ALL),
+    "getOrganizationById": E(public=True, ok=ALL, missing=("organization_id",)),
+    "getServiceAtLocationWithNestedDataById": E(public=True, ok=ALL,
+                                                missing=("service_at_location_id",)),
+    "getPaginatedListOfTaxonomies": E(public=True, ok=ALL),
+    "getTaxonomyById": E(public=True, ok=ALL, missing=("taxonomy_id",)),
+    "getPaginatedListOfTaxonomyTerms": E(public=True, ok=ALL),
+    "getTaxonomyTermById": E(public=True, ok=ALL, missing=("taxonomy_term_id",)),
 }
 
 

@@ -182,6 +182,24 @@ def Code(length: int | None = None) -> _Digits:  # noqa: N802
     return _Digits(length)
 
 
+# An ISO 8601 date-time as RFC 3339 profiles it: a date, `T`, a time (seconds and fraction
+# optional), and an optional zone (`Z` or ±HH:MM / ±HHMM). pydantic alone would also take a
+# number of seconds ("0.5"), a date alone or a space for the `T`.
+_ISO_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}"
+                         r"(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?")
+
+
+def _iso_moment(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_MOMENT.fullmatch(value):
+        raise PydanticCustomError(
+            "invalid_datetime", "Enter a date and time in ISO 8601.",
+            {"zh": "请按 ISO 8601 填写日期和时间（如 2026-01-01T08:00:00+08:00）。",
+             "en": "Enter a date and time in ISO 8601 (e.g. 2026-01-01T08:00:00+08:00)."})
+    return value
+
+
 def _moment(value: Any) -> Any:
     if not isinstance(value, datetime):
         return value
@@ -201,11 +219,13 @@ def _moment(value: Any) -> Any:
 
 Moment = Annotated[
     datetime,
+    BeforeValidator(_iso_moment),
     AfterValidator(_moment),
     WithJsonSchema({"type": "string", "format": "date-time",
                     "pattern": "^(20[0-9][0-9]|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T"
                                "([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?"
                                "(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$"}),
 ]
-"""An instant between 2000 and 2100; one without a zone is read as Asia/Shanghai; kept in UTC
-(so a far-off offset such as -16:06 never reaches the database)."""
+"""An instant between 2000 and 2100, written in ISO 8601 (never a number of seconds); one
+without a zone is read as Asia/Shanghai; kept in UTC (so a far-off offset such as -16:06 never
+reaches the database)."""
