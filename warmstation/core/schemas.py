@@ -192,6 +192,10 @@ _ISO_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}"
 def _iso_moment(value: Any) -> Any:
     if isinstance(value, datetime):
         return value
+    if isinstance(value, str) and "T" in value.upper():
+        # A query string decodes an unescaped "+" as a space: "…T08:00:00 08:00" was sent as
+        # "…T08:00:00+08:00".
+        value = re.sub(r"(?<=[0-9]) ([0-9]{2}:?[0-9]{2})$", r"+\1", value)
     if not isinstance(value, str) or not _ISO_MOMENT.fullmatch(value):
         raise PydanticCustomError(
             "invalid_datetime", "Enter a date and time in ISO 8601.",

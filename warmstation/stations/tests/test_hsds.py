@@ -238,6 +238,7 @@ def test_modified_after_takes_only_iso_8601_date_times(db, path, value):
 
 
 @pytest.mark.parametrize("value", ["2026-01-01T08:00:00+08:00", "2026-01-01T00:00Z",
-                                   "2026-01-01T08:00:00.123456+0800", "2026-01-01T08:00"])
+                                   "2026-01-01T08:00:00.123456+0800", "2026-01-01T08:00",
+                                   "2026-01-01T08:00:00 08:00"])  # "+" unescaped in a URL
 def test_modified_after_iso_8601_forms_are_read(stations, value):
     assert _total("/hsds/services", modified_after=value) == 2
