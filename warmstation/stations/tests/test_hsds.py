@@ -242,3 +242,23 @@ def test_modified_after_takes_only_iso_8601_date_times(db, path, value):
                                    "2026-01-01T08:00:00 08:00"])  # "+" unescaped in a URL
 def test_modified_after_iso_8601_forms_are_read(stations, value):
     assert _total("/hsds/services", modified_after=value) == 2
+
+
+def test_single_records_take_a_fixed_number_of_queries(tree, django_assert_max_num_queries):
+    """No query per station, schedule, amenity or contact (prefetched)."""
+    for i in range(6):
+        s = make_station(tree["gc"], 39.7 + i / 100, 116.1, is_24h=i % 2 == 0,
+                         hours=[(d, time(8), time(20)) for d in range(7)],
+                         amenities=["charging", "water"])
+        s.operator = "区总工会"
+        s.save()
+    client = Client()
+    org = next(o for o in client.get("/hsds/organizations").json()["contents"]
+               if o["name"] == "区总工会")
+    sal = client.get("/hsds/service_at_locations").json()["contents"][0]["id"]
+    service = client.get("/hsds/services").json()["contents"][0]["id"]
+    for url in (f"/hsds/organizations/{org['id']}?full_service=true",
+                f"/hsds/organizations/{org['id']}", f"/hsds/service_at_locations/{sal}",
+                f"/hsds/services/{service}", "/hsds/organizations?full=true&full_service=true"):
+        with django_assert_max_num_queries(8):
+            assert client.get(url).status_code == 200
