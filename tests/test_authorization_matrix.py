@@ -22,6 +22,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from PIL import Image
 
 from tests.factories import (
@@ -184,6 +186,30 @@ def build_world(media_root) -> World:
             actor=admin, entry=PolicyAnswer(department=w[dept]), topic="legal",
             question=f"拖欠工资怎么办{side}", answer="拨打 12333。", keywords="工资")
 
+    # Contact groups (one per street's community) with a member, an SMS channel, a published
+    # notice in the member's inbox, a scheduled one, and a dead letter staff may retry.
+    from warmstation.outreach import services as outreach
+    from warmstation.outreach.models import OutboxMessage
+
+    for side, area, street_admin in (("", ylj, "area_admin"), ("_other", sz, "area_admin_other")):
+        actor = people[street_admin]
+        group = outreach.group_create(actor=actor, area=area, name=f"MARKGROUP{side or '_own'}")
+        w[f"group{side}"] = group
+        w[f"member{side}"] = outreach.member_add(actor=actor, group=group,
+                                                 user=people[f"worker{side}"])
+        w[f"channel{side}"] = outreach.channel_create(actor=actor, group=group, kind="sms",
+                                                      name="短信")
+        notice = outreach.notice_create(actor=actor, kind="tip", audience="group", group=group,
+                                        title=f"MARKNOTICE{side or '_own'}", body="明天降温")
+        w[f"notice{side}"] = notice
+        w[f"scheduled{side}"] = outreach.notice_create(
+            actor=actor, kind="tip", audience="group", group=group, title="定时通知",
+            body="下周开放", publish_at=timezone.now() + timedelta(days=2))
+        w[f"dead{side}"] = OutboxMessage.objects.create(
+            channel="sms", recipient=people[f"worker{side}"].mobile, body="短信", purpose="notice",
+            status=OutboxMessage.Status.DEAD, attempts=8, delivery_channel=w[f"channel{side}"],
+            notice=notice, last_error="gateway answered 500")
+
     # Bearer tokens for the API, sessions for the pages.
     w["tokens"] = {p: api_token_issue(user=u, auth_level=ROLE_MIN_LEVEL[PERSONAS[p]])
                    for p, u in people.items()}
@@ -285,8 +311,15 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "taxonomy_id": lambda w: _hsds().tax_id("station_kinds"),
     "taxonomy_term_id": lambda w: _hsds().term_id("station_kind", w.station.kind),
     "path": lambda w: w.photo.image.name,
+    "notice_id": lambda w: w.notice.pk,
+    "group_id": lambda w: w.group.pk,
+    "channel_id": lambda w: w.channel.pk,
+    "member_id": lambda w: w.member.pk,
+    "message_id": lambda w: w.dead.pk,
+    "join_token": lambda w: w.group.join_token,
 }
-MISSING = {"code": "NOPE", "token": "nope", "service_id": str(uuid.UUID(int=1)),
+MISSING = {"code": "NOPE", "token": "nope", "join_token": "nope",
+           "service_id": str(uuid.UUID(int=1)),
            **dict.fromkeys(("organization_id", "service_at_location_id", "taxonomy_id",
                             "taxonomy_term_id"), str(uuid.UUID(int=1))),
            "path": "stations/nothing.jpg"}
@@ -453,6 +486,55 @@ EXPECT: dict[str, list[E]] = {
                              foreign={"attachment_id": lambda w: w.attachment_other.pk},
                              foreign_ok=_s("worker_other", "department_other",
                                            "area_admin_other", "district_admin"))],
+    # --- notices and contact groups: everyone's inbox, the admins' desk ---
+    "notices:inbox": [E(ok=SIGNED_IN, marker="MARKNOTICE_own", sees=_s("worker")),
+                      E(method="POST", ok=SIGNED_IN, status=302)],
+    "notices:read": [E(ok=_s("worker", *ADMINS_IN_SCOPE), missing=("notice_id",))],
+    "notices:my_groups": [E(ok=SIGNED_IN, marker="MARKGROUP_own", sees=_s("worker"))],
+    "notices:join": [E(ok=SIGNED_IN, missing=("join_token",)),
+                     E(method="POST", ok=SIGNED_IN, status=302, missing=("join_token",))],
+    "notices:desk": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKNOTICE_own",
+                       sees=ADMINS_IN_SCOPE)],
+    "notices:compose": [
+        E(roles=ADMIN_ROLES, ok=ADMINS),
+        E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=302, form=True,
+          special={"area_admin_other": FORM_REFUSAL},
+          body=lambda w: {"kind": "tip", "audience": "group", "group": w.group.pk,
+                          "title": "新通知", "body": "内容"}),
+    ],
+    "notices:dead": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKNOTICE_own",
+                       sees=ADMINS_IN_SCOPE)],
+    "notices:status": [E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("notice_id",))],
+    "notices:cancel": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=302,
+                         kwargs={"notice_id": lambda w: w.scheduled.pk},
+                         missing=("notice_id",))],
+    "notices:groups": [
+        E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKGROUP_own", sees=ADMINS_IN_SCOPE),
+        E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=302, form=True,
+          special={"area_admin_other": FORM_REFUSAL}, body={"area": "YLJ", "name": "新群组"}),
+    ],
+    "notices:group": [
+        E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("group_id",)),
+        E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=302, form=True,
+          body=lambda w: {"mobile": w.people["worker_other"].mobile}, missing=("group_id",)),
+    ],
+    "notices:group_qr": [E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("group_id",))],
+    "notices:channel_add": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=302,
+                              form=True, missing=("group_id",),
+                              body={"kind": "wecom", "name": "企业微信群",
+                                    "webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/"
+                                                   "webhook/send?key=abcdefgh"})],
+    "notices:channel_edit": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                               status=302, form=True, body={"active": "off"},
+                               missing=("channel_id",),
+                               foreign={"channel_id": lambda w: w.channel_other.pk},
+                               foreign_ok=_s("area_admin_other", "district_admin"))],
+    "notices:member_remove": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                                status=302, missing=("member_id",))],
+    "notices:retry": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=302,
+                        missing=("message_id",),
+                        foreign={"message_id": lambda w: w.dead_other.pk},
+                        foreign_ok=_s("area_admin_other", "district_admin"))],
     # --- the Django admin: district admins (signed in with TOTP) only ---
     "admin:*": [E(ok=_s("district_admin"),
                   special={p: LOGIN for p in SIGNED_IN - {"district_admin"}})],
@@ -611,6 +693,12 @@ API: dict[str, E] = {
                        body={"action": "note", "note": "已电话联系"}, missing=("appeal_id",),
                        # the submitter sees the case but may not add notes to it
                        special={"worker": 403}),
+    # notices: the worker's inbox and groups
+    "list_my_notices": E(ok=SIGNED_IN, marker="MARKNOTICE_own", sees=_s("worker")),
+    "get_my_unread_count": E(ok=SIGNED_IN),
+    "mark_notice_read": E(method="POST", ok=_s("worker"), missing=("notice_id",)),
+    "list_my_groups": E(ok=SIGNED_IN, marker="MARKGROUP_own", sees=_s("worker")),
+    "join_group": E(method="POST", ok=SIGNED_IN, body=lambda w: {"token": w.group.join_token}),
     # HSDS 3.0: the public service directory
     "getAPIMetaInformation": E(public=True, ok=ALL),
     "getPaginatedListOfServices": E(public=True, ok=ALL),

@@ -236,6 +236,81 @@ def seed_console(w, n):
                      reason="in")
 
 
+def _notice_group(w):
+    from warmstation.outreach.models import Group
+    from warmstation.outreach.services import group_create, member_add
+
+    group = Group.objects.filter(name="列表测试群").first()
+    if group is None:
+        group = group_create(actor=w["district"], area=w["ylj"], name="列表测试群")
+        member_add(actor=w["district"], group=group, user=w["worker"])
+        from warmstation.outreach.services import channel_create
+
+        channel_create(actor=w["district"], group=group, kind="sms", name="短信")
+    return group
+
+
+def seed_notices(w, n):
+    from warmstation.outreach.services import notice_create
+
+    group = _notice_group(w)
+    for _ in range(n):
+        notice_create(actor=w["district"], kind="tip", audience="group", group=group,
+                      title=f"降温提示{next(_seq)}", body="驿站有热水。")
+
+
+def seed_groups(w, n):
+    from warmstation.outreach.services import group_create, member_add
+
+    for _ in range(n):
+        group = group_create(actor=w["district"], area=w["ylj"], name=f"小哥群{next(_seq)}")
+        member_add(actor=w["district"], group=group, user=w["worker"])
+
+
+def seed_members(w, n):
+    from warmstation.outreach.services import member_add
+
+    group = _notice_group(w)
+    for _ in range(n):
+        member_add(actor=w["district"], group=group, user=make_worker([w["ylj"]]))
+
+
+def _status_notice(w):
+    """One published notice whose status page lists its recipients and its messages."""
+    from warmstation.outreach.models import Notice
+
+    notice = Notice.objects.filter(title="状态页测试").first()
+    if notice is None:
+        from warmstation.outreach.services import notice_create
+
+        notice = notice_create(actor=w["district"], kind="tip", audience="group",
+                               group=_notice_group(w), title="状态页测试", body="内容")
+    return notice
+
+
+def seed_status_rows(w, n):
+    from warmstation.outreach.models import NoticeReceipt, OutboxMessage
+
+    notice = _status_notice(w)
+    for _ in range(n):
+        user = make_worker([w["ylj"]])
+        NoticeReceipt.objects.create(notice=notice, user=user)
+        OutboxMessage.objects.create(channel="sms", recipient=user.mobile, body="x",
+                                     purpose="notice", notice=notice,
+                                     delivery_channel=notice.group.channels.first())
+
+
+def seed_dead(w, n):
+    from warmstation.outreach.models import OutboxMessage
+
+    notice = _status_notice(w)
+    for _ in range(n):
+        OutboxMessage.objects.create(channel="sms", recipient=make_worker([w["ylj"]]).mobile,
+                                     body="x", purpose="notice", status="dead",
+                                     delivery_channel=notice.group.channels.first(),
+                                     notice=notice)
+
+
 @dataclass(frozen=True)
 class ListCase:
     who: str
@@ -260,6 +335,8 @@ API = {
                                    seed_routing_rules),
     "list_appeals": ListCase("district", "/api/v1/appeals", seed_appeals),
     "search_policy": ListCase("worker", "/api/v1/appeals/policy?q=社保断缴", seed_policy),
+    "list_my_notices": ListCase("worker", "/api/v1/notices/inbox", seed_notices),
+    "list_my_groups": ListCase("worker", "/api/v1/notices/groups", seed_groups),
 }
 
 NEARBY = "lat=39.7207&lng=116.1101&radius_m=5000"
@@ -289,6 +366,18 @@ PAGES = {
                                     counted=False),
     "needs export (csv)": ListCase("rsj_staff", "/appeals/export.csv", seed_appeals,
                                    counted=False),
+    "notice inbox": ListCase("worker", "/notices/", seed_notices, counted=False),
+    "my groups": ListCase("worker", "/notices/groups/", seed_groups, counted=False),
+    "notices desk": ListCase("district", "/notices/desk/", seed_notices, counted=False),
+    "notice groups desk": ListCase("district", "/notices/desk/groups/", seed_groups,
+                                   counted=False),
+    "group members": ListCase("district", lambda w: f"/notices/desk/groups/{_notice_group(w).pk}/",
+                              seed_members, counted=False),
+    "notice delivery status": ListCase(
+        "district", lambda w: f"/notices/desk/{_status_notice(w).pk}/", seed_status_rows,
+        counted=False),
+    "dead letters": ListCase("district", "/notices/desk/dead/", lambda w, n: seed_dead(w, n),
+                             counted=False),
 }
 
 

@@ -73,7 +73,8 @@ def world(db):
     ids = {"station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
            "offer_id": offer.pk, "appeal_id": appeal.pk, "worker_id": worker.worker_profile.pk,
            "contact_id": tree["gc"].contacts.first().pk, "redemption_id": 1, "attachment_id": 1,
-           "code": "GC", "token": station.checkin_token}
+           "code": "GC", "token": station.checkin_token, "notice_id": 1, "group_id": 1,
+           "channel_id": 1, "member_id": 1, "message_id": 1, "join_token": "x"}
     clients = [signed_in(people["district"]), signed_in(people["worker"], AuthLevel.CODE),
                signed_in(merchant_staff, AuthLevel.PASSWORD),
                signed_in(people["rsj_staff"], AuthLevel.PASSWORD)]

@@ -168,6 +168,11 @@ SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 OUTBOX_MAX_ATTEMPTS = 8
+# A claim older than this is a dead worker's: the message goes back to pending (outreach).
+OUTBOX_CLAIM_TIMEOUT_S = int(os.environ.get("OUTBOX_CLAIM_TIMEOUT_S", 300))
+# Notices (outreach): SMS a person gets a day at most; the address links in pushes point at.
+NOTICE_SMS_DAILY_CAP = int(os.environ.get("NOTICE_SMS_DAILY_CAP", 3))
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -217,6 +222,7 @@ TASKS = {
 # nothing to do. Listed here, where the apps are assembled, because core names no app.
 PERIODIC_JOBS = [
     ("outbox", "warmstation.outreach.services.outbox_retry_due"),
+    ("notices", "warmstation.outreach.services.notice_publish_due"),
     ("points_holds", "warmstation.points.services.hold_expire_due"),
     ("redemptions", "warmstation.benefits.services.redemption_expire_due"),
     ("appeal_reminders", "warmstation.appeals.services.appeal_remind_due"),
@@ -237,7 +243,7 @@ WORKER_TASKS = [
     # volunteering
     ("volunteering:list", _("志愿服务"), "♥", ""),
     # notices (outreach)
-    ("outreach:notices", _("通知"), "✉", ""),
+    ("notices:inbox", _("通知"), "✉", "warmstation.outreach.selectors.unread_count"),
 ]
 
 from django.utils.csp import CSP  # noqa: E402

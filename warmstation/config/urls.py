@@ -24,6 +24,7 @@ urlpatterns = [
     path("stations/", include("warmstation.stations.urls")),
     path("steward/", include("warmstation.stations.urls_steward")),
     path("appeals/", include("warmstation.appeals.urls")),
+    path("notices/", include("warmstation.outreach.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -1,17 +1,59 @@
-"""The outbox: write a message with the change, deliver it after commit, retry with backoff."""
+"""The outbox (write a message with the change, deliver it after commit, retry with backoff,
+respect each channel's rate, end in a visible dead letter), and on it the contact network:
+groups, their members and channels, notices and the inbox."""
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from warmstation.outreach.channels import DeliveryError, send_sms
-from warmstation.outreach.models import OutboxMessage
+from warmstation.accounts.models import ConsentRecord, WorkerProfile
+from warmstation.areas.models import Area
+from warmstation.areas.scoping import area_in_scope
+from warmstation.core.audit import audit_record
+from warmstation.core.errors import Conflict, InvalidInput
+from warmstation.core.inputs import clean_text
+from warmstation.outreach.channels import (
+    ROBOT_PER_MINUTE,
+    DeliveryError,
+    PermanentDeliveryError,
+    RetryLater,
+    send_dingtalk,
+    send_sms,
+    send_wecom,
+)
+from warmstation.outreach.formatting import robot_payloads, sms_text
+from warmstation.outreach.models import (
+    ChannelAttempt,
+    DeliveryChannel,
+    Group,
+    GroupMember,
+    Notice,
+    NoticeReceipt,
+    OutboxMessage,
+)
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from warmstation.accounts.models import User
+
+logger = logging.getLogger("warmstation.outbox")
+
+BATCH = 2000  # rows per bulk insert, ids per delivery task
+
+
+# --- the outbox -----------------------------------------------------------------------------
 
 def outbox_enqueue(
     *, channel: str, recipient: str, body: str, purpose: str = "", sensitive: bool = False
@@ -26,37 +68,141 @@ def outbox_enqueue(
     return message
 
 
+def outbox_enqueue_many(messages: list[OutboxMessage]) -> list[int]:
+    """Record many messages in the caller's transaction (one notice to thousands): bulk
+    inserts, and after commit one delivery task per BATCH ids rather than one per message."""
+    ids: list[int] = []
+    for start in range(0, len(messages), BATCH):
+        created = OutboxMessage.objects.bulk_create(messages[start:start + BATCH])
+        ids += [m.pk for m in created]
+    for start in range(0, len(ids), BATCH):
+        _enqueue_batch_on_commit(ids[start:start + BATCH])
+    return ids
+
+
+def _enqueue_batch_on_commit(chunk: list[int]) -> None:
+    from warmstation.outreach.tasks import deliver_outbox_batch
+
+    transaction.on_commit(lambda: deliver_outbox_batch.enqueue(chunk))
+
+
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min … capped at one hour."""
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-CLAIM_TIMEOUT = timedelta(minutes=5)
+def claim_timeout() -> timedelta:
+    """How long a claim may last before it is taken for a dead worker's (settings, so the
+    crash test need not wait five minutes)."""
+    return timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_S)
+
+
+CLAIM_TIMEOUT = timedelta(minutes=5)  # the default of OUTBOX_CLAIM_TIMEOUT_S
+RATE_WINDOW = timedelta(minutes=1)
+
+
+def channel_rate(channel: DeliveryChannel) -> int | None:
+    """Messages a minute the channel accepts (None: no limit of ours)."""
+    return ROBOT_PER_MINUTE if channel.is_robot else None
 
 
 def _send(message: OutboxMessage) -> str:
     if message.channel == OutboxMessage.Channel.SMS:
         return send_sms(message_id=message.pk, mobile=message.recipient, text=message.body)
+    if message.channel in (OutboxMessage.Channel.WECOM, OutboxMessage.Channel.DINGTALK):
+        channel = message.delivery_channel
+        if channel is None or not channel.is_active:
+            raise PermanentDeliveryError("the channel was switched off")
+        if channel.broken_at:
+            raise PermanentDeliveryError(f"the channel is broken: {channel.broken_reason}")
+        payload = json.loads(message.body)
+        if message.channel == OutboxMessage.Channel.WECOM:
+            return send_wecom(url=channel.webhook_url, payload=payload)
+        return send_dingtalk(url=channel.webhook_url, secret=channel.secret, payload=payload)
     raise DeliveryError(f"channel {message.channel} is not available yet")
 
 
-def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
+def _claim(message_id: int, now: datetime) -> bool | datetime:
+    """Claim a pending message (pending → sending) for this worker. True: claimed; False: not
+    pending (sent, dead, or another worker has it); a datetime: its channel has used its rate
+    for the window, and the message may go at that time.
+
+    For a rate-limited channel the check and the claim happen under the channel row's lock,
+    and each claim records a ChannelAttempt, so two workers cannot both take the window's last
+    slot; the lock is released before the network call."""
+    row = OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING) \
+        .values("delivery_channel_id").first()
+    if row is None:
+        return False
+    pending = OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING)
+    claim = {"status": OutboxMessage.Status.SENDING, "claimed_at": now,
+             "attempts": F("attempts") + 1}
+    channel_id = row["delivery_channel_id"]
+    if channel_id is None:
+        return bool(pending.update(**claim))
+    with transaction.atomic():
+        channel = DeliveryChannel.objects.select_for_update().filter(pk=channel_id).first()
+        limit = channel_rate(channel) if channel else None
+        if limit:
+            recent = list(ChannelAttempt.objects.filter(channel_id=channel_id,
+                                                        at__gt=now - RATE_WINDOW)
+                          .order_by("at").values_list("at", flat=True))
+            if len(recent) >= limit:
+                free_at = recent[len(recent) - limit] + RATE_WINDOW
+                pending.update(next_attempt_at=free_at)
+                return free_at
+        claimed = bool(pending.update(**claim))
+        if claimed and limit:
+            ChannelAttempt.objects.create(channel_id=channel_id, at=now)
+        return claimed
+
+
+def _defer(message_id: int, when: datetime) -> None:
+    from warmstation.outreach.tasks import deliver_outbox_message
+
+    # A backend that cannot defer (the immediate one) refuses run_after; there the message
+    # stays pending and outbox_retry_due queues it once it is due.
+    if deliver_outbox_message.get_backend().supports_defer:
+        deliver_outbox_message.using(run_after=when).enqueue(message_id)
+
+
+def _channel_broken(channel: DeliveryChannel, reason: str) -> None:
+    """A permanent refusal: mark the channel so staff see it (the desk's alert) and stop
+    sending to it until they fix it."""
+    updated = DeliveryChannel.objects.filter(pk=channel.pk, broken_at=None).update(
+        broken_at=timezone.now(), broken_reason=reason[:255])
+    if updated:
+        logger.error("channel %s (%s) refused for good: %s", channel.pk, channel.kind, reason)
+        audit_record("outreach.channel_broken", obj=channel, result="error",
+                     detail={"group": channel.group_id, "reason": reason[:255]})
+
+
+def outbox_deliver(*, message_id: int, now: datetime | None = None) -> OutboxMessage | None:
     """Try to deliver one message, at least once and normally exactly once.
 
     Claim, commit, send, record: the claim is a conditional UPDATE (pending → sending), so two
     workers cannot both send it, and no database lock is held during the network call (on
     SQLite a held write lock would stop every other writer for the gateway's timeout). A worker
-    that dies mid-send leaves the claim, which outbox_retry_due releases after CLAIM_TIMEOUT.
-    A sent or dead message is left alone."""
-    now = timezone.now()
-    claimed = OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING) \
-        .update(status=OutboxMessage.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    message = OutboxMessage.objects.filter(pk=message_id).first()
+    that dies mid-send leaves the claim, which outbox_retry_due releases after the claim
+    timeout. A sent or dead message is left alone. A message whose channel has used its rate
+    for the minute waits (no attempt is counted) until a slot is free."""
+    now = now or timezone.now()
+    claimed = _claim(message_id, now)
+    if isinstance(claimed, datetime):
+        _defer(message_id, claimed)
+        return OutboxMessage.objects.filter(pk=message_id).first()
+    message = OutboxMessage.objects.select_related("delivery_channel").filter(pk=message_id) \
+        .first()
     if not claimed or message is None:
         return message
-    error = ""
+    error, permanent, retry_at = "", False, None
     try:
         provider_id = _send(message)
+    except PermanentDeliveryError as exc:
+        error, permanent = str(exc)[:1000] or "refused", True
+    except RetryLater as exc:
+        error = str(exc)[:1000]
+        retry_at = timezone.now() + timedelta(seconds=exc.after_s)
     except DeliveryError as exc:
         error = str(exc)[:1000] or "delivery failed"
     message.claimed_at = None
@@ -70,24 +216,30 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
             # A sign-in code has done its job once sent; do not keep it readable. (The
             # console demo keeps it: there the admin's outbox list IS the phone.)
             message.body = "（已发送，内容不保留 sent, not kept）"
-    elif message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+    elif permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         message.status = OutboxMessage.Status.DEAD
         message.next_attempt_at = None
         message.last_error = error
+        if permanent and message.delivery_channel is not None:
+            _channel_broken(message.delivery_channel, error)
     else:
         message.status = OutboxMessage.Status.PENDING
-        message.next_attempt_at = timezone.now() + backoff(message.attempts)
+        message.next_attempt_at = retry_at or timezone.now() + backoff(message.attempts)
         message.last_error = error
     message.save(update_fields=["status", "sent_at", "provider_id", "next_attempt_at",
                                 "last_error", "body", "claimed_at"])
     if message.status == OutboxMessage.Status.PENDING and message.next_attempt_at:
-        from warmstation.outreach.tasks import deliver_outbox_message
-
-        # A backend that cannot defer (the immediate one) refuses run_after; there the message
-        # stays pending and outbox_retry_due queues it once it is due.
-        if deliver_outbox_message.get_backend().supports_defer:
-            deliver_outbox_message.using(run_after=message.next_attempt_at).enqueue(message.pk)
+        _defer(message.pk, message.next_attempt_at)
     return message
+
+
+def outbox_deliver_batch(*, message_ids: Iterable[int]) -> int:
+    """Deliver messages one by one (a notice's fan-out); returns how many went out."""
+    sent = 0
+    for pk in message_ids:
+        message = outbox_deliver(message_id=pk)
+        sent += bool(message and message.status == OutboxMessage.Status.SENT)
+    return sent
 
 
 def outbox_retry_due(*, now: datetime | None = None) -> int:
@@ -98,7 +250,7 @@ def outbox_retry_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     # Claims left by a worker that died mid-send go back to pending (the attempt counts).
     OutboxMessage.objects.filter(status=OutboxMessage.Status.SENDING,
-                                 claimed_at__lt=now - CLAIM_TIMEOUT).update(
+                                 claimed_at__lt=now - claim_timeout()).update(
         status=OutboxMessage.Status.PENDING, claimed_at=None, next_attempt_at=now,
         last_error="claim expired (worker stopped while sending)")
     due = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).filter(
@@ -110,4 +262,353 @@ def outbox_retry_due(*, now: datetime | None = None) -> int:
     ids = list(due.values_list("pk", flat=True))
     for pk in ids:
         deliver_outbox_message.enqueue(pk)
+    # The rate windows only need their last minute.
+    ChannelAttempt.objects.filter(at__lt=now - 10 * RATE_WINDOW).delete()
     return len(ids)
+
+
+def outbox_retry_dead(*, actor: User, message: OutboxMessage,
+                      request: HttpRequest | None = None) -> OutboxMessage:
+    """Staff send a dead letter again (after fixing its channel): a fresh set of attempts."""
+    from warmstation.outreach.tasks import deliver_outbox_message
+
+    if message.status != OutboxMessage.Status.DEAD:
+        raise Conflict(_("只有发送失败的消息可以重发。"), code="not_dead")
+    channel = DeliveryChannel.objects.filter(pk=message.delivery_channel_id).first() \
+        if message.delivery_channel_id else None
+    if channel is not None and (channel.broken_at or not channel.is_active):
+        raise Conflict(_("请先修复该渠道（更换机器人地址或密钥）再重发。"), code="channel_broken")
+    with transaction.atomic():
+        updated = OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.DEAD) \
+            .update(status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=None,
+                    claimed_at=None)
+        if not updated:
+            raise Conflict(_("只有发送失败的消息可以重发。"), code="not_dead")
+        audit_record("outreach.message_retry", actor=actor, obj=message, request=request,
+                     detail={"channel": message.channel, "last_error": message.last_error[:200]})
+        transaction.on_commit(lambda: deliver_outbox_message.enqueue(message.pk))
+    message.refresh_from_db()
+    return message
+
+
+# --- groups, members, channels ----------------------------------------------------------------
+
+def group_create(*, actor: User, area: Area, name: str, patch: str = "",
+                 request: HttpRequest | None = None) -> Group:
+    name = clean_text(name, max_length=64, field="name")
+    patch = clean_text(patch, max_length=64, field="patch")
+    if not name:
+        raise InvalidInput(_("请填写群组名称。"), field="name")
+    if area.level not in (Area.Level.COMMUNITY, Area.Level.VILLAGE, Area.Level.STREET,
+                          Area.Level.TOWN, Area.Level.TOWNSHIP, Area.Level.AREA):
+        raise InvalidInput(_("群组建在街乡或社区（村）上。"), field="area")
+    try:
+        with transaction.atomic():
+            group = Group.objects.create(area=area, name=name, patch=patch, created_by=actor)
+    except IntegrityError:
+        raise Conflict(_("该区域已有同名群组。"), code="duplicate", field="name") from None
+    audit_record("outreach.group_create", actor=actor, obj=group, request=request,
+                 detail={"area": area.code, "name": name})
+    return group
+
+
+def group_join(*, user: User, group: Group, request: HttpRequest | None = None) -> GroupMember:
+    """A worker joins by scanning the group's QR code. Joining again changes nothing."""
+    if not group.is_active:
+        raise Conflict(_("该群组已停用。"), code="inactive")
+    member, created = GroupMember.objects.get_or_create(
+        group=group, user=user, defaults={"via": GroupMember.Via.QR})
+    if created:
+        audit_record("outreach.member_join", actor=user, obj=group, request=request)
+    return member
+
+
+def member_add(*, actor: User, group: Group, user: User,
+               request: HttpRequest | None = None) -> GroupMember:
+    member, created = GroupMember.objects.get_or_create(
+        group=group, user=user, defaults={"via": GroupMember.Via.STAFF, "added_by": actor})
+    if not created:
+        raise Conflict(_("此人已在群组中。"), code="already_member", field="mobile")
+    audit_record("outreach.member_add", actor=actor, obj=group, request=request,
+                 detail={"user": user.pk})
+    return member
+
+
+def member_remove(*, actor: User, member: GroupMember,
+                  request: HttpRequest | None = None) -> None:
+    audit_record("outreach.member_remove", actor=actor, obj=member.group, request=request,
+                 detail={"user": member.user_id})
+    member.delete()
+
+
+def _key_hint(value: str) -> str:
+    return f"…{value[-4:]}" if len(value) >= 8 else "…"
+
+
+def _check_webhook(kind: str, url: str) -> str:
+    url = clean_text(url, max_length=500, field="webhook_url")
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise InvalidInput(_("请填写机器人的 Webhook 地址（https://…）。"), field="webhook_url")
+    needle = "key=" if kind == DeliveryChannel.Kind.WECOM else "access_token="
+    if needle not in (parts.query or ""):
+        raise InvalidInput(_("Webhook 地址缺少机器人的密钥参数（企业微信 key=…，钉钉 access_token=…）。"),
+                           field="webhook_url")
+    return url
+
+
+def channel_create(*, actor: User, group: Group, kind: str, name: str, webhook_url: str = "",
+                   secret: str = "", request: HttpRequest | None = None) -> DeliveryChannel:
+    if kind not in DeliveryChannel.Kind.values:
+        raise InvalidInput(_("请选择渠道类型。"), field="kind")
+    name = clean_text(name, max_length=64, field="name") or str(DeliveryChannel.Kind(kind).label)
+    secret = clean_text(secret, max_length=200, field="secret")
+    if kind == DeliveryChannel.Kind.SMS:
+        if group.channels.filter(kind=kind, is_active=True).exists():
+            raise Conflict(_("该群组已开通短信。"), code="duplicate", field="kind")
+        webhook_url, secret, hint = "", "", ""
+    else:
+        webhook_url = _check_webhook(kind, webhook_url)
+        hint = _key_hint(webhook_url)
+        if kind == DeliveryChannel.Kind.WECOM:
+            secret = ""
+    channel = DeliveryChannel.objects.create(group=group, kind=kind, name=name,
+                                             webhook_url=webhook_url, secret=secret,
+                                             key_hint=hint, created_by=actor)
+    # Never the key itself in the audit trail.
+    audit_record("outreach.channel_create", actor=actor, obj=channel, request=request,
+                 detail={"group": group.pk, "kind": kind, "key_hint": hint})
+    return channel
+
+
+def channel_update(*, actor: User, channel: DeliveryChannel, webhook_url: str = "",
+                   secret: str = "", is_active: bool | None = None,
+                   request: HttpRequest | None = None) -> DeliveryChannel:
+    """Replace a robot's address or secret (which clears a broken mark), or switch the channel
+    off or on. What was stored is never shown again; an empty field keeps it."""
+    fields = ["broken_at", "broken_reason", "is_active", "webhook_url", "secret", "key_hint",
+              "updated_at"]
+    if webhook_url.strip() and channel.is_robot:
+        channel.webhook_url = _check_webhook(channel.kind, webhook_url)
+        channel.key_hint = _key_hint(channel.webhook_url)
+        channel.broken_at, channel.broken_reason = None, ""
+    if secret.strip() and channel.kind == DeliveryChannel.Kind.DINGTALK:
+        channel.secret = clean_text(secret, max_length=200, field="secret")
+        channel.broken_at, channel.broken_reason = None, ""
+    if is_active is not None:
+        channel.is_active = is_active
+    channel.save(update_fields=fields)
+    audit_record("outreach.channel_update", actor=actor, obj=channel, request=request,
+                 detail={"key_hint": channel.key_hint, "is_active": channel.is_active,
+                         "new_key": bool(webhook_url.strip() or secret.strip())})
+    return channel
+
+
+# --- notices --------------------------------------------------------------------------------
+
+SCHEDULE_AHEAD_MAX = timedelta(days=90)
+
+
+def notice_link(notice: Notice) -> str:
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/notices/{notice.pk}/"
+
+
+def notice_create(*, actor: User, kind: str, audience: str, title: str, body: str,
+                  group: Group | None = None, area: Area | None = None,
+                  publish_at: datetime | None = None,
+                  request: HttpRequest | None = None) -> Notice:
+    """Write a notice to a group, an area or everyone (the caller has checked the actor may
+    use the group or area). Now: published in this transaction (inbox rows and outbox
+    messages with it). Later: scheduled, published by a deferred task or the periodic job."""
+    from warmstation.outreach.tasks import publish_notice
+
+    if kind not in Notice.Kind.values:
+        raise InvalidInput(_("请选择通知类型。"), field="kind")
+    title = clean_text(title, max_length=80, field="title")
+    body = clean_text(body, max_length=5000, multiline=True, field="body")
+    if not title:
+        raise InvalidInput(_("请填写标题。"), field="title")
+    if not body:
+        raise InvalidInput(_("请填写内容。"), field="body")
+    if audience == Notice.Audience.GROUP:
+        if group is None:
+            raise InvalidInput(_("请选择群组。"), field="group")
+        area = group.area
+    elif audience == Notice.Audience.AREA:
+        if area is None:
+            raise InvalidInput(_("请选择区域。"), field="area")
+        group = None
+    elif audience == Notice.Audience.ALL:
+        area = Area.objects.filter(parent=None).order_by("path").first()
+        if area is None or not area_in_scope(actor, area):
+            raise InvalidInput(_("只有区级管理员可以发给全体。"), field="audience")
+        group = None
+    else:
+        raise InvalidInput(_("请选择发送对象。"), field="audience")
+    now = timezone.now()
+    if publish_at is not None and publish_at < now - timedelta(minutes=5):
+        raise InvalidInput(_("定时发送的时间已经过去。"), field="publish_at")
+    if publish_at is not None and publish_at > now + SCHEDULE_AHEAD_MAX:
+        raise InvalidInput(_("定时发送最多提前 90 天。"), field="publish_at")
+    later = publish_at is not None and publish_at > now + timedelta(seconds=30)
+    with transaction.atomic():
+        notice = Notice.objects.create(
+            kind=kind, audience=audience, area=area, group=group, title=title, body=body,
+            author=actor, publish_at=publish_at if later and publish_at else now,
+            status=Notice.Status.SCHEDULED)
+        audit_record("outreach.notice_create", actor=actor, obj=notice, request=request,
+                     detail={"audience": audience, "area": area.code,
+                             "group": group.pk if group else None,
+                             "publish_at": notice.publish_at.isoformat()})
+        if later:
+            when = notice.publish_at
+            if publish_notice.get_backend().supports_defer:
+                transaction.on_commit(
+                    lambda: publish_notice.using(run_after=when).enqueue(notice.pk))
+        else:
+            notice_publish(notice_id=notice.pk, now=now)
+    notice.refresh_from_db()
+    return notice
+
+
+def notice_cancel(*, actor: User, notice: Notice, request: HttpRequest | None = None) -> None:
+    if not Notice.objects.filter(pk=notice.pk, status=Notice.Status.SCHEDULED) \
+            .update(status=Notice.Status.CANCELLED):
+        raise Conflict(_("只能撤销尚未发布的定时通知。"), code="invalid_transition")
+    audit_record("outreach.notice_cancel", actor=actor, obj=notice, request=request)
+
+
+def _subtree(area: Area) -> Q:
+    return Q(area__path__startswith=area.path)
+
+
+def notice_recipient_ids(notice: Notice) -> list[int]:
+    """Who gets the notice in their inbox: a group's members; for an area, every worker who
+    works there and every member of its groups; for everyone, all workers and members."""
+    members = GroupMember.objects.filter(user__is_active=True, group__is_active=True)
+    if notice.audience == Notice.Audience.GROUP:
+        ids = set(members.filter(group=notice.group).values_list("user_id", flat=True))
+        return sorted(ids)
+    workers = WorkerProfile.objects.filter(user__is_active=True)
+    if notice.audience == Notice.Audience.AREA:
+        members = members.filter(group__area__path__startswith=notice.area.path)
+        workers = workers.filter(areas__path__startswith=notice.area.path)
+    ids = set(members.values_list("user_id", flat=True))
+    ids.update(workers.values_list("user_id", flat=True))
+    return sorted(ids)
+
+
+def notice_channels(notice: Notice) -> list[DeliveryChannel]:
+    channels = DeliveryChannel.objects.filter(is_active=True, group__is_active=True) \
+        .select_related("group")
+    if notice.audience == Notice.Audience.GROUP:
+        channels = channels.filter(group=notice.group)
+    elif notice.audience == Notice.Audience.AREA:
+        channels = channels.filter(group__area__path__startswith=notice.area.path)
+    return list(channels.order_by("pk"))
+
+
+def _sms_opted_out() -> set[int]:
+    """People whose latest word on receiving notices (ConsentRecord "notices") is no."""
+    latest: dict[int, bool] = {}
+    for user_id, granted in ConsentRecord.objects.filter(
+            purpose=ConsentRecord.Purpose.NOTICES).order_by("user_id", "-at", "-id") \
+            .values_list("user_id", "granted"):
+        latest.setdefault(user_id, granted)
+    return {u for u, granted in latest.items() if not granted}
+
+
+def _sms_sent_today(now: datetime) -> dict[str, int]:
+    local = timezone.localtime(now)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return dict(OutboxMessage.objects.filter(
+        channel=OutboxMessage.Channel.SMS, purpose="notice", created_at__gte=start)
+        .order_by().values_list("recipient").annotate(n=Count("id")).values_list("recipient", "n"))
+
+
+def _notice_messages(notice: Notice, now: datetime) -> tuple[list[OutboxMessage], int]:
+    """The outbox rows for a notice's channels; and how many SMS were left out by the
+    per-person daily cap."""
+    link = notice_link(notice)
+    label = str(Notice.Kind(notice.kind).label)
+    rows: list[OutboxMessage] = []
+    capped = 0
+    sms_channels = []
+    for channel in notice_channels(notice):
+        if channel.kind == DeliveryChannel.Kind.SMS:
+            sms_channels.append(channel)
+            continue
+        payloads = robot_payloads(channel.kind, label=label, title=notice.title,
+                                  body=notice.body, link=link)
+        for i, payload in enumerate(payloads, start=1):
+            rows.append(OutboxMessage(
+                channel=channel.kind, recipient=f"{channel.kind}:{channel.pk}",
+                body=json.dumps(payload, ensure_ascii=False), purpose="notice",
+                delivery_channel=channel, notice=notice, part=i, parts=len(payloads)))
+    if sms_channels:
+        text = sms_text(title=notice.title, body=notice.body, link=link)
+        opted_out = _sms_opted_out()
+        sent_today = _sms_sent_today(now)
+        cap = settings.NOTICE_SMS_DAILY_CAP
+        queued: set[str] = set()
+        for channel in sms_channels:
+            for user_id, mobile in GroupMember.objects.filter(
+                    group_id=channel.group_id, user__is_active=True) \
+                    .values_list("user_id", "user__mobile").order_by("pk"):
+                if user_id in opted_out or mobile in queued or mobile.startswith("closed"):
+                    continue
+                if sent_today.get(mobile, 0) >= cap:
+                    capped += 1
+                    continue
+                queued.add(mobile)
+                rows.append(OutboxMessage(
+                    channel=OutboxMessage.Channel.SMS, recipient=mobile, body=text,
+                    purpose="notice", delivery_channel=channel, notice=notice))
+    return rows, capped
+
+
+def notice_publish(*, notice_id: int, now: datetime | None = None) -> bool:
+    """Publish a scheduled notice: its inbox rows and outbox messages, in one transaction.
+    Idempotent: the conditional UPDATE scheduled → published lets one caller through."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not Notice.objects.filter(pk=notice_id, status=Notice.Status.SCHEDULED,
+                                     publish_at__lte=now + timedelta(seconds=30)) \
+                .update(status=Notice.Status.PUBLISHED, published_at=now):
+            return False
+        notice = Notice.objects.select_related("area", "group").get(pk=notice_id)
+        ids = notice_recipient_ids(notice)
+        for start in range(0, len(ids), BATCH):
+            NoticeReceipt.objects.bulk_create(
+                [NoticeReceipt(notice=notice, user_id=u) for u in ids[start:start + BATCH]],
+                ignore_conflicts=True)
+        rows, capped = _notice_messages(notice, now)
+        outbox_enqueue_many(rows)
+        Notice.objects.filter(pk=notice_id).update(recipient_count=len(ids))
+        audit_record("outreach.notice_publish", obj=notice,
+                     detail={"recipients": len(ids), "messages": len(rows),
+                             "sms_capped": capped})
+    return True
+
+
+def notice_publish_due(*, now: datetime | None = None) -> int:
+    """The periodic safety net: publish scheduled notices whose time has come."""
+    now = now or timezone.now()
+    due = list(Notice.objects.filter(status=Notice.Status.SCHEDULED, publish_at__lte=now)
+               .values_list("pk", flat=True)[:100])
+    return sum(notice_publish(notice_id=pk, now=now) for pk in due)
+
+
+def notice_mark_read(*, user: User, notice: Notice) -> NoticeReceipt | None:
+    """The read receipt: the first time the person opens the notice."""
+    receipt = NoticeReceipt.objects.filter(notice=notice, user=user).first()
+    if receipt is not None and receipt.read_at is None:
+        NoticeReceipt.objects.filter(pk=receipt.pk, read_at=None).update(read_at=timezone.now())
+        receipt.refresh_from_db()
+    return receipt
+
+
+def notice_mark_all_read(*, user: User) -> int:
+    return NoticeReceipt.objects.filter(user=user, read_at=None,
+                                        notice__status=Notice.Status.PUBLISHED) \
+        .update(read_at=timezone.now())
