@@ -4,6 +4,7 @@ and the worker's API."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -67,7 +68,8 @@ def test_opening_a_notice_is_its_read_receipt(w):
     notice = _notice(w)
     reader = w["members"][0]
     client = signed_in(reader, AuthLevel.CODE)
-    assert "1 条未读" in client.get("/").content.decode()
+    home = client.get("/").content.decode()  # the launcher's 通知 tile carries the count
+    assert re.search(r'task-notices-inbox".*?class="badge">.*?1</span>', home, re.S)
     response = client.get(f"/notices/{notice.pk}/")
     assert response.status_code == 200 and "驿站备有热水" in response.content.decode()
     receipt = NoticeReceipt.objects.get(notice=notice, user=reader)
