@@ -304,8 +304,9 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "transaction_id": lambda w: w.txn,
     "code": lambda w: "GC",
     "service_id": lambda w: str(w.station.public_id),
-    # HSDS records derived from the station (stations/hsds.py: stable uuid5 ids)
-    "organization_id": lambda w: _hsds().organization(_hsds()._operator(w.station))["id"],
+    # HSDS records derived from the station (stations/directory.py: stable uuid5 ids)
+    "organization_id": lambda w: _hsds().service(w.station, full=False, base="")[
+        "organization_id"],
     "service_at_location_id": lambda w: _hsds().service_at_location(
         w.station, full=False, base="")["id"],
     "taxonomy_id": lambda w: _hsds().tax_id("station_kinds"),
@@ -326,9 +327,9 @@ MISSING = {"code": "NOPE", "token": "nope", "join_token": "nope",
 
 
 def _hsds():
-    from warmstation.stations import hsds
+    from warmstation.stations import directory
 
-    return hsds
+    return directory
 
 
 def _mobile(persona):
