@@ -61,6 +61,7 @@ PERSONAS: dict[str, str | None] = {
     "area_admin": Role.AREA_ADMIN, "area_admin_other": Role.AREA_ADMIN,
     "district_admin": Role.DISTRICT_ADMIN,
     "resident": Role.RESIDENT,
+    "organiser": Role.ORGANISER, "organiser_other": Role.ORGANISER,
 }
 SIGNED_IN = frozenset(p for p in PERSONAS if p != ANON)
 ALL = frozenset(PERSONAS)
@@ -124,6 +125,8 @@ def build_world(media_root) -> World:
         "district_admin": make_user(Role.DISTRICT_ADMIN, root, mobile="13600000011",
                                     totp=True),
         "resident": make_user(Role.RESIDENT, gc, mobile="13600000012"),
+        "organiser": make_user(Role.ORGANISER, gc, mobile="13600000013"),
+        "organiser_other": make_user(Role.ORGANISER, xl, mobile="13600000014"),
     }
     for persona, user in people.items():
         as_level(user, ROLE_MIN_LEVEL[PERSONAS[persona]])
@@ -209,6 +212,34 @@ def build_world(media_root) -> World:
             channel="sms", recipient=people[f"worker{side}"].mobile, body="短信", purpose="notice",
             status=OutboxMessage.Status.DEAD, attempts=8, delivery_channel=w[f"channel{side}"],
             notice=notice, last_error="gateway answered 500")
+    # Volunteering: a task in each street's community with a shift starting in half an hour,
+    # its street's worker signed up for it.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from warmstation.volunteering import errands as volunteer_errands
+    from warmstation.volunteering import services as volunteering
+    from warmstation.volunteering.models import VolunteerTask
+
+    start = timezone.now() + timedelta(minutes=30)
+    for side, area, lat in (("", ylj, 39.748), ("_other", sz, 39.72)):
+        t = volunteering.task_save(
+            actor=people[f"organiser{side}"], task=VolunteerTask(), area=area,
+            kind="checkpoint", title=f"MARKTASK{side or '_own'}", place_name="北门", lat=lat,
+            lng=116.14)
+        w[f"task{side}"] = t
+        w[f"shift{side}"] = volunteering.shift_create(
+            actor=None, task=t, starts_at=start, ends_at=start + timedelta(hours=3), capacity=5,
+            cancel_deadline=start)
+        w[f"signup{side}"] = volunteering.shift_signup(worker=people[f"worker{side}"],
+                                                       shift_id=w[f"shift{side}"].pk)
+        w[f"errand{side}"] = volunteer_errands.errand_post(
+            actor=people[f"organiser{side}"], area=area, title=f"MARKERRAND{side or '_own'}",
+            resident_name="王奶奶", resident_address="3号楼", resident_phone="13911112222",
+            resident=people["resident"] if not side else None)
+    # the own street's worker is verified for errands; the other street's is not
+    volunteer_errands.errand_worker_verify(actor=people["organiser"], worker=people["worker"])
 
     # Bearer tokens for the API, sessions for the pages.
     w["tokens"] = {p: api_token_issue(user=u, auth_level=ROLE_MIN_LEVEL[PERSONAS[p]])
@@ -280,6 +311,10 @@ CASE_SEERS = _s("worker", "department", "area_admin", "district_admin")  # of th
 ADMIN_ROLES = _roles(R.AREA_ADMIN, R.DISTRICT_ADMIN)
 WORKER_ROLE = _roles(R.WORKER)
 DISTRICT = _roles(R.DISTRICT_ADMIN)
+# The roles the needs pages admit (appeals/views.py EVERYONE): the roles added for the
+# capability apps (organiser …) are not among them.
+APPEALS_ROLES = _roles(R.WORKER, R.STEWARD, R.DEPARTMENT, R.AREA_ADMIN, R.DISTRICT_ADMIN,
+                       R.RESIDENT, R.MERCHANT)
 # A page form refused for what was typed in it (not for what the URL names) re-renders the form
 # with the message: these are the statuses such a refusal may take.
 FORM_REFUSAL = (400, 404, 409, 422)
@@ -318,6 +353,10 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "member_id": lambda w: w.member.pk,
     "message_id": lambda w: w.dead.pk,
     "join_token": lambda w: w.group.join_token,
+    "task_id": lambda w: w.task.pk,
+    "shift_id": lambda w: w.shift.pk,
+    "signup_id": lambda w: w.signup.pk,
+    "errand_id": lambda w: w.errand.pk,
 }
 MISSING = {"code": "NOPE", "token": "nope", "join_token": "nope",
            "service_id": str(uuid.UUID(int=1)),
@@ -344,6 +383,29 @@ STATION_FORM = {"temporarily_closed": "on", "closed_note": "维修"}
 NEED = {"category": "housing", "area_code": "YLJ", "title": "新的诉求", "body": "说明"}
 MERCHANT_IN = {"name": "新商户", "kind": "restaurant", "area_code": "GC", "address": "地址",
                "lat": 39.74, "lng": 116.14, "opens": "08:00", "closes": "20:00"}
+ORGANISERS = _roles(R.ORGANISER, R.AREA_ADMIN, R.DISTRICT_ADMIN)
+ORG_OK = _s("organiser", "area_admin", "district_admin")
+ORG_ALL = _s("organiser", "organiser_other", *ADMINS)
+ERRAND_ROLES = _roles(R.WORKER, R.RESIDENT, *ORGANISERS)
+ERRAND_SEERS = _s("worker", "resident", *ORG_OK)  # of the own (open) errand
+ERRAND_IN = {"area_code": "YLJ", "title": "买菜", "resident_name": "李大爷",
+             "resident_address": "2号楼"}
+VOLUNTEER_READERS = _roles(R.WORKER, *ORGANISERS)
+TASK_TOKEN = {"token": lambda w: w.task.checkin_token}
+TASK_IN = {"area_code": "YLJ", "kind": "patrol", "title": "行走的哨兵", "place_name": "指挥中心",
+           "lat": 39.74, "lng": 116.14}
+
+
+def _shift_in(w):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    start = timezone.now() + timedelta(days=3)
+    return {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=4)).isoformat(),
+            "capacity": 4}
+
+
 POLICY_IN = {"topic": "legal", "question": "新问题", "answer": "新答案"}
 
 EXPECT: dict[str, list[E]] = {
@@ -364,7 +426,8 @@ EXPECT: dict[str, list[E]] = {
     "stations:detail": [E(public=True, ok=ALL, missing=("station_id",))],
     # --- signed in, any role ---
     "accounts:staff_mfa": [E(ok=_s("steward", "steward_other", "merchant", "merchant_other",
-                                   "department", "department_other", *ADMINS),
+                                   "department", "department_other", *ADMINS, "organiser",
+                                   "organiser_other"),
                              special={"worker": LOGIN, "worker_other": LOGIN,
                                       "resident": LOGIN})],
     "accounts:register": [E(ok=SIGNED_IN)],
@@ -455,10 +518,10 @@ EXPECT: dict[str, list[E]] = {
           body=lambda w: {"category": "housing", "area": "YLJ", "title": "新的诉求",
                           "body": "说明", "worker_mobile": w.people["worker"].mobile}),
     ],
-    "appeals:suggest": [E(ok=SIGNED_IN, query={"title": "工资"})],
-    "appeals:policy": [E(ok=SIGNED_IN)],
-    "appeals:export": [E(ok=SIGNED_IN)],
-    "appeals:export_csv": [E(ok=SIGNED_IN, marker="MARKCASE_own", sees=CASE_SEERS)],
+    "appeals:suggest": [E(roles=APPEALS_ROLES, ok=SIGNED_IN, query={"title": "工资"})],
+    "appeals:policy": [E(roles=APPEALS_ROLES, ok=SIGNED_IN)],
+    "appeals:export": [E(roles=APPEALS_ROLES, ok=SIGNED_IN)],
+    "appeals:export_csv": [E(roles=APPEALS_ROLES, ok=SIGNED_IN, marker="MARKCASE_own", sees=CASE_SEERS)],
     "appeals:inbox": [
         E(roles=STAFF, ok=STAFF_PERSONAS, marker="MARKCASE_own",
           sees=_s("department", *ADMINS_IN_SCOPE)),
@@ -477,13 +540,13 @@ EXPECT: dict[str, list[E]] = {
           body={"title": "座谈会", "area": "GC", "held_on": "2026-10-20",
                 "title_0": "网点用房难", "body_0": "找不到", "category_0": "housing"}),
     ],
-    "appeals:detail": [E(ok=CASE_SEERS, missing=("appeal_id",))],
-    "appeals:act": [E(method="POST", ok=_s("department", *ADMINS_IN_SCOPE), status=302,
+    "appeals:detail": [E(roles=APPEALS_ROLES, ok=CASE_SEERS, missing=("appeal_id",))],
+    "appeals:act": [E(method="POST", roles=APPEALS_ROLES, ok=_s("department", *ADMINS_IN_SCOPE), status=302,
                       form=True, body={"action": "note", "note": "已电话联系"},
                       # the submitter may not add notes: told so on the case page
                       special={"worker": 302}, unchanged=_s("worker"),
                       missing=("appeal_id",))],
-    "appeals:attachment": [E(ok=CASE_SEERS, missing=("attachment_id",),
+    "appeals:attachment": [E(roles=APPEALS_ROLES, ok=CASE_SEERS, missing=("attachment_id",),
                              foreign={"attachment_id": lambda w: w.attachment_other.pk},
                              foreign_ok=_s("worker_other", "department_other",
                                            "area_admin_other", "district_admin"))],
@@ -536,6 +599,76 @@ EXPECT: dict[str, list[E]] = {
                         missing=("message_id",),
                         foreign={"message_id": lambda w: w.dead_other.pk},
                         foreign_ok=_s("area_admin_other", "district_admin"))],
+    # --- volunteering: workers ---
+    "volunteering:list": [E(roles=WORKER_ROLE, ok=WORKERS, marker="MARKTASK_own", sees=_s("worker"))],
+    "volunteering:task": [E(roles=VOLUNTEER_READERS, ok=WORKERS | ORG_OK, missing=("task_id",))],
+    "volunteering:signup": [E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302,
+                              missing=("shift_id",))],
+    "volunteering:cancel": [E(method="POST", roles=WORKER_ROLE, ok=_s("worker"), status=302,
+                              missing=("signup_id",))],
+    "volunteering:mine": [E(roles=WORKER_ROLE, ok=WORKERS, marker="MARKTASK_own",
+                            sees=_s("worker"))],
+    "volunteering:check": [
+        E(roles=WORKER_ROLE, ok=WORKERS, kwargs=TASK_TOKEN, missing=("token",)),
+        # the own worker is checked in; the other street's has no shift there (409)
+        E(method="POST", roles=WORKER_ROLE, ok=_s("worker"), form=True, body={},
+          kwargs=TASK_TOKEN, special={"worker_other": 409}, missing=("token",)),
+    ],
+    # --- volunteering: organisers ---
+    "volunteering:organise": [
+        E(roles=ORGANISERS, ok=ORG_ALL, marker="MARKTASK_own", sees=ORG_OK),
+        E(method="POST", roles=ORGANISERS, ok=ORG_OK, status=302, form=True,
+          body={"area": "YLJ", "kind": "patrol", "title": "行走的哨兵", "place_name": "指挥中心",
+                "lat": "39.74", "lng": "116.14"},
+          special={"organiser_other": FORM_REFUSAL, "area_admin_other": FORM_REFUSAL}),
+    ],
+    "volunteering:manage": [
+        E(roles=ORGANISERS, ok=ORG_OK, missing=("task_id",)),
+        E(method="POST", roles=ORGANISERS, ok=ORG_OK, status=302, form=True,
+          body={"date": "2099-01-01", "starts": "22:00", "ends": "06:00", "capacity": "5"},
+          missing=("task_id",)),
+    ],
+    "volunteering:roster": [E(roles=ORGANISERS, ok=ORG_OK, missing=("shift_id",),
+                              foreign={"shift_id": lambda w: w.shift_other.pk},
+                              foreign_ok=_s("organiser_other", "area_admin_other",
+                                            "district_admin"))],
+    "volunteering:desk": [E(method="POST", roles=ORGANISERS, ok=ORG_OK, status=302, form=True,
+                            body={"action": "check_in"}, missing=("signup_id",),
+                            foreign={"signup_id": lambda w: w.signup_other.pk},
+                            foreign_ok=_s("organiser_other", "area_admin_other",
+                                          "district_admin"))],
+    # --- errands ---
+    "volunteering:errands": [E(roles=WORKER_ROLE, ok=WORKERS, marker="MARKERRAND_own",
+                               sees=_s("worker"))],
+    "volunteering:errand": [
+        E(roles=ERRAND_ROLES, ok=ERRAND_SEERS, missing=("errand_id",)),
+        E(method="POST", roles=ERRAND_ROLES, ok=ORG_OK, status=302, form=True,
+          body={"action": "cancel"}, missing=("errand_id",)),
+    ],
+    "volunteering:errand_desk": [
+        E(roles=ORGANISERS, ok=ORG_ALL, marker="MARKERRAND_own", sees=ORG_OK),
+        E(method="POST", roles=ORGANISERS, ok=ORG_OK, status=302, form=True,
+          body={"area": "YLJ", "title": "买菜", "resident_name": "李大爷",
+                "resident_address": "2号楼"},
+          special={"organiser_other": FORM_REFUSAL, "area_admin_other": FORM_REFUSAL}),
+    ],
+    "volunteering:errand_verify": [E(method="POST", roles=ORGANISERS, ok=ORG_OK, status=302,
+                                     form=True, body=lambda w: {"mobile": w.people["worker"].mobile},
+                                     special={"organiser_other": FORM_REFUSAL,
+                                              "area_admin_other": FORM_REFUSAL})],
+    "volunteering:errand_export": [E(roles=ORGANISERS, ok=ORG_ALL, marker="MARKERRAND_own",
+                                     sees=ORG_OK)],
+    "volunteering:errand_ask": [
+        E(roles=_roles(R.RESIDENT), ok=_s("resident")),
+        E(method="POST", roles=_roles(R.RESIDENT), ok=_s("resident"), status=302, form=True,
+          body={"title": "取药", "address": "5号楼"}),
+    ],
+    "volunteering:errand_thanks": [
+        E(roles=_roles(R.RESIDENT), ok=_s("resident"), missing=("errand_id",)),
+        # not done yet: told so on the page it redirects to
+        E(method="POST", roles=_roles(R.RESIDENT), ok=_s("resident"), status=302,
+          missing=("errand_id",)),
+    ],
     # --- the Django admin: district admins (signed in with TOTP) only ---
     "admin:*": [E(ok=_s("district_admin"),
                   special={p: LOGIN for p in SIGNED_IN - {"district_admin"}})],
@@ -700,6 +833,45 @@ API: dict[str, E] = {
     "mark_notice_read": E(method="POST", ok=_s("worker"), missing=("notice_id",)),
     "list_my_groups": E(ok=SIGNED_IN, marker="MARKGROUP_own", sees=_s("worker")),
     "join_group": E(method="POST", ok=SIGNED_IN, body=lambda w: {"token": w.group.join_token}),
+    # volunteering
+    "list_volunteer_tasks": E(roles=VOLUNTEER_READERS, ok=WORKERS | ORG_ALL,
+                              marker="MARKTASK_own", sees=WORKERS | ORG_OK),
+    "volunteer_tasks_nearby": E(roles=VOLUNTEER_READERS, ok=WORKERS | ORG_ALL,
+                                query={"lat": 39.748, "lng": 116.14}),
+    "get_volunteer_task": E(roles=VOLUNTEER_READERS, ok=WORKERS | ORG_OK, missing=("task_id",)),
+    "create_volunteer_task": E(method="POST", roles=ORGANISERS, ok=ORG_OK, status=201,
+                               body=TASK_IN, special={"organiser_other": 422,
+                                                      "area_admin_other": 422}),
+    "create_volunteer_shift": E(method="POST", roles=ORGANISERS, ok=ORG_OK, status=201,
+                                body=_shift_in, missing=("task_id",)),
+    # the own worker is already signed up (409); the other street's may sign up too
+    "signup_volunteer_shift": E(method="POST", roles=WORKER_ROLE, ok=_s("worker_other"),
+                                status=201, special={"worker": 409}, missing=("shift_id",)),
+    "cancel_volunteer_signup": E(method="POST", roles=WORKER_ROLE, ok=_s("worker"),
+                                 missing=("signup_id",)),
+    "list_my_volunteer_signups": E(roles=WORKER_ROLE, ok=WORKERS, marker="MARKTASK_own",
+                                   sees=_s("worker")),
+    "my_volunteer_hours": E(roles=WORKER_ROLE, ok=WORKERS),
+    "volunteer_check": E(method="POST", roles=WORKER_ROLE, ok=_s("worker"),
+                         body=lambda w: {"token": w.task.checkin_token},
+                         special={"worker_other": 409}),
+    "list_volunteer_roster": E(roles=ORGANISERS, ok=ORG_OK, missing=("shift_id",)),
+    "mark_volunteer_attendance": E(method="POST", roles=ORGANISERS, ok=ORG_OK,
+                                   body={"action": "check_in"}, missing=("signup_id",)),
+    # not checked out yet: refused as a state, for those who may confirm at all
+    "confirm_volunteer_attendance": E(method="POST", roles=ORGANISERS, ok=ORG_OK, status=409,
+                                      missing=("signup_id",)),
+    "list_errands": E(roles=ERRAND_ROLES, ok=WORKERS | _s("resident") | ORG_ALL,
+                      marker="MARKERRAND_own", sees=ERRAND_SEERS),
+    "get_errand": E(roles=ERRAND_ROLES, ok=ERRAND_SEERS, missing=("errand_id",)),
+    "create_errand": E(method="POST", roles=ORGANISERS, ok=ORG_OK, status=201, body=ERRAND_IN,
+                       special={"organiser_other": 422, "area_admin_other": 422}),
+    "take_errand": E(method="POST", roles=WORKER_ROLE, ok=_s("worker"), missing=("errand_id",)),
+    # not taken by them: a state refusal for the one who sees it
+    "finish_errand": E(method="POST", roles=WORKER_ROLE, ok=_s("worker"), status=409,
+                       body={"minutes": 30}, missing=("errand_id",)),
+    "confirm_errand": E(method="POST", roles=_roles(R.RESIDENT, *ORGANISERS),
+                        ok=_s("resident", *ORG_OK), status=409, missing=("errand_id",)),
     # HSDS 3.0: the public service directory
     "getAPIMetaInformation": E(public=True, ok=ALL),
     "getPaginatedListOfServices": E(public=True, ok=ALL),

@@ -97,7 +97,7 @@ def w(tree):
     world["station"] = make_station(tree["ylj"], 39.7207, 116.1101, steward=world["steward"],
                                     is_24h=True, stock={"umbrella": 500, "water": 50})
     fund(world["worker"], 1000)
-    return world
+    return _volunteer_world(world)
 
 
 def _client(w, who: str) -> Client:
@@ -309,6 +309,60 @@ def seed_dead(w, n):
                                      body="x", purpose="notice", status="dead",
                                      delivery_channel=notice.group.channels.first(),
                                      notice=notice)
+def _volunteer_world(w):
+    from warmstation.volunteering.tests.factories import make_organiser, make_shift, make_task
+
+    if "task" not in w:
+        w["organiser"] = make_organiser(w["gc"])
+        w["task"] = make_task(w["ylj"], organiser=w["organiser"])
+        w["shift"] = make_shift(w["task"], capacity=500)
+    return w
+
+
+def seed_tasks(w, n):
+    from warmstation.volunteering.tests.factories import make_shift, make_task
+
+    _volunteer_world(w)
+    for _ in range(n):
+        make_shift(make_task(w["ylj"], organiser=w["organiser"]), capacity=2)
+
+
+def seed_signups(w, n):
+    from warmstation.volunteering.services import shift_signup
+    from warmstation.volunteering.tests.factories import make_shift
+
+    _volunteer_world(w)
+    for _ in range(n):
+        shift_signup(worker=w["worker"], shift_id=make_shift(w["task"]).pk)
+
+
+def seed_shifts(w, n):
+    from warmstation.volunteering.tests.factories import make_shift
+
+    for _ in range(n):
+        make_shift(_volunteer_world(w)["task"])
+
+
+def seed_roster(w, n):
+    from warmstation.volunteering.services import shift_signup
+
+    _volunteer_world(w)
+    for _ in range(n):
+        shift_signup(worker=make_worker([w["ylj"]]), shift_id=w["shift"].pk)
+
+
+def seed_errands(w, n):
+    from warmstation.volunteering.errands import errand_post, errand_worker_verify
+
+    _volunteer_world(w)
+    errand_worker_verify(actor=w["organiser"], worker=w["worker"])
+    for i in range(n):
+        errand_post(actor=w["organiser"], area=w["ylj"], title=f"买菜{i}",
+                    resident_name="王奶奶", resident_address="3号楼")
+
+
+def _roster_url(w):
+    return f"/api/v1/volunteering/shifts/{_volunteer_world(w)['shift'].pk}/roster"
 
 
 @dataclass(frozen=True)
@@ -337,6 +391,11 @@ API = {
     "search_policy": ListCase("worker", "/api/v1/appeals/policy?q=社保断缴", seed_policy),
     "list_my_notices": ListCase("worker", "/api/v1/notices/inbox", seed_notices),
     "list_my_groups": ListCase("worker", "/api/v1/notices/groups", seed_groups),
+    "list_volunteer_tasks": ListCase("worker", "/api/v1/volunteering/tasks", seed_tasks),
+    "list_my_volunteer_signups": ListCase("worker", "/api/v1/volunteering/me/signups",
+                                          seed_signups),
+    "list_volunteer_roster": ListCase("organiser", _roster_url, seed_roster),
+    "list_errands": ListCase("worker", "/api/v1/volunteering/errands", seed_errands),
 }
 
 NEARBY = "lat=39.7207&lng=116.1101&radius_m=5000"
@@ -364,6 +423,23 @@ PAGES = {
     "audit log": ListCase("district", "/audit/", seed_audit, counted=False),
     "needs export (xlsx)": ListCase("district", "/appeals/export.xlsx", seed_appeals,
                                     counted=False),
+    "volunteer tasks": ListCase("worker", "/volunteer/", seed_tasks, counted=False),
+    "volunteer tasks near me": ListCase("worker", "/volunteer/?lat=39.7207&lng=116.1101",
+                                        seed_tasks, counted=False),
+    "my volunteer shifts": ListCase("worker", "/volunteer/mine/", seed_signups, counted=False),
+    "volunteer organise": ListCase("organiser", "/volunteer/organise/", seed_tasks,
+                                   counted=False),
+    "volunteer task manage": ListCase(
+        "organiser", lambda w: f"/volunteer/organise/tasks/{_volunteer_world(w)['task'].pk}/",
+        seed_shifts, counted=False),
+    "volunteer roster": ListCase(
+        "organiser", lambda w: f"/volunteer/organise/shifts/{_volunteer_world(w)['shift'].pk}/",
+        seed_roster, counted=False),
+    "open errands": ListCase("worker", "/volunteer/errands/", seed_errands, counted=False),
+    "errand desk": ListCase("organiser", "/volunteer/errands/desk/", seed_errands,
+                            counted=False),
+    "errands export": ListCase("organiser", "/volunteer/errands/export.csv", seed_errands,
+                               counted=False),
     "needs export (csv)": ListCase("rsj_staff", "/appeals/export.csv", seed_appeals,
                                    counted=False),
     "notice inbox": ListCase("worker", "/notices/", seed_notices, counted=False),

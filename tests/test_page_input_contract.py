@@ -75,6 +75,18 @@ def world(db):
            "contact_id": tree["gc"].contacts.first().pk, "redemption_id": 1, "attachment_id": 1,
            "code": "GC", "token": station.checkin_token, "notice_id": 1, "group_id": 1,
            "channel_id": 1, "member_id": 1, "message_id": 1, "join_token": "x"}
+    from warmstation.volunteering.services import shift_signup
+    from warmstation.volunteering.tests.factories import make_shift, make_task
+
+    task = make_task(tree["ylj"])
+    shift = make_shift(task)
+    from warmstation.volunteering.errands import errand_post
+
+    ids["errand_id"] = errand_post(actor=organiser_user(tree), area=tree["ylj"], title="买菜",
+                                   resident_name="王奶奶", resident_address="3号楼").pk
+    ids.update(task_id=task.pk, shift_id=shift.pk,
+               signup_id=shift_signup(worker=people["worker"], shift_id=shift.pk).pk)
+    organiser = make_user(Role.ORGANISER, tree["gc"])
     clients = [signed_in(people["district"]), signed_in(people["worker"], AuthLevel.CODE),
                signed_in(merchant_staff, AuthLevel.PASSWORD),
                signed_in(people["rsj_staff"], AuthLevel.PASSWORD)]
@@ -82,7 +94,12 @@ def world(db):
     station.steward = steward
     station.save()
     clients.append(signed_in(steward, AuthLevel.PASSWORD))
+    clients.append(signed_in(organiser, AuthLevel.PASSWORD))
     return {"ids": ids, "clients": clients}
+
+
+def organiser_user(tree):
+    return make_user(Role.ORGANISER, tree["gc"])
 
 
 def _url(route: str, ids: dict) -> str:

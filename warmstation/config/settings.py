@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "warmstation.points",
     "warmstation.benefits",
     "warmstation.stations",
+    "warmstation.volunteering",
     "warmstation.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -226,6 +227,7 @@ PERIODIC_JOBS = [
     ("points_holds", "warmstation.points.services.hold_expire_due"),
     ("redemptions", "warmstation.benefits.services.redemption_expire_due"),
     ("appeal_reminders", "warmstation.appeals.services.appeal_remind_due"),
+    ("volunteering", "warmstation.volunteering.services.volunteering_tick"),
 ]
 
 # The worker home's task launcher (accounts/launcher.py), in the order shown: (URL name with an

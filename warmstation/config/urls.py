@@ -25,6 +25,7 @@ urlpatterns = [
     path("steward/", include("warmstation.stations.urls_steward")),
     path("appeals/", include("warmstation.appeals.urls")),
     path("notices/", include("warmstation.outreach.urls")),
+    path("volunteer/", include("warmstation.volunteering.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -171,5 +171,9 @@ def seed_demo(*, workers: int = 300) -> dict:
     from warmstation.demo.appeals import seed_appeals
 
     appeals = seed_appeals()
+    from warmstation.demo.volunteering import seed_volunteering
+
+    volunteering = seed_volunteering()
     return {"areas": len(areas), "workers_created": created, "accounts": accounts,
-            "stations": stations, "benefits": benefits, "appeals": appeals}
+            "stations": stations, "benefits": benefits, "appeals": appeals,
+            "volunteering": volunteering}
