@@ -220,9 +220,11 @@ def build_world(media_root) -> World:
 
     from warmstation.volunteering import errands as volunteer_errands
     from warmstation.volunteering import services as volunteering
-    from warmstation.volunteering.models import VolunteerTask
+    from warmstation.volunteering.models import Issuer, VolunteerTask
+    from warmstation.volunteering.models import ServiceRecord as VolunteerRecord
 
     start = timezone.now() + timedelta(minutes=30)
+    issuer = Issuer.objects.create(name="平台", responsible_person="甲", clerk="乙", contact="12345")
     for side, area, lat in (("", ylj, 39.748), ("_other", sz, 39.72)):
         t = volunteering.task_save(
             actor=people[f"organiser{side}"], task=VolunteerTask(), area=area,
@@ -238,6 +240,9 @@ def build_world(media_root) -> World:
             actor=people[f"organiser{side}"], area=area, title=f"MARKERRAND{side or '_own'}",
             resident_name="王奶奶", resident_address="3号楼", resident_phone="13911112222",
             resident=people["resident"] if not side else None)
+        w[f"record{side}"] = VolunteerRecord.objects.create(
+            number=f"FSVRMATRIX{side.upper().strip('_') or 'OWN'}",
+            worker=people[f"worker{side}"], issuer=issuer, masked_name="M*", minutes=90)
     # the own street's worker is verified for errands; the other street's is not
     volunteer_errands.errand_worker_verify(actor=people["organiser"], worker=people["worker"])
 
@@ -357,8 +362,10 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "shift_id": lambda w: w.shift.pk,
     "signup_id": lambda w: w.signup.pk,
     "errand_id": lambda w: w.errand.pk,
+    "record_id": lambda w: w.record.pk,
+    "number": lambda w: w.record.number,
 }
-MISSING = {"code": "NOPE", "token": "nope", "join_token": "nope",
+MISSING = {"code": "NOPE", "number": "NOPE1", "token": "nope", "join_token": "nope",
            "service_id": str(uuid.UUID(int=1)),
            **dict.fromkeys(("organization_id", "service_at_location_id", "taxonomy_id",
                             "taxonomy_term_id"), str(uuid.UUID(int=1))),
@@ -669,6 +676,26 @@ EXPECT: dict[str, list[E]] = {
         E(method="POST", roles=_roles(R.RESIDENT), ok=_s("resident"), status=302,
           missing=("errand_id",)),
     ],
+    # --- 四个一 and the volunteer-service records ---
+    "volunteering:activities": [
+        E(roles=ORGANISERS, ok=ORG_ALL),
+        E(method="POST", roles=ORGANISERS, ok=ORG_OK, status=302, form=True,
+          body={"area": "YLJ", "kind": "visit", "title": "走访慰问", "held_on": "2026-01-05",
+                "people_reached": "12"},
+          special={"organiser_other": FORM_REFUSAL, "area_admin_other": FORM_REFUSAL}),
+    ],
+    # nothing confirmed yet: the page says so (409)
+    "volunteering:records": [E(roles=WORKER_ROLE, ok=WORKERS),
+                             E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=409,
+                               form=True, body={})],
+    "volunteering:record_pdf": [E(roles=WORKER_ROLE, ok=_s("worker"), missing=("record_id",),
+                                  foreign={"record_id": lambda w: w.record_other.pk},
+                                  foreign_ok=_s("worker_other"))],
+    "volunteering:record_revoke": [E(method="POST", roles=_roles(R.WORKER, R.DISTRICT_ADMIN),
+                                     ok=_s("worker", "district_admin"), status=302, form=True,
+                                     body={"reason": "有误"}, missing=("record_id",))],
+    # public: whoever holds the paper checks it
+    "volunteering:verify": [E(public=True, ok=ALL, missing=("number",))],
     # --- the Django admin: district admins (signed in with TOTP) only ---
     "admin:*": [E(ok=_s("district_admin"),
                   special={p: LOGIN for p in SIGNED_IN - {"district_admin"}})],
@@ -872,6 +899,11 @@ API: dict[str, E] = {
                        body={"minutes": 30}, missing=("errand_id",)),
     "confirm_errand": E(method="POST", roles=_roles(R.RESIDENT, *ORGANISERS),
                         ok=_s("resident", *ORG_OK), status=409, missing=("errand_id",)),
+    "list_activities": E(roles=ORGANISERS, ok=ORG_ALL),
+    "create_activity": E(method="POST", roles=ORGANISERS, ok=ORG_OK, status=201,
+                         body={"area_code": "YLJ", "kind": "visit", "title": "走访慰问",
+                               "held_on": "2026-01-05", "people_reached": 12},
+                         special={"organiser_other": 422, "area_admin_other": 422}),
     # HSDS 3.0: the public service directory
     "getAPIMetaInformation": E(public=True, ok=ALL),
     "getPaginatedListOfServices": E(public=True, ok=ALL),

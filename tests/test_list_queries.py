@@ -361,6 +361,27 @@ def seed_errands(w, n):
                     resident_name="王奶奶", resident_address="3号楼")
 
 
+def seed_activities(w, n):
+    from django.utils import timezone
+
+    from warmstation.volunteering.activities import activity_record
+
+    _volunteer_world(w)
+    for i in range(n):
+        activity_record(actor=w["organiser"], area=w["ylj"], kind="visit", title=f"走访{i}",
+                        held_on=timezone.localdate(), people_reached=5, participants=[w["worker"]])
+
+
+def seed_records(w, n):
+    from warmstation.volunteering.models import Issuer, ServiceRecord
+
+    issuer = Issuer.objects.get_or_create(name="平台", defaults={
+        "responsible_person": "甲", "clerk": "乙", "contact": "1"})[0]
+    for _ in range(n):
+        ServiceRecord.objects.create(number=f"R{next(_seq)}", worker=w["worker"],
+                                     issuer=issuer, masked_name="张*", minutes=60)
+
+
 def _roster_url(w):
     return f"/api/v1/volunteering/shifts/{_volunteer_world(w)['shift'].pk}/roster"
 
@@ -396,6 +417,8 @@ API = {
                                           seed_signups),
     "list_volunteer_roster": ListCase("organiser", _roster_url, seed_roster),
     "list_errands": ListCase("worker", "/api/v1/volunteering/errands", seed_errands),
+    "list_activities": ListCase("organiser", "/api/v1/volunteering/activities",
+                                seed_activities),
 }
 
 NEARBY = "lat=39.7207&lng=116.1101&radius_m=5000"
@@ -440,6 +463,10 @@ PAGES = {
                             counted=False),
     "errands export": ListCase("organiser", "/volunteer/errands/export.csv", seed_errands,
                                counted=False),
+    "four ones activities": ListCase("organiser", "/volunteer/activities/", seed_activities,
+                                     counted=False),
+    "my volunteer records": ListCase("worker", "/volunteer/records/", seed_records,
+                                     counted=False),
     "needs export (csv)": ListCase("rsj_staff", "/appeals/export.csv", seed_appeals,
                                    counted=False),
     "notice inbox": ListCase("worker", "/notices/", seed_notices, counted=False),

@@ -84,6 +84,13 @@ def world(db):
 
     ids["errand_id"] = errand_post(actor=organiser_user(tree), area=tree["ylj"], title="买菜",
                                    resident_name="王奶奶", resident_address="3号楼").pk
+    from warmstation.volunteering.models import Issuer, ServiceRecord
+
+    record = ServiceRecord.objects.create(
+        number="FSVRPAGE1", worker=people["worker"], masked_name="张*", minutes=60,
+        issuer=Issuer.objects.create(name="平台", responsible_person="甲", clerk="乙",
+                                     contact="1"))
+    ids.update(record_id=record.pk, number=record.number)
     ids.update(task_id=task.pk, shift_id=shift.pk,
                signup_id=shift_signup(worker=people["worker"], shift_id=shift.pk).pk)
     organiser = make_user(Role.ORGANISER, tree["gc"])

@@ -1,7 +1,8 @@
 """Demo volunteering from the 2021 report: 长阳镇's communities asked workers to stand duty at
 community checkpoints (社区检查岗值守) and spread the epidemic-prevention policy in their rest
 time; 拱辰街道 formed the "行走的哨兵" (Walking Sentinels) team that patrols and reports street
-problems; 燕山 workers run errands (跑腿) for elderly, sick and disabled residents. Places,
+problems; 燕山 workers run errands (跑腿) for elderly, sick and disabled residents; the "四个一"
+activities (a visit, a civic initiative, a care delivery, shared services) reached 500-odd. Places,
 people and times are made up; shifts are placed around the day the demo is loaded.
 Idempotent: a second run finds every task by its title and area and adds nothing."""
 
@@ -42,6 +43,32 @@ ERRANDS = [  # title, details, where, resident (name, address, phone)
      ("李大爷", "岗南社区7号楼1单元302", "13911110002")),
     ("代缴电费", "电费100元，回执带回", "岗南路营业厅", ("赵阿姨", "岗南社区11号楼402", "")),
 ]
+
+
+FOUR_ONES = [  # area code, kind, title, days ago, people reached, goods from 华冠's cabinet
+    (CHANGYANG, "visit", "走访慰问快递网点小哥", 20, 126, []),
+    (GONGCHEN, "initiative", "“文明骑行、礼让行人”文明倡议", 15, 180, []),
+    (GONGCHEN, "care_delivery", "夏日关爱传递：送水送口罩", 10, 138,
+     [("water", 20), ("mask", 40)]),
+    (YANSHAN, "shared_service", "共享服务：免费理发、洗浴", 5, 62, []),
+]  # 506 people reached: the report's "共服务快递小哥500余人次"
+CARE_STATION = "华冠购物中心爱心驿站"
+
+
+def _four_ones(organiser: User, areas: dict[str, Area], workers: list[User]) -> int:
+    from warmstation.stations.models import Station
+    from warmstation.volunteering.activities import activity_record
+    from warmstation.volunteering.models import Activity
+
+    station = Station.objects.filter(name=CARE_STATION).first()
+    for code, kind, title, days, reached, goods in FOUR_ONES:
+        if Activity.objects.filter(area=areas[code], title=title).exists():
+            continue
+        activity_record(actor=organiser, area=areas[code], kind=kind, title=title,
+                        held_on=timezone.localdate() - timedelta(days=days),
+                        people_reached=reached, station=station if goods else None,
+                        goods=goods if station else [], participants=workers[:3])
+    return Activity.objects.count()
 
 
 def _organiser(areas: dict[str, Area]) -> User:
@@ -136,5 +163,7 @@ def seed_volunteering() -> dict:
                                 details=details, where=where, resident_name=name,
                                 resident_address=address, resident_phone=phone,
                                 due_at=today + timedelta(days=1))
+    activities = _four_ones(organiser, areas, gongchen_workers)
     return {"tasks": len(tasks), "shifts": Shift.objects.filter(task__in=tasks).count(),
+            "activities": activities,
             "errands": Errand.objects.filter(area=areas[GANGNAN]).count()}

@@ -3,7 +3,7 @@ the organiser's roster, desk and confirmation, a worker's hours; errands. Every 
 through volunteering.permissions."""
 
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +15,7 @@ from warmstation.areas.scoping import access_area_by_code
 from warmstation.core.errors import InvalidInput, NotFound
 from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
-from warmstation.core.schemas import AUTH_ERRORS, Id, Line, Moment, ProblemOut, Text
+from warmstation.core.schemas import AUTH_ERRORS, Day, Id, Line, Mobile, Moment, ProblemOut, Text
 from warmstation.volunteering import errands, selectors, services
 from warmstation.volunteering.models import Errand, Shift, Signup, VolunteerTask
 from warmstation.volunteering.permissions import (
@@ -25,6 +25,7 @@ from warmstation.volunteering.permissions import (
     access_shift_by_id,
     access_signup_by_id,
     access_task_by_id,
+    activity_list,
     can_see_resident,
     errand_list,
     organises,
@@ -120,6 +121,7 @@ class DeskIn(Schema):
 
 
 class HoursOut(Schema):
+    confirmed_hours: float
     confirmed_minutes: int
     pending_minutes: int
     shifts: int
@@ -452,3 +454,77 @@ def confirm_errand(request, errand_id: Id):
         e = access_errand_by_id(request.user, errand_id, for_change=True)
     e = errands.errand_confirm(actor=request.user, errand=e, request=request)
     return _errand_out(e, request.user)
+
+
+# --- the 四个一 activities --------------------------------------------------------------------
+
+class ActivityOut(Schema):
+    id: int
+    area_code: str
+    kind: str
+    title: str
+    held_on: date
+    people_reached: int
+    station_id: int | None
+    goods: list[dict]
+    participants: int
+
+
+class GoodsIn(Schema):
+    item: Annotated[str, Line(32, min_length=1)]
+    quantity: int = Field(..., ge=1, le=1000)
+
+
+class ActivityIn(Schema):
+    area_code: Annotated[str, Line(32)]
+    kind: Literal["visit", "initiative", "care_delivery", "shared_service"]
+    title: Annotated[str, Line(64, min_length=1)]
+    held_on: Day
+    people_reached: int = Field(..., ge=1, le=100_000)
+    note: Annotated[str, Text(1000)] = ""
+    station_id: Id | None = None
+    goods: list[GoodsIn] = Field([], max_length=20)
+    participant_mobiles: list[Mobile] = Field([], max_length=50)
+
+
+def _activity_out(a, participants: int | None = None) -> dict:
+    return {"id": a.pk, "area_code": a.area.code, "kind": a.kind, "title": a.title,
+            "held_on": a.held_on, "people_reached": a.people_reached,
+            "station_id": a.station_id, "goods": a.goods,
+            "participants": a.participants.count() if participants is None else participants}
+
+
+@router.get("/activities", url_name="activities", operation_id="list_activities",
+            summary="四个一 activities of my areas, latest first",
+            response={200: list[ActivityOut], **AUTH_ERRORS})
+@require_roles(*ORGANISERS)
+@paginate
+def list_activities(request):
+    from django.db.models import Count
+
+    qs = activity_list(request.user).annotate(n=Count("participants")).order_by("-held_on", "-id")
+    return Rows(qs, lambda page: [_activity_out(a, a.n) for a in page])
+
+
+@router.post("/activities", url_name="activity_create", operation_id="create_activity",
+             summary="Record a 四个一 activity (a care delivery takes its goods from a cabinet)",
+             response={201: ActivityOut, **ERR})
+@require_roles(*ORGANISERS)
+def create_activity(request, payload: ActivityIn):
+    from warmstation.accounts.selectors import worker_by_mobile
+    from warmstation.stations.models import Station
+    from warmstation.volunteering.activities import activity_record
+
+    area = _organised_area(request.user, payload.area_code)
+    station = None
+    if payload.station_id is not None:
+        station = Station.objects.filter(pk=payload.station_id, is_active=True).first()
+        if station is None or not organises(request.user, station.area):
+            raise InvalidInput(_("驿站无效。"), field="station_id")
+    people = [worker_by_mobile(m) for m in payload.participant_mobiles]
+    a = activity_record(actor=request.user, area=area, kind=payload.kind, title=payload.title,
+                        held_on=payload.held_on, people_reached=payload.people_reached,
+                        note=payload.note, station=station,
+                        goods=[(g.item, g.quantity) for g in payload.goods],
+                        participants=people, request=request)
+    return Status(201, _activity_out(a))

@@ -69,6 +69,7 @@ def my_signups(user: User) -> QuerySet[Signup]:
 
 
 class Hours(TypedDict):
+    confirmed_hours: float  # shifts and errands confirmed, what a record certifies
     confirmed_minutes: int
     pending_minutes: int
     shifts: int
@@ -89,7 +90,8 @@ def my_hours(user: User) -> Hours:
         points=Sum("points"))
     e = Errand.objects.filter(taker=user, status=Errand.Status.CONFIRMED).aggregate(
         minutes=Sum("minutes"), n=Count("id"), points=Sum("points"))
-    return {"confirmed_minutes": s["confirmed"] or 0, "pending_minutes": s["pending"] or 0,
+    confirmed = (s["confirmed"] or 0) + (e["minutes"] or 0)
+    return {"confirmed_hours": round(confirmed / 60, 1), "confirmed_minutes": s["confirmed"] or 0, "pending_minutes": s["pending"] or 0,
             "shifts": s["shifts"] or 0, "errand_minutes": e["minutes"] or 0,
             "errands": e["n"] or 0, "no_shows": s["no_shows"] or 0,
             "points": (s["points"] or 0) + (e["points"] or 0)}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from warmstation.volunteering import views, views_errands
+from warmstation.volunteering import views, views_errands, views_records
 
 app_name = "volunteering"
 urlpatterns = [
@@ -21,4 +21,9 @@ urlpatterns = [
     path("errands/export.csv", views_errands.errand_export, name="errand_export"),
     path("errands/ask/", views_errands.errand_ask, name="errand_ask"),
     path("errands/<id:errand_id>/thanks/", views_errands.errand_thanks, name="errand_thanks"),
+    path("activities/", views.activities, name="activities"),
+    path("records/", views_records.records, name="records"),
+    path("records/<id:record_id>/pdf/", views_records.record_pdf, name="record_pdf"),
+    path("records/<id:record_id>/revoke/", views_records.record_revoke, name="record_revoke"),
+    path("verify/<str:number>/", views_records.verify, name="verify"),
 ]

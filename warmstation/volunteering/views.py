@@ -26,12 +26,13 @@ from warmstation.core.pagination import page_list
 from warmstation.core.refusals import refused, refused_message
 from warmstation.core.time import LOCAL
 from warmstation.volunteering import selectors, services
-from warmstation.volunteering.models import Signup, VolunteerTask
+from warmstation.volunteering.models import Activity, Signup, VolunteerTask
 from warmstation.volunteering.permissions import (
     ORGANISERS,
     access_shift_by_id,
     access_signup_by_id,
     access_task_by_id,
+    activity_list,
     organises,
     own_signup,
     roster_list,
@@ -298,3 +299,66 @@ def desk(request, signup_id: int):
     else:
         messages.success(request, DONE[action])
     return redirect("volunteering:roster", shift_id=s.shift_id)
+
+
+# --- the 四个一 activities ---------------------------------------------------------------------
+
+ACTIVITY_FIELDS = ("area", "kind", "title", "held_on", "people_reached", "note", "station",
+                   "participants")
+
+
+def _activities_ctx(request) -> dict:
+    from warmstation.stations.models import GoodsItem, Station
+
+    areas = list(managed_area_list(request.user, roles=ORGANISERS).order_by("path"))
+    acts = activity_list(request.user)
+    page = page_list(request, acts.order_by("-held_on", "-id"), per_page=20)
+    figures = selectors.four_ones_figures(activities=acts)
+    return {"activities": page, "page": page, "areas": areas, "figures": figures,
+            "reached": sum(f["reached"] for f in figures),
+            "kinds": Activity.Kind.choices,
+            "stations": list(Station.objects.filter(
+                area__in=[a.pk for a in areas], is_active=True).order_by("name")[:200]),
+            "goods": list(GoodsItem.objects.filter(lendable=False).order_by("code")),
+            "today": timezone.localdate().isoformat()}
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page(*ORGANISERS)
+def activities(request):
+    """The 四个一 activities of my areas, their figures, and a new one."""
+    from warmstation.accounts.selectors import worker_by_mobile
+    from warmstation.core.inputs import parse_id
+    from warmstation.volunteering.activities import activity_record
+
+    ctx = _activities_ctx(request)
+    if request.method == "POST":
+        p = request.POST
+        try:
+            area = next((a for a in ctx["areas"] if a.code == p.get("area", "")), None)
+            if area is None:
+                raise InvalidInput(_("区域无效。"), field="area")
+            station_id = parse_id(p.get("station", ""))
+            station = next((s for s in ctx["stations"] if s.pk == station_id), None)
+            if p.get("station") and station is None:
+                raise InvalidInput(_("驿站无效。"), field="station")
+            goods = [(g.code, normalise_int(p.get(f"qty_{g.code}"), lo=0, hi=1000,
+                                            field="station"))
+                     for g in ctx["goods"] if p.get(f"qty_{g.code}", "").strip()]
+            mobiles = [m for m in re.split(r"[\s,，、]+", p.get("participants", "")) if m]
+            people = [worker_by_mobile(m) for m in mobiles[:60]]
+            activity_record(
+                actor=request.user, area=area, kind=p.get("kind", ""), title=p.get("title", ""),
+                held_on=normalise_date(p.get("held_on", ""), field="held_on"),
+                people_reached=normalise_int(p.get("people_reached", ""), lo=1, hi=100_000,
+                                             field="people_reached"),
+                note=p.get("note", ""), station=station, goods=goods, participants=people,
+                request=request)
+        except ApplicationError as exc:
+            if exc.field == "mobile":
+                exc.field = "participants"
+            return refused(request, "volunteering/activities.html", ctx, exc,
+                           fields=ACTIVITY_FIELDS)
+        messages.success(request, _("活动已登记。"))
+        return redirect("volunteering:activities")
+    return render(request, "volunteering/activities.html", ctx)

@@ -138,3 +138,27 @@ def test_the_api_runs_the_same_flow(w):
     assert xl.post(f"/api/v1/volunteering/signups/{signup_id}/confirm").status_code == 404
     resident = _api(make_user(Role.RESIDENT, w["gc"]), AuthLevel.CODE)
     assert resident.get("/api/v1/volunteering/tasks").status_code == 403
+
+
+def test_the_pages_read_in_english(w):
+    from django.conf import settings
+
+    task = make_task(w["ylj"], organiser=w["organiser"])
+    shift = make_shift(task)
+    c = signed_in(w["worker"], AuthLevel.CODE)
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = c.get(f"/volunteer/tasks/{task.pk}/").content.decode()
+    assert "Sign up" in page and "Checkpoint duty" in page and "报名" not in page
+    r = c.post(f"/volunteer/shifts/{shift.pk}/signup/", follow=True)
+    assert "Signed up." in r.content.decode()
+    desk = signed_in(w["organiser"], AuthLevel.PASSWORD)
+    desk.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = desk.get(f"/volunteer/organise/shifts/{shift.pk}/").content.decode()
+    assert "Roster · check-in desk" in page and "签到台" not in page
+
+
+def test_the_periodic_job_is_registered():
+    from django.conf import settings
+
+    assert ("volunteering", "warmstation.volunteering.services.volunteering_tick") in \
+        settings.PERIODIC_JOBS
