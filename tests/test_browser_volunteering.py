@@ -41,10 +41,15 @@ def test_sign_up_check_in_check_out_confirm_points(live_server, browser):
                        capacity=2)
 
     page = _phone_at_the_place(browser, live_server, worker)
-    page.goto(f"{live_server.url}/volunteer/")
+    # From the worker home's launcher: tile, task, sign up — three taps.
+    page.goto(f"{live_server.url}/")
+    page.locator("a.task-volunteering-list").click()
     page.get_by_role("link", name="社区检查岗值守").click()
     page.get_by_role("button", name="报名").click()
     page.get_by_text("报名成功").wait_for()
+    page.goto(f"{live_server.url}/")
+    assert page.locator("a.task-volunteering-list .badge").inner_text().endswith("1")
+    page.go_back()
     screenshot(page, "volunteer-task-360.png")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 

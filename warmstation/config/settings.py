@@ -243,7 +243,8 @@ WORKER_TASKS = [
     # snap-and-report (reports)
     ("reports:new", _("随手拍"), "◉", ""),
     # volunteering
-    ("volunteering:list", _("志愿服务"), "♥", ""),
+    ("volunteering:list", _("志愿服务"), "♥",
+     "warmstation.volunteering.selectors.coming_shift_count"),
     # notices (outreach)
     ("notices:inbox", _("通知"), "✉", "warmstation.outreach.selectors.unread_count"),
 ]

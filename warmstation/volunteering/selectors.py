@@ -63,6 +63,13 @@ def task_nearby(*, user: User | AnonymousUser, lat: float, lng: float, radius_m:
     return rows[:limit]
 
 
+def coming_shift_count(user: User) -> int | None:
+    """The worker home's badge on 志愿服务: shifts I hold a place in that have not ended."""
+    n = Signup.objects.filter(worker=user, status=Signup.Status.PLACED,
+                              shift__ends_at__gt=timezone.now(), checked_out_at=None).count()
+    return n or None
+
+
 def my_signups(user: User) -> QuerySet[Signup]:
     return (Signup.objects.filter(worker=user).select_related("shift__task__area")
             .order_by("-shift__starts_at", "-id"))
