@@ -227,7 +227,7 @@ Moment = Annotated[
     AfterValidator(_moment),
     WithJsonSchema({"type": "string", "format": "date-time",
                     "pattern": "^(20[0-9][0-9]|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T"
-                               "([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?"
+                               "([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?"
                                "(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$"}),
 ]
 """An instant between 2000 and 2100, written in ISO 8601 (never a number of seconds); one
