@@ -214,10 +214,6 @@ def build_world(media_root) -> World:
             notice=notice, last_error="gateway answered 500")
     # Volunteering: a task in each street's community with a shift starting in half an hour,
     # its street's worker signed up for it.
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from warmstation.volunteering import errands as volunteer_errands
     from warmstation.volunteering import services as volunteering
     from warmstation.volunteering.models import Issuer, VolunteerTask
@@ -404,10 +400,6 @@ TASK_IN = {"area_code": "YLJ", "kind": "patrol", "title": "行走的哨兵", "pl
 
 
 def _shift_in(w):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     start = timezone.now() + timedelta(days=3)
     return {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=4)).isoformat(),
             "capacity": 4}
