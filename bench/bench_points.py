@@ -27,7 +27,7 @@ DB = os.environ.get("BENCH_DB", "warmstation_bench_points")
 PGB_DB = f"{DB}_pgbench"
 CLIENTS = [1, 8, 32]
 SECONDS = float(os.environ.get("BENCH_SECONDS", 8))
-OFFERS = 60  # live codes per worker: one per offer
+OFFERS = int(os.environ.get("BENCH_OFFERS", 60))  # live codes per worker: one per offer
 
 
 def psql_admin(*args):
