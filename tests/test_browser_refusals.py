@@ -32,7 +32,7 @@ def test_the_counter_shows_a_refused_code_in_place_and_keeps_it(live_server, bro
     desk.get_by_role("button", name="核销").click()
 
     # then
-    desk.locator("#verify").get_by_text("核销码无效或已使用").wait_for(timeout=10_000)
+    desk.locator("#verify").get_by_text("核销码不对").wait_for(timeout=10_000)
     assert statuses == [409]
     assert desk.get_by_label(re.compile("核销码")).input_value() == "000000"
     assert desk.locator("h1").count() == 1  # the partial was swapped, not a page nested in it

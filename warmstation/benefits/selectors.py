@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from warmstation.areas.scoping import scope_q
 from warmstation.benefits.models import Merchant, Offer, Redemption
@@ -30,6 +31,34 @@ def schedule_of(merchant: Merchant) -> Schedule:
     span = Span(merchant.opens, merchant.closes)
     return Schedule(weekly={d: [span] for d in range(7)}, closed=merchant.temporarily_closed,
                     is_24h=merchant.opens == merchant.closes)
+
+
+def merchant_hours_label(merchant: Merchant) -> str:
+    """Its opening hours as the counter and the wallet print them: 全天 or 10:00–21:00."""
+    if merchant.opens == merchant.closes:
+        return str(_("全天"))
+    return f"{merchant.opens:%H:%M}–{merchant.closes:%H:%M}"
+
+
+def offer_served_now(offer: Offer, at: datetime) -> bool:
+    """Whether `offer` is served at `at` (its serving hours, local time; none = whenever the
+    merchant is open)."""
+    if offer.serve_from is None or offer.serve_until is None:
+        return True
+    t = at.astimezone(LOCAL).time()
+    if offer.serve_from <= offer.serve_until:
+        return offer.serve_from <= t < offer.serve_until
+    return t >= offer.serve_from or t < offer.serve_until
+
+
+def offer_next_served(offer: Offer, at: datetime) -> datetime | None:
+    """When `offer` is next served after `at` (None if it is served now or has no hours)."""
+    if offer.serve_from is None or offer_served_now(offer, at):
+        return None
+    local = at.astimezone(LOCAL)
+    start = local.replace(hour=offer.serve_from.hour, minute=offer.serve_from.minute, second=0,
+                          microsecond=0)
+    return start if start > local else start + timedelta(days=1)
 
 
 def _offer_line(o: Offer) -> OfferLine:

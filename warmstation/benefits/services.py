@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from warmstation.benefits.models import Merchant, MerchantStaff, Offer, Redemption
+from warmstation.benefits.selectors import offer_served_now, schedule_of
 from warmstation.core import geo
 from warmstation.core.audit import audit_record, client_ip
 from warmstation.core.crypto import decrypt, encrypt
@@ -133,12 +134,7 @@ def offer_save(*, actor: User | None, offer: Offer, request: HttpRequest | None 
 # --- codes and redemption ---------------------------------------------------------------------
 
 def _served_now(offer: Offer, now: datetime) -> bool:
-    if offer.serve_from is None or offer.serve_until is None:
-        return True
-    t = now.astimezone(LOCAL).time()
-    if offer.serve_from <= offer.serve_until:
-        return offer.serve_from <= t < offer.serve_until
-    return t >= offer.serve_from or t < offer.serve_until
+    return offer_served_now(offer, now)
 
 
 def _check_eligible(user: User, offer: Offer) -> None:
@@ -171,6 +167,8 @@ def redemption_code_issue(*, user: User, offer: Offer, idempotency_key: str,
         now = timezone.now()
         if not _served_now(offer, now):
             raise Conflict(_("现在不在该套餐的供应时间。"), code="not_served_now")
+        if not schedule_of(offer.merchant).is_open(now):
+            raise Conflict(_("商户现在休息，营业时再来。"), code="merchant_closed")
         for old in Redemption.objects.filter(worker=user, offer=offer,
                                              status=Redemption.Status.ISSUED):
             _cancel(old, status=Redemption.Status.CANCELLED)
@@ -226,6 +224,57 @@ def _find_code(merchant: Merchant, code: str) -> Redemption | None:
     return None
 
 
+def _serving_hours(offer: Offer) -> str:
+    if offer.serve_from is None or offer.serve_until is None:
+        return ""
+    return f"{offer.serve_from:%H:%M}–{offer.serve_until:%H:%M}"
+
+
+def _why_refused(redemption: Redemption) -> ApplicationError:
+    """The counter's answer for a code that exists here but cannot be redeemed now."""
+    if redemption.status == Redemption.Status.REDEEMED:
+        at = timezone.localtime(redemption.redeemed_at, LOCAL) if redemption.redeemed_at else None
+        return Conflict(_("这个核销码已经用过（%(when)s 核销），不能再用。"),
+                        params={"when": f"{at:%m-%d %H:%M}" if at else "—"},
+                        code="code_used", field="code")
+    if redemption.status == Redemption.Status.ISSUED or \
+            redemption.status == Redemption.Status.EXPIRED:
+        return Conflict(_("核销码已过期，请小哥重新出示。"), code="code_expired", field="code")
+    return Conflict(_("这个核销码已作废，请小哥重新出示。"), code="code_cancelled", field="code")
+
+
+def _why_not_found(merchant: Merchant, code: str) -> ApplicationError:
+    """No live code of this merchant matches: say whether it was used here today, belongs to
+    another shop, or is simply wrong — so the cashier knows what to tell the worker."""
+    code = nfkc(code).replace(" ", "")
+    wrong = Conflict(_("核销码不对，请核对后重新输入。"), code="code_invalid", field="code")
+    if code.startswith(QR_PREFIX):
+        other = Redemption.objects.filter(token_hash=token_hash(code[len(QR_PREFIX):])).first()
+        return Conflict(_("这是其他商户的核销码，请小哥到对应商户使用。"),
+                        code="code_other_merchant", field="code") if other else wrong
+    if not (len(code) == 6 and code.isdigit()):
+        return wrong
+    since = timezone.now() - timedelta(hours=24)
+    used = Redemption.objects.filter(merchant=merchant, digits_hash=digits_hash(merchant.pk, code),
+                                     redeemed_at__gte=since).order_by("-redeemed_at").first()
+    if used is not None:
+        return _why_refused(used)
+    expired = Redemption.objects.filter(merchant=merchant,
+                                        digits_hash=digits_hash(merchant.pk, code),
+                                        status=Redemption.Status.EXPIRED,
+                                        expires_at__gte=since).exists()
+    if expired:
+        return Conflict(_("核销码已过期，请小哥重新出示。"), code="code_expired", field="code")
+    # The digits are hashed with each merchant's key: try the merchants that have a live code.
+    live = Redemption.objects.filter(status=Redemption.Status.ISSUED,
+                                     expires_at__gt=timezone.now()).exclude(merchant=merchant)
+    hashes = {digits_hash(m, code) for m in live.values_list("merchant_id", flat=True).distinct()}
+    if hashes and live.filter(digits_hash__in=hashes).exists():
+        return Conflict(_("这是其他商户的核销码，请小哥到对应商户使用。"),
+                        code="code_other_merchant", field="code")
+    return wrong
+
+
 def _verify_budget(merchant: Merchant, request: HttpRequest | None) -> None:
     """Six digits can be guessed: a counter gets VERIFY_FAILURES_PER_10_MIN wrong tries."""
     if (cache.get(f"redeem-fail:{merchant.pk}") or 0) >= VERIFY_FAILURES_PER_10_MIN:
@@ -253,15 +302,26 @@ def redemption_redeem(*, actor: User, merchant: Merchant, code: str, idempotency
     (a hold no longer active, not enough points: it then writes nothing)."""
     _verify_budget(merchant, request)
     try:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and _redeemable_now(merchant, code):
             response = _redeem_sql(actor, merchant, code, idempotency_key, request)
             if response is not None:
                 return response
         return _redeem_orm(actor, merchant, code, idempotency_key, request)
     except ApplicationError as exc:
-        if exc.code in ("code_invalid", "code_expired"):
+        if exc.code in ("code_invalid", "code_expired", "code_other_merchant"):
             _count_failure(merchant)
         raise
+
+
+def _redeemable_now(merchant: Merchant, code: str) -> bool:
+    """Whether the code is a live one of this merchant, served now: only then is the one-call
+    database function worth it. Every refusal (wrong, used and when, expired, another shop's,
+    outside serving hours) is worded by the Python path, which tells the cashier which it is;
+    a retried key also replays there."""
+    redemption = _find_code(merchant, code or "")
+    now = timezone.now()
+    return (redemption is not None and redemption.status == Redemption.Status.ISSUED
+            and redemption.expires_at > now and _served_now(redemption.offer, now))
 
 
 def _code_lookup(merchant: Merchant, code: str) -> tuple[bool, str] | None:
@@ -335,18 +395,21 @@ def _redeem_orm(actor: User, merchant: Merchant, code: str, idempotency_key: str
 
     def work() -> dict[str, Any]:
         redemption = _find_code(merchant, code)
-        unknown = _code_invalid()
         if redemption is None:
-            raise unknown
+            raise _why_not_found(merchant, code)
         now = timezone.now()
+        if redemption.status != Redemption.Status.ISSUED or redemption.expires_at <= now:
+            raise _why_refused(redemption)
+        if not _served_now(redemption.offer, now):
+            raise Conflict(_("不在供应时间：该套餐 %(hours)s 供应。"),
+                           params={"hours": _serving_hours(redemption.offer)},
+                           code="not_served_now", field="code")
         won = Redemption.objects.filter(pk=redemption.pk, status=Redemption.Status.ISSUED,
                                         expires_at__gt=now).update(
             status=Redemption.Status.REDEEMED, redeemed_at=now, redeemed_by=actor)
         if not won:
-            redemption.refresh_from_db(fields=["status", "expires_at"])
-            if redemption.status == Redemption.Status.ISSUED:
-                raise _code_expired()
-            raise unknown
+            redemption.refresh_from_db(fields=["status", "expires_at", "redeemed_at"])
+            raise _why_refused(redemption)
         tx_id = None
         if redemption.hold_id:
             tx_id = points.hold_post(hold_id=redemption.hold_id, actor=actor,

@@ -53,8 +53,13 @@ def wallet(request):
     offers: dict[int, list[Offer]] = {}
     for o in Offer.objects.filter(merchant_id__in=[m["id"] for m in nearby], is_active=True):
         offers.setdefault(o.merchant_id, []).append(o)
+    now = timezone.now()
     for m in nearby:
         m["offer_rows"] = offers.get(m["id"], [])
+        for o in m["offer_rows"]:
+            # No code button for what the counter would refuse: say when it is next served.
+            o.next_served = selectors.offer_next_served(o, now)
+            o.served_now = o.next_served is None and m["open_now"]
     entries = page_list(request, statement(user=request.user), per_page=30)
     return render(request, "benefits/wallet.html", {
         "wallet": wallet_of(request.user), "entries": entries, "page": entries,
@@ -108,18 +113,25 @@ def counter(request, merchant_id: int | None = None):
         return page_list(request, selectors.redemption_list(
             merchant=merchant, day=timezone.localdate()).filter(status="redeemed"))
 
+    def settlement():
+        return selectors.settlement_daily(merchant=merchant, day=timezone.localdate())
+
     ctx = {"merchant": merchant, "form_key": uuid.uuid4().hex, "today": today(),
-           "settlement": selectors.settlement_daily(merchant=merchant, day=timezone.localdate()),
-           "offers": merchant.offers.all()}
-    template = "benefits/counter.html#verify" if request.htmx else "benefits/counter.html"
+           "settlement": settlement(), "offers": merchant.offers.all(),
+           "merchant_open": selectors.schedule_of(merchant).is_open(timezone.now()),
+           "merchant_hours": selectors.merchant_hours_label(merchant)}
+    # Every answer replaces the outcome and the settlement together (#counter), so the last
+    # code's green never stays on screen under a refusal.
+    template = "benefits/counter.html#counter" if request.htmx else "benefits/counter.html"
     if request.method == "POST":
         try:
             ctx["result"] = services.redemption_redeem(
                 actor=request.user, merchant=merchant, code=request.POST.get("code", ""),
                 idempotency_key=request.POST.get("key") or uuid.uuid4().hex, request=request)
         except ApplicationError as exc:
-            return refused(request, template, ctx, exc, fields=("code",))
-        ctx["today"] = today()
+            # The outcome box carries the message (not beside the field): fields=().
+            return refused(request, template, ctx, exc)
+        ctx["today"], ctx["settlement"] = today(), settlement()
         return render(request, template, ctx)
     return render(request, "benefits/counter.html", ctx)
 

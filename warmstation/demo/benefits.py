@@ -91,8 +91,11 @@ def seed_benefits() -> dict:
     yanshan = []
     for j, (name, kind, contact, offer) in enumerate(YANSHAN_PARTNERS):
         lat, lng = _near(rng, *YANSHAN_CENTRE, 1500)
+        # The bathhouse (the demo merchant's counter) is a 24-hour 洗浴中心 with an offer that has
+        # no serving hours, so the counter can be tried at any hour the demo is run.
         m = _merchant(areas[YANSHAN], name, kind, contact, lat, lng, 20 + j,
-                      closes=time(22) if kind == "bathhouse" else time(20))
+                      opens=time(0) if kind == "bathhouse" else time(7),
+                      closes=time(0) if kind == "bathhouse" else time(20))
         if offer[0] == "meal":
             _offer(m, kind="meal", title=offer[1], price=Decimal(offer[2]),
                    normal_price=Decimal(offer[3]))

@@ -33,7 +33,7 @@ def test_fifty_concurrent_redemptions_of_one_code_exactly_one_succeeds(tree, set
         code=code["digits"] if i % 2 else code["qr_payload"]))
     ok = [r for r in results if r[0] == "ok"]
     assert len(ok) == 1, results
-    assert {r[1] for r in results if r[0] == "error"} == {"code_invalid"}
+    assert {r[1] for r in results if r[0] == "error"} == {"code_used"}
     assert Redemption.objects.get().status == "redeemed"
     assert LedgerTransaction.objects.filter(kind="spend").count() == 1
     assert wallet_of(worker)["balance"] == 70

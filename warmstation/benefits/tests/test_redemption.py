@@ -49,7 +49,7 @@ def test_a_meal_code_is_redeemed_once_and_recorded(tree, shop):
     with pytest.raises(ApplicationError) as exc:
         services.redemption_redeem(actor=owner, merchant=merchant, code=code["qr_payload"],
                                    idempotency_key="v2")
-    assert exc.value.code == "code_invalid"
+    assert exc.value.code == "code_used"
     day = timezone.localdate()
     s = settlement_daily(merchant=merchant, day=day)
     assert s["meals"] == 1 and s["discount_given"] == 8.0

@@ -132,10 +132,10 @@ def test_an_htmx_refusal_answers_the_partial_with_the_message(tree):
                            HTTP_HX_REQUEST="true")
     html = response.content.decode()
 
-    # then: 409 with just the #verify partial, the message and the code as typed
+    # then: 409 with just the #counter partial, the message and the code as typed
     assert response.status_code == 409
-    assert html.lstrip().startswith('<section id="verify"') and "<html" not in html
-    assert "核销码无效或已使用。" in html and 'value="000000"' in html
+    assert html.lstrip().startswith('<div id="counter"') and "<html" not in html
+    assert "核销码不对" in html and 'value="000000"' in html
 
 
 def test_htmx_is_told_to_swap_refusals():

@@ -20,3 +20,17 @@ def test_demo_partners_load_idempotently_near_their_streets(db):
     assert len(merchant_nearby(lat=YANSHAN_CENTRE[0], lng=YANSHAN_CENTRE[1], radius_m=2000,
                                limit=50)) == 5
     assert MerchantStaff.objects.filter(user__mobile="13800000013").exists()
+
+
+def test_the_demo_counter_can_be_tried_at_any_hour(db):
+    from datetime import datetime
+
+    from warmstation.benefits.selectors import offer_served_now, schedule_of
+    from warmstation.core.time import LOCAL
+
+    seed_demo(workers=2)
+    counter = Merchant.objects.get(staff__user__mobile="13800000013")
+    offer = counter.offers.get()
+    for hour in range(24):
+        at = datetime(2026, 1, 5, hour, 30, tzinfo=LOCAL)
+        assert schedule_of(counter).is_open(at) and offer_served_now(offer, at), hour
