@@ -22,7 +22,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -146,6 +146,8 @@ def build_world(media_root) -> World:
             w[f"loan{side}"] = stations.loan_create(actor=st.steward, station=st,
                                                     item_code="umbrella",
                                                     worker=people[f"worker{side}"])
+            w[f"exception{side}"] = stations.station_set_exception(
+                actor=admin, station=st, date=date(2030, 1, 1), closed=True)
     ServiceItem.objects.create(code="rest", name_zh="休息")
 
     # Merchants with their counter staff, an offer each, a live code each.
@@ -167,9 +169,9 @@ def build_world(media_root) -> World:
     from warmstation.areas.models import AreaContact
 
     w["contact"] = AreaContact.objects.create(area=gc, kind="hotline", name="MARKCONTACT",
-                                              phone="010-1")
+                                              phone="010-69300101")
     w["contact_other"] = AreaContact.objects.create(area=xl, kind="hotline", name="西潞热线",
-                                                    phone="010-2")
+                                                    phone="010-69300102")
 
     # Needs: each street's worker raised one (with a photo), dispatched to its street's centre.
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -327,6 +329,7 @@ LOGIN = "login"  # a redirect to a sign-in page
 PARAMS: dict[str, Callable[[World], Any]] = {
     "station_id": lambda w: w.station.pk,
     "loan_id": lambda w: w.loan.pk,
+    "exception_id": lambda w: w.exception.pk,
     "photo_id": lambda w: w.photo.pk,
     "token": lambda w: w.station.checkin_token,
     "offer_id": lambda w: w.offer.pk,
@@ -489,6 +492,10 @@ EXPECT: dict[str, list[E]] = {
     "steward:exception": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302,
                             form=True, body={"date": "2030-01-01", "closed": "on"},
                             missing=("station_id",))],
+    "steward:exception_delete": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302,
+                                   missing=("station_id", "exception_id"),
+                                   # another station's special date, by its guessable id
+                                   foreign={"exception_id": lambda w: w.exception_other.pk})],
     "steward:amenities": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302,
                             form=True, body={}, missing=("station_id",))],
     "steward:stock": [E(method="POST", roles=CONSOLE, ok=CONSOLE_OK, status=302, form=True,

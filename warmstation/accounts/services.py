@@ -411,6 +411,9 @@ def role_revoke(*, actor: User | None, grant: RoleGrant, request: HttpRequest | 
 
 # --- Workers -------------------------------------------------------------------------------
 
+MAX_WORK_AREAS = 10  # areas on a worker's card; more makes the card a directory
+
+
 def worker_register(
     *, user: User, real_name: str, job_type: str, brand: Brand | None, areas: list[Area],
     accept_terms: bool, allow_location: bool = False, request: HttpRequest | None = None,
@@ -425,6 +428,10 @@ def worker_register(
         errors.append(("请选择工作类型。", "Choose a job type."))
     if not areas:
         errors.append(("请至少选择一个工作区域。", "Choose at least one area you work in."))
+    elif len(areas) > MAX_WORK_AREAS:
+        # Said, not silently cut: the form keeps the choice so the worker removes some.
+        errors.append((f"最多选择 {MAX_WORK_AREAS} 个工作区域，您选了 {len(areas)} 个。",
+                       f"Choose at most {MAX_WORK_AREAS} work areas (you chose {len(areas)})."))
     if not accept_terms and not hasattr(user, "worker_profile"):
         errors.append(("须同意服务协议与隐私政策。", "You must accept the terms and privacy policy."))
     if errors:

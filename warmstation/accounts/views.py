@@ -156,7 +156,7 @@ def register(request):
         "profile": profile, "job_types": WorkerProfile.JobType.choices,
         "brands": Brand.objects.all(), "next": _next(request),
         "areas": Area.objects.filter(depth__gte=1).select_related("parent").order_by("path"),
-        "streets": streets,
+        "streets": streets, "max_areas": services.MAX_WORK_AREAS,
         "selected": {a.pk for a in profile.areas.all()} if profile else set(),
         "real_name": user.real_name,
         "job_type": profile.job_type if profile else "",
@@ -171,7 +171,7 @@ def register(request):
         try:
             services.worker_register(
                 user=user, real_name=ctx["real_name"], job_type=ctx["job_type"], brand=brand,
-                areas=list(Area.objects.filter(pk__in=area_ids[:10], depth__gte=1)),
+                areas=list(Area.objects.filter(pk__in=area_ids, depth__gte=1)),
                 accept_terms=request.POST.get("accept_terms") == "on",
                 allow_location=request.POST.get("allow_location") == "on", request=request,
             )

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from warmstation.core.inputs import PhoneField
 from warmstation.core.models import TimeStampedModel
 
 
@@ -25,7 +26,7 @@ class Department(TimeStampedModel):
     name_en = models.CharField(max_length=128, blank=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)
     area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="departments")
-    phone = models.CharField(max_length=32, blank=True)
+    phone = PhoneField(max_length=32, blank=True)
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from warmstation.core.inputs import PhoneField
 from warmstation.core.models import TimeStampedModel
 
 
@@ -71,7 +72,7 @@ class AreaContact(TimeStampedModel):
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="contacts")
     kind = models.CharField(max_length=24, choices=Kind.choices)
     name = models.CharField(max_length=128)
-    phone = models.CharField(max_length=32, blank=True)
+    phone = PhoneField(max_length=32, blank=True)
     address = models.CharField(max_length=255, blank=True)
     hours = models.CharField(max_length=64, blank=True)
     lat = models.FloatField(null=True, blank=True)

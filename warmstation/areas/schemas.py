@@ -4,7 +4,7 @@ from ninja import Field, Schema
 
 from warmstation.areas.models import Area, AreaContact
 from warmstation.areas.selectors import area_card
-from warmstation.core.schemas import Line
+from warmstation.core.schemas import Line, Phone
 
 
 class ContactOut(Schema):
@@ -48,15 +48,14 @@ class AreaDetailOut(AreaOut):
 class ContactIn(Schema):
     kind: Annotated[str, Line(24)]
     name: Annotated[str, Line(128, min_length=1)]
-    # Checked in the service (normalise_phone), the same for the page: digits, spaces, hyphens,
-    # parentheses, + and an extension; full-width digits are normalised.
-    phone: Annotated[str, Line(32, min_length=1)]
+    # core.inputs.normalise_phone, the same check as the page's (the service runs it too).
+    phone: Phone
     address: Annotated[str, Line(255)] = ""
     hours: Annotated[str, Line(64)] = ""
 
 
 class ContactPatch(Schema):
     name: Annotated[str, Line(128, min_length=1)] | None = None
-    phone: Annotated[str, Line(32, min_length=1)] | None = None
+    phone: Phone | None = None
     address: Annotated[str, Line(255)] | None = None
     hours: Annotated[str, Line(64)] | None = None

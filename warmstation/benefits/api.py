@@ -27,6 +27,7 @@ from warmstation.core.schemas import (
     Day,
     Id,
     Line,
+    OptionalPhone,
     Points,
     Price,
     ProblemOut,
@@ -84,7 +85,7 @@ class MerchantIn(Schema):
     lat: float = Field(..., ge=-90, le=90)
     lng: float = Field(..., ge=-180, le=180)
     contact_name: Annotated[str, Line(64)] = ""
-    phone: Annotated[str, Line(32)] = ""
+    phone: OptionalPhone = ""
     opens: ClockTime
     closes: ClockTime
 

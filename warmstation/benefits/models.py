@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from warmstation.core.inputs import PhoneField
 from warmstation.core.models import TimeStampedModel
 
 
@@ -27,7 +28,7 @@ class Merchant(TimeStampedModel):
     cell_s = models.BigIntegerField(db_index=True, editable=False)
     cell_l = models.BigIntegerField(db_index=True, editable=False)
     contact_name = models.CharField(max_length=64, blank=True)
-    phone = models.CharField(max_length=32, blank=True)
+    phone = PhoneField(max_length=32, blank=True)
     # Daily opening hours; closes <= opens runs past midnight (core.schedule rules).
     opens = models.TimeField()
     closes = models.TimeField()

@@ -32,7 +32,7 @@ from warmstation.core.errors import (
     ServiceUnavailable,
     error_for_status,
 )
-from warmstation.core.inputs import nfkc
+from warmstation.core.inputs import nfkc, normalise_optional_phone
 from warmstation.core.time import LOCAL
 from warmstation.points import services as points
 from warmstation.points.idempotency import (
@@ -78,6 +78,7 @@ def merchant_save(*, actor: User | None, merchant: Merchant, request: HttpReques
         raise InvalidInput(_("商户类型无效。"), field="kind")
     if not (merchant.name or "").strip():
         raise InvalidInput(_("请填写商户名称。"), field="name")
+    merchant.phone = normalise_optional_phone(merchant.phone)
     merchant.cell_s, merchant.cell_l = geo.cells_of(merchant.lat, merchant.lng)
     created = merchant.pk is None
     with transaction.atomic():

@@ -30,6 +30,8 @@ from warmstation.core.inputs import (
     check_text,
     normalise_code,
     normalise_mobile,
+    normalise_optional_phone,
+    normalise_phone,
 )
 from warmstation.core.time import LOCAL
 
@@ -123,6 +125,18 @@ Mobile = Annotated[
                                    "+86 are accepted and normalised"}),
 ]
 """A mainland mobile number, normalised (NFKC, no spaces or hyphens, no +86) to 11 digits."""
+
+_PHONE_SCHEMA = {"type": "string", "maxLength": 32,
+                 "description": "a telephone number: a landline with its area code and an "
+                                "optional extension (010-69300001 转 123), a mobile, a 400/800 "
+                                "line or a short service number (12345)",
+                 "examples": ["010-69300001", "13800000000", "12345"]}
+Phone = Annotated[str, BeforeValidator(_pydantic(normalise_phone)), BeforeValidator(_digits_only),
+                  WithJsonSchema(_PHONE_SCHEMA)]
+"""A telephone number, checked and tidied by core.inputs.normalise_phone (pages use the same)."""
+OptionalPhone = Annotated[str, BeforeValidator(_pydantic(normalise_optional_phone)),
+                          BeforeValidator(_digits_only), WithJsonSchema(_PHONE_SCHEMA)]
+"""A telephone number or "" (none)."""
 
 Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 """A database id: what a 64-bit signed integer column can hold."""

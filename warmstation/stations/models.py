@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from warmstation.core.inputs import PhoneField
 from warmstation.core.models import TimeStampedModel
 
 
@@ -97,7 +98,7 @@ class Station(TimeStampedModel):
     lng = models.FloatField()
     cell_s = models.BigIntegerField(db_index=True, editable=False)
     cell_l = models.BigIntegerField(db_index=True, editable=False)
-    phone = models.CharField(max_length=32, blank=True)
+    phone = PhoneField(max_length=32, blank=True)
     steward = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="stewarded_stations")
     operator = models.CharField(max_length=64, blank=True, help_text="区总工会、团区委…")
@@ -192,7 +193,7 @@ class StationContact(models.Model):
     station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="contacts")
     role = models.CharField(max_length=64)
     name = models.CharField(max_length=64)
-    phone = models.CharField(max_length=32)
+    phone = PhoneField(max_length=32)
 
     class Meta:
         ordering = ["id"]

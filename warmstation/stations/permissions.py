@@ -85,6 +85,17 @@ def access_loan_by_id(user: User | AnonymousUser | None, loan_id: int | str, *, 
     return loan
 
 
+def access_exception_by_id(user: User | AnonymousUser | None, exception_id: int | str, *,
+                           station: Station) -> HoursException:
+    """One of `station`'s special dates, for someone who may change the station; another
+    station's looks missing, as a loan does."""
+    access_station_by_id(user, station.pk, for_change=True)
+    exception = HoursException.objects.filter(station=station, pk=id_or_404(exception_id)).first()
+    if exception is None:
+        raise NotFound()
+    return exception
+
+
 def access_open_loan_by_borrower(user: User | AnonymousUser | None, *, station: Station, worker: User,
                                  item_code: str) -> Loan:
     """The loan a worker brings back to `station` (returns at any station are a feature): found

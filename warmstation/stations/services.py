@@ -18,7 +18,7 @@ from warmstation.core import geo
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import Conflict, InvalidInput, NotFound
 from warmstation.core.images import reencode_image
-from warmstation.core.inputs import check_date, clean_text
+from warmstation.core.inputs import check_date, clean_text, normalise_optional_phone
 from warmstation.core.schedule import WEEKDAY_LABELS, Span, describe, overlapping
 from warmstation.stations.models import (
     STOCK_DELTA_MAX,
@@ -45,6 +45,7 @@ def station_save(*, actor: User, station: Station, request: HttpRequest | None =
         setattr(station, key, value)
     if not (-90 <= station.lat <= 90 and -180 <= station.lng <= 180):
         raise InvalidInput(_("坐标超出范围。"), field="lat")
+    station.phone = normalise_optional_phone(station.phone)
     station.cell_s, station.cell_l = geo.cells_of(station.lat, station.lng)
     if not station.checkin_token:
         station.checkin_token = Station.new_checkin_token()
@@ -98,6 +99,9 @@ def station_set_hours(*, actor: User, station: Station, spans: list[tuple[int, t
 def station_set_exception(*, actor: User, station: Station, date: date, closed: bool,
                           opens: time | None = None, closes: time | None = None, note: str = "", request: HttpRequest | None = None) -> HoursException:
     check_date(date, field="date")
+    if date < timezone.localdate():
+        # A past date would be stored and never shown (the console lists today onwards).
+        raise InvalidInput(_("不能设置已经过去的日期。"), code="date_past", field="date")
     note = clean_text(note, max_length=64, field="note")
     if not closed and (opens is None or closes is None):
         raise InvalidInput(_("请填写当天的开门和关门时间。"), field="opens")
@@ -110,6 +114,16 @@ def station_set_exception(*, actor: User, station: Station, date: date, closed: 
         audit_record("station.exception", actor=actor, obj=station, request=request,
                      detail={"date": str(date), "closed": closed})
     return exc
+
+
+def station_delete_exception(*, actor: User, station: Station, exception: HoursException,
+                             request: HttpRequest | None = None) -> None:
+    """Remove a special date: the station keeps its weekly hours on that day."""
+    with transaction.atomic():
+        detail = {"date": str(exception.date), "closed": exception.closed}
+        exception.delete()
+        audit_record("station.exception_delete", actor=actor, obj=station, request=request,
+                     detail=detail)
 
 
 def station_set_amenities(*, actor: User, station: Station, codes: list[str], request: HttpRequest | None = None) -> None:

@@ -9,6 +9,8 @@ urlpatterns = [
     path("<id:station_id>/status/", views.console_status, name="status"),
     path("<id:station_id>/hours/", views.console_hours, name="hours"),
     path("<id:station_id>/exception/", views.console_exception, name="exception"),
+    path("<id:station_id>/exception/<id:exception_id>/delete/", views.console_exception_delete,
+         name="exception_delete"),
     path("<id:station_id>/amenities/", views.console_amenities, name="amenities"),
     path("<id:station_id>/stock/", views.console_stock, name="stock"),
     path("<id:station_id>/lend/", views.console_lend, name="lend"),

@@ -33,6 +33,7 @@ from warmstation.stations.models import (
     StockMovement,
 )
 from warmstation.stations.permissions import (
+    access_exception_by_id,
     access_loan_by_id,
     access_open_loan_by_borrower,
     access_station_by_id,
@@ -61,7 +62,7 @@ FIELDS = {
 }
 DONE = {  # what a form says when its service accepted it
     "status": gettext_lazy("状态已更新。"), "hours": gettext_lazy("营业时间已保存。"),
-    "exception": gettext_lazy("特殊日期已保存。"), "amenities": gettext_lazy("设施已保存。"),
+    "exception": gettext_lazy("特殊日期已更新。"), "amenities": gettext_lazy("设施已保存。"),
     "stock": gettext_lazy("库存已更新。"), "lend": gettext_lazy("已借出。"),
     "loans": gettext_lazy("已归还。"), "record": gettext_lazy("服务已记录。"),
 }
@@ -102,6 +103,18 @@ def _hours_grid(station) -> list[dict]:
             {"i": i, "opens": existing[i].opens if i < len(existing) else None,
              "closes": existing[i].closes if i < len(existing) else None}
             for i in range(max(SPANS_PER_DAY, len(existing)))]})
+    return rows
+
+
+def _hours_grid_typed(post) -> list[dict]:
+    """The weekly grid as the steward typed it (a refused form), each cell's raw text."""
+    rows = []
+    for d in range(7):
+        count = max(SPANS_PER_DAY, *(i + 1 for i in range(6)
+                                     if post.get(f"o{d}_{i}") or post.get(f"c{d}_{i}")), 0)
+        rows.append({"weekday": d, "label": WEEKDAY_LABELS[d], "spans": [
+            {"i": i, "opens": post.get(f"o{d}_{i}", ""), "closes": post.get(f"c{d}_{i}", ""),
+             "typed": True} for i in range(count)]})
     return rows
 
 
@@ -178,8 +191,15 @@ def _action(form: str, run):
         try:
             run(request, station, **kwargs)
         except ApplicationError as exc:
-            return refused(request, "stations/console.html",
-                           {**_console_context(request, station), "form": form}, exc,
+            ctx = {**_console_context(request, station), "form": form}
+            # The refused form shows what was typed, not what is stored (the others stay).
+            if form == "status":
+                ctx["typed"] = True
+            elif form == "hours":
+                ctx["hours_grid"] = _hours_grid_typed(request.POST)
+            elif form == "amenities":
+                ctx["has"] = set(request.POST.getlist("amenity"))
+            return refused(request, "stations/console.html", ctx, exc,
                            fields=FIELDS.get(form, ()))
         if request.htmx:
             return _render_console(request, station, form=form, saved=DONE[form])
@@ -224,6 +244,12 @@ def _exception(request, station):
         opens=None if closed else _time(request.POST.get("opens", "")),
         closes=None if closed else _time(request.POST.get("closes", "")),
         note=request.POST.get("note", ""), request=request)
+
+
+def _exception_delete(request, station, exception_id: int):
+    exception = access_exception_by_id(request.user, exception_id, station=station)
+    services.station_delete_exception(actor=request.user, station=station, exception=exception,
+                                      request=request)
 
 
 def _amenities(request, station):
@@ -292,6 +318,7 @@ def _at(raw: str) -> datetime | None:
 console_status = _action("status", _status)
 console_hours = _action("hours", _hours)
 console_exception = _action("exception", _exception)
+console_exception_delete = _action("exception", _exception_delete)
 console_amenities = _action("amenities", _amenities)
 console_stock = _action("stock", _stock)
 console_lend = _action("lend", _lend)

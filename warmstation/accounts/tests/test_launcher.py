@@ -36,3 +36,17 @@ def test_the_home_shows_the_tiles_before_the_card(tree, settings):
     assert tiles < html.index('id="card-h"')
     assert "reports:new" not in html  # unresolved slots leave no trace
 
+
+
+def test_more_work_areas_than_the_card_holds_are_refused_not_cut(tree):
+    from warmstation.areas.services import area_upsert
+
+    extra = [area_upsert(code=f"C{i}", name_zh=f"社区{i}", level="community", parent=tree["gc"])
+             for i in range(11)]
+    worker = make_worker([tree["ylj"]])
+    response = signed_in(worker, AuthLevel.CODE).post("/register/", {
+        "real_name": "张三", "job_type": "courier", "areas": [a.pk for a in extra]})
+    html = response.content.decode()
+    assert response.status_code == 422 and "最多选择 10 个工作区域，您选了 11 个" in html
+    assert html.count("selected") >= 11  # the choice is kept for the worker to trim
+    assert list(worker.worker_profile.areas.all()) == [tree["ylj"]]

@@ -360,6 +360,31 @@ def test_exception_form_refuses_bad_input(world, data, message):
     _refused(world, "exception", data, message)
 
 
+def test_a_past_special_date_is_refused_and_a_future_one_can_be_deleted(world):
+    yesterday = timezone.localdate() - timedelta(days=1)
+    _refused(world, "exception", {"date": yesterday.isoformat(), "closed": "on"},
+             "不能设置已经过去的日期")
+    day = timezone.localdate() + timedelta(days=2)
+    assert _post(world, "exception", {"date": day.isoformat(), "closed": "on"}).status_code == 302
+    exception = HoursException.objects.get(station=world["station"])
+    html = _client(world, "steward").get(_console(world)).content.decode()
+    delete = f"{_console(world)}exception/{exception.pk}/delete/"
+    assert f'action="{delete}"' in html and "<details class=\"confirm\">" in html
+    assert _client(world, "steward").post(delete).status_code == 302
+    assert not HoursException.objects.filter(station=world["station"]).exists()
+    assert _client(world, "steward").post(delete).status_code == 404
+
+
+def test_a_refused_hours_or_status_form_keeps_what_was_typed(world):
+    response = _refused(world, "hours", {"o0_0": "08:00", "c0_0": "", "o1_0": "09:30",
+                                         "c1_0": "18:00"}, "请同时填写开门和关门时间")
+    html = response.content.decode()
+    assert 'name="o0_0" value="08:00"' in html and 'name="o1_0" value="09:30"' in html
+    response = _refused(world, "status", {"temporarily_closed": "on", "closed_note": "停" * 200},
+                        "文字过长")
+    assert "停" * 200 in response.content.decode()
+
+
 def test_exception_form_reads_full_width_dates(world):
     assert _post(world, "exception", {"date": "２０３０－０１－０２", "closed": "on"}) \
         .status_code == 302
