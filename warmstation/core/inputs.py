@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 from django.http import HttpRequest, HttpResponse
@@ -118,7 +118,13 @@ def validate_phone(value: object) -> None:
         raise ValidationError(exc.message(get_language()), code="invalid_phone") from None
 
 
-class PhoneField(models.CharField):
+if TYPE_CHECKING:  # CharField is generic only in the stubs
+    _CharField = models.CharField[str, str]
+else:
+    _CharField = models.CharField
+
+
+class PhoneField(_CharField):
     """A telephone number column (a landline with area code and extension, a mobile, a 12345
     short number), checked by `validate_phone` wherever a ModelForm or full_clean runs (the
     admin). Validators are not part of the schema: it deconstructs as a plain CharField, so
