@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from warmstation.appeals.models import Appeal, AppealEvent
 from warmstation.appeals.permissions import capacities, case_visible_q
-from warmstation.appeals.workflow import OPEN, TRANSITIONS
+from warmstation.appeals.workflow import OPEN, PENDING, TRANSITIONS
 from warmstation.core.masking import mask_mobile, mask_name
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def appeal_list(*, user: User, status: str | None = None, department_id: int | N
                 category: str | None = None, overdue: bool | None = None,
                 urgent: bool | None = None, mine: bool = False, q: str | None = None,
                 now: datetime | None = None) -> QuerySet[Appeal]:
-    """Cases the user may see, overdue first, then by deadline, then newest."""
+    """Cases the user may see: open first, overdue → urgent → nearest deadline, then newest."""
     now = now or timezone.now()
     qs = Appeal.objects.filter(case_visible_q(user)).select_related(
         "category", "area", "street", "department", "submitter", "company")
@@ -56,9 +56,15 @@ def appeal_list(*, user: User, status: str | None = None, department_id: int | N
         qs = qs.exclude(overdue_q)
     if q and "\x00" not in q:
         qs = qs.filter(Q(title__icontains=q[:50]) | Q(body__icontains=q[:50]))
-    return qs.annotate(is_overdue=Case(When(overdue_q, then=Value(True)), default=Value(False),
-                                       output_field=BooleanField())
-                       ).order_by("-is_overdue", "-urgent", "current_due", "-created_at", "-id")
+    # Triage order: cases still waiting for staff (PENDING) before answered and closed ones;
+    # among them overdue, then urgent, then the nearest deadline (none last); then newest.
+    return qs.annotate(
+        is_open=Case(When(status__in=PENDING, then=Value(True)), default=Value(False),
+                     output_field=BooleanField()),
+        is_overdue=Case(When(overdue_q, then=Value(True)), default=Value(False),
+                        output_field=BooleanField()),
+    ).order_by("-is_open", "-is_overdue", "-urgent", F("current_due").asc(nulls_last=True),
+               "-created_at", "-id")
 
 
 def appeal_timeline(appeal: Appeal) -> list[AppealEvent]:
@@ -89,8 +95,15 @@ def submitter_label(appeal: Appeal, viewer: User | AnonymousUser | None) -> Subm
 
 def available_actions(appeal: Appeal, viewer: User | AnonymousUser | None) -> list[str]:
     caps = capacities(viewer, appeal)
-    return [a for a, (src, _, who) in TRANSITIONS.items()
-            if appeal.status in src and caps & who]
+    allowed = [a for a, (src, _, who) in TRANSITIONS.items()
+               if appeal.status in src and caps & who]
+    return sorted(allowed, key=ACTION_ORDER.index)
+
+
+# The order a case page offers its actions: the next expected step of the workflow first (签收
+# before 转派, 答复 before 退回), then a note, then the side roads and the ones that undo.
+ACTION_ORDER = ["dispatch", "accept", "start", "answer", "rate", "followup", "close", "reopen",
+                "note", "urgent", "transfer", "return", "merge"]
 
 
 def appeal_open_count(user: User) -> int:

@@ -193,6 +193,11 @@ def inbox(request):
         ids = [i for i in map(parse_id, request.POST.getlist("ids")) if i]
         dept = Department.objects.filter(code=request.POST.get("department", "")).first()
         try:
+            # Nothing ticked or no action chosen runs nothing: said, not "完成 0 条".
+            if not ids:
+                raise InvalidInput(_("请先勾选要处理的诉求。"), code="nothing_ticked", field="ids")
+            if not request.POST.get("action"):
+                raise InvalidInput(_("请选择批量操作。"), code="no_action", field="action")
             result = services.appeal_bulk(actor=request.user, ids=ids,
                                           action=request.POST.get("action", ""),
                                           department=dept, request=request)

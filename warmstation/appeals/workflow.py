@@ -10,6 +10,8 @@ from warmstation.appeals.models import Appeal
 S = Appeal.Status
 OPEN: set[str] = {S.RECEIVED, S.RETURNED, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.ANSWERED,
         S.RESOLVED, S.UNRESOLVED, S.FOLLOWED_UP}
+# Still waiting for staff to act on it (not yet answered): what the desk lists first.
+PENDING: set[str] = {S.RECEIVED, S.RETURNED, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS}
 
 # action: (allowed from, to (None = stays / decided by the action), capacities that may do it)
 TRANSITIONS: dict[str, tuple[set[str], str | None, set[str]]] = {
