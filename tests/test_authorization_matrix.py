@@ -412,6 +412,7 @@ POLICY_IN = {"topic": "legal", "question": "新问题", "answer": "新答案"}
 
 EXPECT: dict[str, list[E]] = {
     # --- public pages (docs/security.md lists them) ---
+    "favicon": [E(public=True, ok=ALL, status=301)],
     "healthz": [E(public=True, ok=ALL)],
     # public like /healthz; no task worker runs beside the tests, so it answers "waiting"
     "readyz": [E(public=True, ok=ALL, status=503)],

@@ -67,8 +67,9 @@ def _badge(path: str, user: User) -> int | None:
 
 
 def worker_tasks(user: User, entries=None) -> list[Task]:
-    """The tiles for `user`, in the order of settings.WORKER_TASKS, skipping entries whose URL
-    does not resolve."""
+    """The tiles for `user`, in the order of settings.WORKER_TASKS (or `entries`, e.g.
+    settings.RESIDENT_TASKS for a resident's home), skipping entries whose URL does not
+    resolve."""
     tasks = []
     for entry, label, icon, badge in (settings.WORKER_TASKS if entries is None else entries):
         url = _resolve(entry)

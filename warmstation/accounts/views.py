@@ -54,6 +54,11 @@ def worker_login(request):
                 if not hasattr(user, "worker_profile") and not user.has_role(Role.RESIDENT):
                     return redirect(f"/register/?next={ctx['next']}")
                 return redirect(ctx["next"])
+            # A resend from the code step that is refused (within 60 s, the day's cap) stays on
+            # the code step: the code already sent is still good and can still be typed.
+            if request.POST.get("from") == "code":
+                ctx["step"] = "code"
+                ctx["mobile"] = normalise_mobile(mobile)
             services.sms_code_request(mobile=mobile, request=request)
             ctx["step"] = "code"
             ctx["mobile"] = normalise_mobile(mobile)
@@ -141,7 +146,8 @@ def home(request):
         "managed": managed, "inactive_grants": inactive,
         "worker_count": worker_list(user=user).count() if managed else None,
         "is_district": user.has_role(Role.DISTRICT_ADMIN),
-        "tasks": worker_tasks(user) if profile else [],
+        "tasks": worker_tasks(user) if profile else
+        worker_tasks(user, settings.RESIDENT_TASKS) if user.has_role(Role.RESIDENT) else [],
     })
 
 
@@ -157,6 +163,8 @@ def register(request):
         "brands": Brand.objects.all(), "next": _next(request),
         "areas": Area.objects.filter(depth__gte=1).select_related("parent").order_by("path"),
         "streets": streets, "max_areas": services.MAX_WORK_AREAS,
+        # A resident is not a worker: the page says so instead of asking them to register.
+        "resident": profile is None and user.has_role(Role.RESIDENT),
         "selected": {a.pk for a in profile.areas.all()} if profile else set(),
         "real_name": user.real_name,
         "job_type": profile.job_type if profile else "",
@@ -235,7 +243,10 @@ def worker_reveal(request, worker_id: int):
     profile = access_worker_by_id(request.user, worker_id)
     audit_record("privacy.reveal", actor=request.user, obj=profile.user, request=request,
                  detail={"field": "mobile"})
-    return render(request, "accounts/workers.html#mobile",
-                  {"w": profile, "mobile": profile.user.mobile})
+    ctx = {"w": profile, "mobile": profile.user.mobile, "back": _next(request, "/workers/")}
+    if request.htmx:
+        return render(request, "accounts/workers.html#mobile", ctx)
+    # Without JavaScript the form posts here as a page: answer a page, not a bare fragment.
+    return render(request, "accounts/worker_reveal.html", ctx)
 
 

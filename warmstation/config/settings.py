@@ -250,6 +250,13 @@ WORKER_TASKS = [
     # notices (outreach)
     ("notices:inbox", _("通知"), "✉", "warmstation.outreach.selectors.unread_count"),
 ]
+# The same for a resident's home (孤、老、病、残 residents, usually helped by their community).
+RESIDENT_TASKS = [
+    ("stations:list", _("附近驿站"), "♨", ""),
+    # errands (volunteering)
+    ("volunteering:errand_new", _("请小哥跑腿"), "♥", ""),
+    ("accounts:my_data", _("我的数据"), "☰", ""),
+]
 
 # Retention (docs/operations.md): audit rows are kept AUDIT_RETENTION_DAYS (at least 183: about
 # six months), exported to AUDIT_ARCHIVE_DIR before they are deleted (core.retention); an

@@ -11,6 +11,7 @@ admin.site.site_title = "37°C+ 暖心驿站"
 admin.site.login = core_views.admin_login_redirect  # type: ignore[method-assign]
 
 urlpatterns = [
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", api.urls),

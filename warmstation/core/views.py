@@ -14,6 +14,16 @@ from warmstation.core.readiness import readiness_report
 from warmstation.core.refusals import forbidden_page, not_found_page
 
 
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever the page links: the site's icon (hashed
+    static name, cached for a year), so no page load ends in a 404."""
+    from django.templatetags.static import static
+
+    response = redirect(static("favicon.svg"), permanent=True)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database answers; 503 otherwise (load balancers take the node out)."""
     try:

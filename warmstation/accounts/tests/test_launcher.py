@@ -50,3 +50,16 @@ def test_more_work_areas_than_the_card_holds_are_refused_not_cut(tree):
     assert response.status_code == 422 and "最多选择 10 个工作区域，您选了 11 个" in html
     assert html.count("selected") >= 11  # the choice is kept for the worker to trim
     assert list(worker.worker_profile.areas.all()) == [tree["ylj"]]
+
+
+def test_a_resident_s_home_shows_what_a_resident_can_do(tree):
+    from tests.factories import make_user
+    from warmstation.accounts.models import Role
+
+    resident = make_user(Role.RESIDENT, tree["ylj"])
+    html = signed_in(resident, AuthLevel.CODE).get("/").content.decode()
+    launcher = html[html.index('class="launcher"'):]
+    assert 'href="/stations/"' in launcher and 'href="/me/"' in launcher
+    assert 'href="#card-h"' in launcher and "/wallet/" not in html
+    page = signed_in(resident, AuthLevel.CODE).get("/register/").content.decode()
+    assert "不需要登记为小哥" in page

@@ -449,3 +449,14 @@ def test_closed_accounts_are_not_listed(tree, gc_admin):
 
     # then
     assert response.json()["count"] == 0
+
+
+def test_revealing_without_javascript_answers_a_page_and_with_htmx_the_fragment(tree, gc_admin):
+    worker = registered_worker(tree)
+    url = f"/workers/{worker.worker_profile.pk}/reveal/"
+    page = signed_in(gc_admin).post(url, {"next": "/workers/?area=GC"}).content.decode()
+    assert "<html" in page and MOBILE in page and 'href="/workers/?area=GC"' in page
+    fragment = signed_in(gc_admin).post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith("<span") and MOBILE in fragment
+    evil = signed_in(gc_admin).post(url, {"next": "https://evil.example/"}).content.decode()
+    assert "evil.example" not in evil
