@@ -39,7 +39,7 @@ setup: system-deps $(VENV)/.synced ## Create the environment and install everyth
 
 run: setup ## Set up, migrate, load the Fangshan demo data, start web server + task worker + periodic jobs on :8000
 	$(MANAGE) migrate -v0
-	$(MANAGE) collectstatic --noinput -v0
+	$(MANAGE) collectstatic_if_stale
 	$(MANAGE) seed_demo
 	@echo ""
 	@echo "warmstation: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server, the task worker and the periodic jobs)"

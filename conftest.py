@@ -52,3 +52,11 @@ def _sqlite_flush_past_append_only_triggers():
     DatabaseOperations.execute_sql_flush = execute_sql_flush
     yield
     DatabaseOperations.execute_sql_flush = original
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_collected(django_test_environment):
+    # Pages link hashed static names (CompressedManifestStaticFilesStorage): collect once, and
+    # again only when a source changed (core/staticfiles.py).
+    from warmstation.core.staticfiles import ensure_collected
+
+    ensure_collected()

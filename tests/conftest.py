@@ -24,6 +24,20 @@ DESK = {"viewport": {"width": 1280, "height": 900}}
 
 
 @pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, but static files go through whitenoise as in production
+    (hashed names, brotli/gzip, long cache) instead of Django's finder-based handler, which
+    knows no hashed names and compresses nothing — so page weights measured here are real."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer(request.config.getvalue("liveserver") or "localhost", start=False)
+    server.thread.static_handler = lambda handler: handler
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -73,6 +73,9 @@ MIDDLEWARE = [
     "warmstation.core.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and JSON compressed (gzip, with Django's BREACH padding); static files come
+    # precompressed from whitenoise above and never reach it (core/compression.py).
+    "warmstation.core.compression.PageGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "warmstation.config.api.api_problem_middleware",
@@ -192,9 +195,16 @@ _LEAFLET_STATIC = Path(list(_leaflet.submodule_search_locations)[0]) / "static"
 STATICFILES_DIRS = [BASE_DIR / "warmstation" / "static", _LEAFLET_STATIC]
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # e.g. a 天地图 or self-hosted XYZ template
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+# The coordinate system of those tiles: "wgs84" (天地图, OSM-style servers) or "gcj02" (AMap,
+# Tencent). Stored positions are WGS-84; markers are converted to match (core/geo.py), or they
+# would sit ~500 m off on GCJ-02 tiles. docs/operations.md#map-tiles has an example of each.
+MAP_TILE_CRS = os.environ.get("MAP_TILE_CRS", "wgs84").lower()
+assert MAP_TILE_CRS in ("wgs84", "gcj02"), "MAP_TILE_CRS must be wgs84 or gcj02"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Hashed names (cached a year, immutable) and .br/.gz beside each file; needs collectstatic
+    # (make run: collectstatic_if_stale, core/staticfiles.py).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
@@ -204,7 +214,9 @@ MEDIA_URL = "media/"
 # by the app after its access check (appeals: /appeals/attachments/<id>/).
 SERVE_MEDIA = _env_bool("SERVE_MEDIA", True)
 PUBLIC_MEDIA_PREFIXES = ("stations/",)
-WHITENOISE_USE_FINDERS = _env_bool("WHITENOISE_USE_FINDERS", True)
+# Serve only what collectstatic wrote (hashed, compressed); True serves the sources as well,
+# uncompressed and briefly cached (development without collectstatic).
+WHITENOISE_USE_FINDERS = _env_bool("WHITENOISE_USE_FINDERS", False)
 
 if REDIS_URL := os.environ.get("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -4,5 +4,8 @@ from warmstation.config.settings import *  # noqa: F403
 
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-WHITENOISE_AUTOREFRESH = True
+# The suite serves static files as production does (hashed, compressed): collected once into
+# their own folder, again only when a source changed (conftest.py, core/staticfiles.py).
+STATIC_ROOT = VAR_DIR / "static-test"  # noqa: F405
+WHITENOISE_USE_FINDERS = False
 LOGGING = {"version": 1, "disable_existing_loggers": False}

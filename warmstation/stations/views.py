@@ -97,8 +97,16 @@ def station_list(request):
         d = r["distance_m"]
         rows.append({**r, "distance": f"{d:.0f} m" if d < 1000 else f"{d / 1000:.1f} km",
                      "chips": [_amenity_name(a, language) for a in station.amenity_list]})
-    markers = [{"id": r["station"].pk, "name": r["station"].name, "lat": r["station"].lat,
-                "lng": r["station"].lng, "open": r["open_now"],
+    # Markers in the tiles' coordinate system (MAP_TILE_CRS): GCJ-02 tiles need converted
+    # positions. Without tiles there is no map at all (no Leaflet either): the list is the view.
+    crs = settings.MAP_TILE_CRS
+
+    def on_tiles(lat: float, lng: float) -> dict:
+        tlat, tlng = geo.from_wgs84(lat, lng, crs)
+        return {"lat": round(tlat, 6), "lng": round(tlng, 6)}
+
+    markers = [{"id": r["station"].pk, "name": r["station"].name,
+                **on_tiles(r["station"].lat, r["station"].lng), "open": r["open_now"],
                 "url": reverse("stations:detail", args=[r["station"].pk]),
                 "distance": round(r["distance_m"])} for r in results]
     # One tap each: "open now + this amenity" as a link, so the nearest open station with
@@ -120,7 +128,8 @@ def station_list(request):
         "origin": origin, "rows": rows, "open_only": open_only, "wanted": wanted,
         "amenities": [(a.code, _amenity_name(a, language)) for a in amenities],
         "radius": radius, "radius_km": radius // 1000, "wider": wider, "quick": quick,
-        "map_data": {"origin": {"lat": origin.lat, "lng": origin.lng}, "stations": markers},
+        "map_data": {"origin": on_tiles(origin.lat, origin.lng), "stations": markers,
+                     "crs": crs},
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
     })

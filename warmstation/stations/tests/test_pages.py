@@ -67,8 +67,9 @@ def test_list_works_for_anonymous_people_without_tiles(world):
     assert response.status_code == 200
     html = response.content.decode()
     assert "伊林郡驿站" in html and "苏庄驿站" in html
-    assert "未配置地图底图，请使用下方列表" in html
-    assert 'id="stations-data"' in html and "leaflet/leaflet.js" in html
+    # No tiles: no map and no Leaflet (the list with distances is the view).
+    assert 'id="stations-data"' not in html and "leaflet" not in html and "htmx" not in html
+    assert "km" in html or " m<" in html
     rows = response.context["rows"]
     assert rows[0]["station"].pk == world["station"].pk and rows[0]["open_now"]
 
@@ -95,14 +96,36 @@ def test_list_uses_the_tile_url_from_settings(world, settings):
     settings.MAP_TILE_URL = "/tiles/{z}/{x}/{y}.png"
     html = Client().get("/stations/").content.decode()
     assert 'data-tiles="/tiles/{z}/{x}/{y}.png"' in html
-    assert "未配置地图底图" not in html
+    assert "leaflet" in html and 'id="stations-data"' in html
 
 
-def test_list_scripts_carry_the_nonce_and_no_inline_code(world):
+def test_markers_follow_the_tiles_coordinate_system(world, settings):
+    import json
+
+    from warmstation.core import geo
+
+    settings.MAP_TILE_URL = "/tiles/{z}/{x}/{y}.png"
+    station = world["station"]
+    for crs in ("wgs84", "gcj02"):
+        settings.MAP_TILE_CRS = crs
+        html = Client().get("/stations/?lat=39.7481&lng=116.1401&r=20000").content.decode()
+        data = json.loads(html.split('id="stations-data" type="application/json">')[1]
+                          .split("</script>")[0])
+        marker = next(m for m in data["stations"] if m["id"] == station.pk)
+        lat, lng = geo.from_wgs84(station.lat, station.lng, crs)
+        assert (marker["lat"], marker["lng"]) == (round(lat, 6), round(lng, 6))
+        assert data["crs"] == crs
+    # GCJ-02 is hundreds of metres off WGS-84 in Beijing: the conversion did something.
+    assert geo.distance_m(station.lat, station.lng, *geo.from_wgs84(station.lat, station.lng,
+                                                                    "gcj02")) > 100
+
+
+def test_list_scripts_carry_the_nonce_and_no_inline_code(world, settings):
+    settings.MAP_TILE_URL = "/tiles/{z}/{x}/{y}.png"  # the map's scripts too (Leaflet)
     response = Client().get("/stations/")
     html = response.content.decode()
     nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
-    assert html.count(f'nonce="{nonce}"') == html.count("<script src=") == 3
+    assert html.count(f'nonce="{nonce}"') == html.count("<script src=") == 2
     assert " onclick=" not in html and "<script>" not in html
 
 
