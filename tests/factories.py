@@ -177,11 +177,14 @@ def make_appeal_setup(tree: dict) -> dict:
                                      kind="command_centre", area=tree["gc"])
     cats = {
         "social_insurance": Category.objects.create(code="social_insurance", name_zh="社会保险",
+                                                    name_en="Social insurance",
                                                     answer_hours=8, resolve_days=5,
                                                     is_policy=True),
         "traffic_parking": Category.objects.create(code="traffic_parking", name_zh="交通与停车",
+                                                   name_en="Traffic and parking",
                                                    answer_hours=8, resolve_days=5),
-        "housing": Category.objects.create(code="housing", name_zh="住宿难", answer_hours=16,
+        "housing": Category.objects.create(code="housing", name_zh="住宿难", name_en="Housing",
+                                           answer_hours=16,
                                            resolve_days=10),
     }
     for cat in cats.values():

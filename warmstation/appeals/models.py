@@ -53,6 +53,8 @@ class Category(models.Model):
 
     class Meta:
         ordering = ["sort", "code"]
+        verbose_name = _("诉求类别")
+        verbose_name_plural = _("诉求类别")
 
     def __str__(self) -> str:
         return self.name_zh
@@ -97,6 +99,10 @@ class AppealSettings(models.Model):
     # Weight of 基本满意 in the satisfaction rate (1.0 = counts as satisfied); see
     # docs/appeals-rates.md.
     fairly_satisfied_weight = models.DecimalField(max_digits=3, decimal_places=2, default=1)
+
+    class Meta:
+        verbose_name = _("诉求办理设置")
+        verbose_name_plural = _("诉求办理设置")
 
     def __str__(self) -> str:
         return "appeal settings"

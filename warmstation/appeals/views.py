@@ -118,7 +118,7 @@ def _detail_context(request, appeal: Appeal) -> dict:
     departments = Department.objects.filter(is_active=True)
     return {"a": appeal, "who": selectors.submitter_label(appeal, request.user),
             "timeline": selectors.appeal_timeline(appeal), "actions": actions,
-            "labels": workflow.ACTION_LABELS, "now": timezone.now(),
+            "labels": workflow.ACTION_NAMES, "now": timezone.now(),
             "departments": departments,
             # a case is never transferred to the department that holds it (the service refuses)
             "transfer_departments": departments.exclude(pk=appeal.department_id)

@@ -5,6 +5,8 @@ the services that enforce it and by the pages that offer only the actions a view
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from warmstation.appeals.models import Appeal
 
 S = Appeal.Status
@@ -35,5 +37,13 @@ ACTION_LABELS = {
     "return": "退回", "start": "开始办理", "answer": "答复", "rate": "评价", "followup": "回访",
     "close": "办结", "reopen": "重新办理", "merge": "合并", "urgent": "标记紧急", "note": "备注",
     "remind": "催办",
+}
+# The same names for pages, in the page's language (ACTION_LABELS stays Chinese for the Chinese
+# half of a refusal's message).
+ACTION_NAMES = {
+    "create": _("提交诉求"), "dispatch": _("派单"), "transfer": _("转派"), "accept": _("签收"),
+    "return": _("退回"), "start": _("开始办理"), "answer": _("答复"), "rate": _("评价"),
+    "followup": _("回访"), "close": _("办结"), "reopen": _("重新办理"), "merge": _("合并"),
+    "urgent": _("标记紧急"), "note": _("备注"), "remind": _("催办"),
 }
 NOTE_REQUIRED = {"return", "answer", "transfer", "followup", "reopen"}

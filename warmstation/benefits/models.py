@@ -62,6 +62,8 @@ class MerchantStaff(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "merchant"],
                                                name="merchant_staff_unique")]
+        verbose_name = _("商户店员")
+        verbose_name_plural = _("商户店员")
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.merchant}"

@@ -109,5 +109,20 @@ class AuditEvent(models.Model):
         return self.actor_label
 
     @property
+    def label(self) -> str:
+        """The action in words (core/audit_labels.py)."""
+        from warmstation.core.audit_labels import action_label
+
+        return action_label(self.action)
+
+    @property
+    def detail_text(self) -> str:
+        """The detail as "key: value" lines rather than JSON."""
+        if not isinstance(self.detail, dict):
+            return json.dumps(self.detail, ensure_ascii=False)
+        return "; ".join(f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
+                         for k, v in sorted(self.detail.items()))
+
+    @property
     def detail_json(self) -> str:
         return json.dumps(self.detail, ensure_ascii=False, sort_keys=True)

@@ -126,7 +126,11 @@ Mobile = Annotated[
 ]
 """A mainland mobile number, normalised (NFKC, no spaces or hyphens, no +86) to 11 digits."""
 
+# The pattern is the plain forms (every string matching it is accepted); spaces, parentheses
+# and +86 are accepted too and tidied, as for Mobile.
 _PHONE_SCHEMA = {"type": "string", "maxLength": 32,
+                 "pattern": "^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|[0-9]{3,12}|"
+                            "[48]00-?[0-9]{3}-?[0-9]{4})( ?转 ?[0-9]{1,6})?$",
                  "description": "a telephone number: a landline with its area code and an "
                                 "optional extension (010-69300001 转 123), a mobile, a 400/800 "
                                 "line or a short service number (12345)",
@@ -135,7 +139,9 @@ Phone = Annotated[str, BeforeValidator(_pydantic(normalise_phone)), BeforeValida
                   WithJsonSchema(_PHONE_SCHEMA)]
 """A telephone number, checked and tidied by core.inputs.normalise_phone (pages use the same)."""
 OptionalPhone = Annotated[str, BeforeValidator(_pydantic(normalise_optional_phone)),
-                          BeforeValidator(_digits_only), WithJsonSchema(_PHONE_SCHEMA)]
+                          BeforeValidator(_digits_only),
+                          WithJsonSchema({**_PHONE_SCHEMA,
+                                          "pattern": f"^$|{_PHONE_SCHEMA['pattern']}"})]
 """A telephone number or "" (none)."""
 
 Id = Annotated[int, Field(ge=1, le=ID_MAX)]

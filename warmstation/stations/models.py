@@ -21,6 +21,8 @@ class Amenity(models.Model):
 
     class Meta:
         ordering = ["order", "code"]
+        verbose_name = _("设施")
+        verbose_name_plural = _("设施")
 
     def __str__(self) -> str:
         return self.name_zh

@@ -24,3 +24,19 @@ def test_static_files_are_hashed_compressed_and_cached_for_a_year(db):
         response["Cache-Control"]
     page = Client().get("/").content.decode()
     assert f'href="{url}"' in page
+
+
+def test_audit_actions_read_as_words_in_both_languages(db):
+    from django.utils import translation
+
+    from warmstation.core.audit_labels import action_label
+    from warmstation.core.models import AuditEvent
+
+    with translation.override("zh-hans"):
+        assert action_label("redemption.redeem") == "核销码 · 核销"
+    with translation.override("en"):
+        assert action_label("redemption.redeem") == "Redemption code · Redeem"
+        assert action_label("appeal.dispatch") == "Needs · Assign"  # the catalogue's words
+    assert action_label("something.unknown") == "something.unknown"
+    event = AuditEvent(action="station.status", detail={"closed": True, "note": "停电"})
+    assert event.detail_text == "closed: true; note: 停电"

@@ -14,7 +14,7 @@ _keys = itertools.count(1)
 def make_rule(action: str = "volunteer_shift", points: int = 10, *, source: str = "volunteering",
               daily_cap: int | None = None, monthly_cap: int | None = None) -> EarningRule:
     rule, _ = EarningRule.objects.update_or_create(action=action, defaults={
-        "source": source, "name_zh": f"规则{action}", "points": points,
+        "source": source, "name_zh": f"规则{action}", "name_en": f"Rule {action}", "points": points,
         "daily_cap": daily_cap, "monthly_cap": monthly_cap})
     return rule
 

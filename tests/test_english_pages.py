@@ -1,0 +1,97 @@
+"""English mode is English: each page rendered in English may show Chinese only inside the
+names and addresses of places and people (and what people typed: a need's title and text), and
+the 中文 switch. Anything else in CJK — a label, a unit, a date, a status — fails, with where."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from tests.factories import (
+    make_appeal_setup,
+    make_merchant,
+    make_offer,
+    make_station,
+    make_user,
+    signed_in,
+)
+from warmstation.accounts.models import AuthLevel, Role
+from warmstation.appeals import services as appeal_services
+from warmstation.points.tests.factories import fund
+from warmstation.stations.models import Amenity
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
+
+
+@pytest.fixture
+def world(tree):
+    tree["ylj"].center_lat, tree["ylj"].center_lng = 39.7480, 116.1400
+    tree["ylj"].save()
+    s = make_appeal_setup(tree)
+    Amenity.objects.create(code="charging", name_zh="充电", name_en="Charging", order=0)
+    station = make_station(tree["ylj"], 39.7482, 116.1400, name="伊林郡驿站", is_24h=True,
+                           amenities=["charging"], steward=s["steward"])
+    owner = make_user(Role.MERCHANT, tree["ylj"])
+    merchant = make_merchant(tree["ylj"], 39.7485, 116.1405, name="拱辰爱心餐馆", staff=owner)
+    make_offer(merchant, title="爱心套餐")
+    fund(s["worker"], 100)
+    case = appeal_services.appeal_create(actor=s["worker"], category=s["cats"]["housing"],
+                                         area=tree["ylj"], title="想找短租房", body="附近有没有？")
+    return {"s": s, "tree": tree, "station": station, "merchant": merchant, "owner": owner,
+            "case": case}
+
+
+def _allowed() -> set[str]:
+    """Names and addresses of places and people, and what people wrote, as stored."""
+    from warmstation.accounts.models import Brand, User
+    from warmstation.appeals.models import Appeal, Department
+    from warmstation.areas.models import Area, AreaContact
+    from warmstation.benefits.models import Merchant, Offer
+    from warmstation.stations.models import Station
+
+    values: set[str] = {"中文", "简体中文"}
+    for model, fields in ((Area, ["name_zh"]), (AreaContact, ["name", "address", "hours"]),
+                          (Station, ["name", "address"]), (Merchant, ["name", "address",
+                                                                      "contact_name"]),
+                          (Offer, ["title"]), (User, ["real_name"]), (Brand, ["name_zh"]),
+                          (Department, ["name_zh"]), (Appeal, ["title", "body"])):
+        for row in model.objects.values_list(*fields):
+            values.update(v for v in row if v)
+    return values
+
+
+def _chinese_left(html: str) -> list[str]:
+    html = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<[^>]+>", " ", html)
+    for value in sorted(_allowed(), key=len, reverse=True):
+        html = html.replace(value, " ")
+    return sorted(set(CJK.findall(html)))
+
+
+PAGES = [
+    ("anonymous", "/"), ("anonymous", "/login/"), ("anonymous", "/stations/"),
+    ("worker", "/"), ("worker", "/stations/?open=1"), ("worker", "/stations/{station}/"),
+    ("worker", "/wallet/"), ("worker", "/appeals/"), ("worker", "/appeals/new/"),
+    ("worker", "/appeals/{case}/"), ("worker", "/me/"), ("worker", "/register/"),
+    ("worker", "/appeals/policy/"),
+    ("merchant", "/merchant/{merchant}/"), ("steward", "/steward/{station}/"),
+    ("department", "/appeals/inbox/"), ("area_admin", "/areas/GC/"),
+    ("area_admin", "/workers/"), ("area_admin", "/appeals/board/"),
+]
+
+
+@pytest.mark.parametrize("who,path", PAGES)
+def test_english_pages_hold_no_chinese_outside_names(world, who, path):
+    users = {"worker": (world["s"]["worker"], AuthLevel.CODE),
+             "merchant": (world["owner"], AuthLevel.PASSWORD),
+             "steward": (world["s"]["steward"], AuthLevel.PASSWORD),
+             "department": (world["s"]["rsj_staff"], AuthLevel.PASSWORD),
+             "area_admin": (world["s"]["gc_admin"], AuthLevel.MFA)}
+    client = Client() if who == "anonymous" else signed_in(*users[who])
+    client.cookies["django_language"] = "en"
+    url = path.format(station=world["station"].pk, case=world["case"].pk,
+                      merchant=world["merchant"].pk)
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200, url
+    left = _chinese_left(response.content.decode())
+    assert not left, f"{who} {url}: {left}"
