@@ -74,7 +74,8 @@ def world(db):
            "offer_id": offer.pk, "appeal_id": appeal.pk, "worker_id": worker.worker_profile.pk,
            "contact_id": tree["gc"].contacts.first().pk, "redemption_id": 1, "attachment_id": 1,
            "code": "GC", "token": station.checkin_token, "notice_id": 1, "group_id": 1,
-           "channel_id": 1, "member_id": 1, "message_id": 1, "join_token": "x"}
+           "channel_id": 1, "member_id": 1, "message_id": 1, "join_token": "x",
+           "exception_id": 1}
     from warmstation.volunteering.services import shift_signup
     from warmstation.volunteering.tests.factories import make_shift, make_task
 
