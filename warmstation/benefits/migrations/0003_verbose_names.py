@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('benefits', '0001_initial'),
+        ('benefits', '0002_redeem_function'),
     ]
 
     operations = [
