@@ -319,7 +319,14 @@ def _redeemable_now(merchant: Merchant, code: str) -> bool:
     database function worth it. Every refusal (wrong, used and when, expired, another shop's,
     outside serving hours) is worded by the Python path, which tells the cashier which it is;
     a retried key also replays there."""
-    redemption = _find_code(merchant, code or "")
+    lookup = _code_lookup(merchant, code or "")
+    if lookup is None:
+        return False
+    by_token, code_hash = lookup
+    found = Redemption.objects.select_related("offer").filter(merchant=merchant)
+    found = found.filter(token_hash=code_hash) if by_token else found.filter(
+        digits_hash=code_hash, status=Redemption.Status.ISSUED)
+    redemption = found.first()
     now = timezone.now()
     return (redemption is not None and redemption.status == Redemption.Status.ISSUED
             and redemption.expires_at > now and _served_now(redemption.offer, now))
@@ -352,6 +359,17 @@ def _refusal_json(which: str) -> str:
                        "extra": exc.extra}, ensure_ascii=False)
 
 
+def _used_meanwhile_json(now: datetime) -> str:
+    """The function is called only for a code found live (`_redeemable_now`): if it refuses it
+    as not issued, a concurrent request redeemed it a moment ago — say so, as the Python path
+    would, in both languages."""
+    redeemed = Redemption(status=Redemption.Status.REDEEMED, redeemed_at=now)
+    exc = _why_refused(redeemed)
+    return json.dumps({"code": exc.code, "message_zh": str(exc.message_zh),
+                       "message_en": str(exc.message_en), "field": exc.field,
+                       "extra": exc.extra}, ensure_ascii=False)
+
+
 def _redeem_sql(actor: User, merchant: Merchant, code: str, idempotency_key: str,
                 request: HttpRequest | None) -> dict[str, Any] | None:
     """One call of `benefits_redeem`; None when it hands the request back to the Python path
@@ -362,7 +380,7 @@ def _redeem_sql(actor: User, merchant: Merchant, code: str, idempotency_key: str
     by_token, code_hash = lookup if lookup is not None else (False, "")
     now = timezone.now()
     params: list[Any] = ["benefits.redeem", actor.pk, key, digest, merchant.pk, by_token, code_hash,
-              actor.pk, now, now.isoformat(), client_ip(request), _refusal_json("invalid"),
+              actor.pk, now, now.isoformat(), client_ip(request), _used_meanwhile_json(now),
               _refusal_json("expired")]
     sql = "SELECT * FROM benefits_redeem(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     try:
