@@ -62,6 +62,7 @@ PERSONAS: dict[str, str | None] = {
     "district_admin": Role.DISTRICT_ADMIN,
     "resident": Role.RESIDENT,
     "organiser": Role.ORGANISER, "organiser_other": Role.ORGANISER,
+    "housing_office": Role.HOUSING_OFFICE, "housing_office_other": Role.HOUSING_OFFICE,
 }
 SIGNED_IN = frozenset(p for p in PERSONAS if p != ANON)
 ALL = frozenset(PERSONAS)
@@ -127,6 +128,8 @@ def build_world(media_root) -> World:
         "resident": make_user(Role.RESIDENT, gc, mobile="13600000012"),
         "organiser": make_user(Role.ORGANISER, gc, mobile="13600000013"),
         "organiser_other": make_user(Role.ORGANISER, xl, mobile="13600000014"),
+        "housing_office": make_user(Role.HOUSING_OFFICE, gc, mobile="13600000013"),
+        "housing_office_other": make_user(Role.HOUSING_OFFICE, xl, mobile="13600000014"),
     }
     for persona, user in people.items():
         as_level(user, ROLE_MIN_LEVEL[PERSONAS[persona]])
@@ -241,11 +244,40 @@ def build_world(media_root) -> World:
             worker=people[f"worker{side}"], issuer=issuer, masked_name="M*", minutes=90)
     # the own street's worker is verified for errands; the other street's is not
     volunteer_errands.errand_worker_verify(actor=people["organiser"], worker=people["worker"])
+    _housing_world(w)
 
     # Bearer tokens for the API, sessions for the pages.
     w["tokens"] = {p: api_token_issue(user=u, auth_level=ROLE_MIN_LEVEL[PERSONAS[p]])
                    for p, u in people.items()}
     return w
+
+
+def _housing_world(w: World) -> None:
+    """Each street's family flat at its station (kept by that station's steward), a booking
+    by the street's worker starting today, and a family already in (for the check-out)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from warmstation.housing import services as housing
+    from warmstation.housing.models import Booking, Flat
+
+    today = timezone.localdate()
+    for side in ("", "_other"):
+        station = w[f"station{side}"]
+        flat = housing.flat_save(actor=None, flat=Flat(), name=f"MARKFLAT{side or '_own'}",
+                                 area=station.area, station=station, address="长阳镇",
+                                 max_bookings_per_season=5)
+        w[f"flat{side}"] = flat
+        worker = w["people"][f"worker{side}"]
+        w[f"booking{side}"] = housing.booking_create(
+            worker=worker, flat=flat, check_in=today, check_out=today + timedelta(days=2),
+            visitors=[{"name": f"MARKVISITOR{side or '_own'}", "relation": "spouse"}])
+        staying = housing.booking_create(
+            worker=worker, flat=flat, check_in=today + timedelta(days=5),
+            check_out=today + timedelta(days=7), visitors=[{"name": "家属", "relation": "child"}])
+        Booking.objects.filter(pk=staying.pk).update(status=Booking.Status.CHECKED_IN)
+        w[f"booking_in{side}"] = staying
 
 
 # --- the table --------------------------------------------------------------------------------
@@ -316,6 +348,9 @@ DISTRICT = _roles(R.DISTRICT_ADMIN)
 # capability apps (organiser …) are not among them.
 APPEALS_ROLES = _roles(R.WORKER, R.STEWARD, R.DEPARTMENT, R.AREA_ADMIN, R.DISTRICT_ADMIN,
                        R.RESIDENT, R.MERCHANT)
+FLAT_MANAGERS = _roles(R.STEWARD, R.AREA_ADMIN, R.DISTRICT_ADMIN, R.HOUSING_OFFICE)
+FLAT_MANAGERS_OK = _s("steward", "area_admin", "district_admin", "housing_office")
+BOOKING_SEERS = _s("worker", *FLAT_MANAGERS_OK)
 # A page form refused for what was typed in it (not for what the URL names) re-renders the form
 # with the message: these are the statuses such a refusal may take.
 FORM_REFUSAL = (400, 404, 409, 422)
@@ -360,6 +395,8 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "errand_id": lambda w: w.errand.pk,
     "record_id": lambda w: w.record.pk,
     "number": lambda w: w.record.number,
+    "flat_id": lambda w: w.flat.pk,
+    "booking_id": lambda w: w.booking.pk,
 }
 MISSING = {"code": "NOPE", "number": "NOPE1", "token": "nope", "join_token": "nope",
            "service_id": str(uuid.UUID(int=1)),
@@ -376,6 +413,16 @@ def _hsds():
 
 def _mobile(persona):
     return lambda w: w.people[persona].mobile
+
+
+def _stay(days: int = 20, nights: int = 2) -> dict:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    first = timezone.localdate() + timedelta(days=days)
+    return {"check_in": first.isoformat(),
+            "check_out": (first + timedelta(days=nights)).isoformat()}
 
 
 def _key():
@@ -426,7 +473,8 @@ EXPECT: dict[str, list[E]] = {
     # --- signed in, any role ---
     "accounts:staff_mfa": [E(ok=_s("steward", "steward_other", "merchant", "merchant_other",
                                    "department", "department_other", *ADMINS, "organiser",
-                                   "organiser_other"),
+                                   "organiser_other", "housing_office",
+                                   "housing_office_other"),
                              special={"worker": LOGIN, "worker_other": LOGIN,
                                       "resident": LOGIN})],
     "accounts:register": [E(ok=SIGNED_IN)],
@@ -688,6 +736,30 @@ EXPECT: dict[str, list[E]] = {
                                      body={"reason": "有误"}, missing=("record_id",))],
     # public: whoever holds the paper checks it
     "volunteering:verify": [E(public=True, ok=ALL, missing=("number",))],
+    # --- the family short-stay flat ---
+    "housing:home": [E(roles=WORKER_ROLE, ok=WORKERS, marker="MARKVISITOR_own",
+                       sees=_s("worker"))],
+    "housing:flat": [
+        E(roles=WORKER_ROLE, ok=WORKERS, missing=("flat_id",)),
+        E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302, form=True,
+          body=lambda w: {**_stay(), "name_0": "王芳", "relation_0": "spouse"},
+          missing=("flat_id",)),
+    ],
+    "housing:booking_cancel": [E(method="POST", roles=_roles(R.WORKER, *FLAT_MANAGERS),
+                                 ok=BOOKING_SEERS, status=302, missing=("booking_id",),
+                                 foreign={"booking_id": lambda w: w.booking_other.pk},
+                                 foreign_ok=_s("worker_other", "steward_other",
+                                               "area_admin_other", "district_admin",
+                                               "housing_office_other"))],
+    "housing:desk": [E(roles=FLAT_MANAGERS,
+                       ok=_s("steward", "steward_other", *ADMINS, "housing_office",
+                             "housing_office_other"),
+                       marker="MARKVISITOR_own", sees=FLAT_MANAGERS_OK)],
+    "housing:booking_check_in": [E(method="POST", roles=FLAT_MANAGERS, ok=FLAT_MANAGERS_OK,
+                                   status=302, missing=("booking_id",))],
+    "housing:booking_check_out": [E(method="POST", roles=FLAT_MANAGERS, ok=FLAT_MANAGERS_OK,
+                                    status=302, missing=("booking_id",),
+                                    kwargs={"booking_id": lambda w: w.booking_in.pk})],
     # --- the Django admin: district admins (signed in with TOTP) only ---
     "admin:*": [E(ok=_s("district_admin"),
                   special={p: LOGIN for p in SIGNED_IN - {"district_admin"}})],
@@ -896,6 +968,26 @@ API: dict[str, E] = {
                          body={"area_code": "YLJ", "kind": "visit", "title": "走访慰问",
                                "held_on": "2026-01-05", "people_reached": 12},
                          special={"organiser_other": 422, "area_admin_other": 422}),
+    # the family short-stay flat: flats and calendars for anyone signed in, bookings for
+    # their worker and the flat's keepers (steward, area admins, housing office)
+    "list_flats": E(ok=SIGNED_IN),
+    "get_flat": E(ok=SIGNED_IN, missing=("flat_id",)),
+    "get_flat_calendar": E(ok=SIGNED_IN, missing=("flat_id",)),
+    "create_booking": E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=201,
+                        missing=("flat_id",),
+                        body=lambda w: {**_stay(), "visitors": [{"name": "王芳",
+                                                                "relation": "spouse"}]}),
+    "list_bookings": E(ok=SIGNED_IN, marker="MARKVISITOR_own", sees=BOOKING_SEERS),
+    "get_booking": E(ok=BOOKING_SEERS, missing=("booking_id",),
+                     foreign={"booking_id": lambda w: w.booking_other.pk},
+                     foreign_ok=_s("worker_other", "steward_other", "area_admin_other",
+                                   "district_admin", "housing_office_other")),
+    "cancel_booking": E(method="POST", ok=BOOKING_SEERS, missing=("booking_id",)),
+    "check_in_guests": E(method="POST", roles=FLAT_MANAGERS, ok=FLAT_MANAGERS_OK,
+                         missing=("booking_id",)),
+    "check_out_guests": E(method="POST", roles=FLAT_MANAGERS, ok=FLAT_MANAGERS_OK,
+                          missing=("booking_id",),
+                          kwargs={"booking_id": lambda w: w.booking_in.pk}),
     # HSDS 3.0: the public service directory
     "getAPIMetaInformation": E(public=True, ok=ALL),
     "getPaginatedListOfServices": E(public=True, ok=ALL),

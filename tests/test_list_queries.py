@@ -384,6 +384,37 @@ def seed_records(w, n):
 
 def _roster_url(w):
     return f"/api/v1/volunteering/shifts/{_volunteer_world(w)['shift'].pk}/roster"
+def _flat(w):
+    from warmstation.housing.tests.factories import make_flat
+
+    if "flat" not in w:
+        w["flat"] = make_flat(w["ylj"], station=w["station"], max_bookings_per_season=50)
+        w["nights"] = itertools.count(1)
+    return w["flat"]
+
+
+def seed_flats(w, n):
+    from warmstation.housing.tests.factories import make_flat
+
+    _flat(w)
+    for _ in range(n):
+        make_flat(w["ylj"], name=f"爱心公寓{next(_seq)}")
+
+
+def seed_bookings(w, n):
+    """Bookings of one flat by the worker, one night each, each with two visitors."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from warmstation.housing.services import booking_create
+    from warmstation.housing.tests.factories import FAMILY
+
+    flat = _flat(w)
+    for _ in range(n):
+        day = timezone.localdate() + timedelta(days=next(w["nights"]))
+        booking_create(worker=w["worker"], flat=flat, check_in=day,
+                       check_out=day + timedelta(days=1), visitors=FAMILY)
 
 
 @dataclass(frozen=True)
@@ -419,6 +450,8 @@ API = {
     "list_errands": ListCase("worker", "/api/v1/volunteering/errands", seed_errands),
     "list_activities": ListCase("organiser", "/api/v1/volunteering/activities",
                                 seed_activities),
+    "list_flats": ListCase("worker", "/api/v1/housing/flats", seed_flats),
+    "list_bookings": ListCase("worker", "/api/v1/housing/bookings", seed_bookings),
 }
 
 NEARBY = "lat=39.7207&lng=116.1101&radius_m=5000"
@@ -444,6 +477,12 @@ PAGES = {
                                  seed_redeemed, counted=False),
     "partners": ListCase("district", "/partners/", seed_merchants, counted=False),
     "audit log": ListCase("district", "/audit/", seed_audit, counted=False),
+    "housing (worker)": ListCase("worker", "/housing/",
+                                 lambda w, n: (seed_flats(w, n), seed_bookings(w, n)),
+                                 counted=False),
+    "flat desk": ListCase("steward", "/housing/desk/", seed_bookings, counted=False),
+    "flat calendar": ListCase("worker", lambda w: f"/housing/flats/{_flat(w).pk}/",
+                              seed_bookings, counted=False),
     "needs export (xlsx)": ListCase("district", "/appeals/export.xlsx", seed_appeals,
                                     counted=False),
     "volunteer tasks": ListCase("worker", "/volunteer/", seed_tasks, counted=False),

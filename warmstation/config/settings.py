@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "warmstation.benefits",
     "warmstation.stations",
     "warmstation.volunteering",
+    "warmstation.housing",
     "warmstation.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -247,6 +248,8 @@ WORKER_TASKS = [
      "warmstation.volunteering.selectors.coming_shift_count"),
     # notices (outreach)
     ("notices:inbox", _("通知"), "✉", "warmstation.outreach.selectors.unread_count"),
+    # housing: the family flat, the survey, resources
+    ("housing:home", _("住宿 · 爱心公寓"), "⌂", ""),
 ]
 
 from django.utils.csp import CSP  # noqa: E402
