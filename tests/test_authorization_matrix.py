@@ -63,6 +63,7 @@ PERSONAS: dict[str, str | None] = {
     "resident": Role.RESIDENT,
     "organiser": Role.ORGANISER, "organiser_other": Role.ORGANISER,
     "housing_office": Role.HOUSING_OFFICE, "housing_office_other": Role.HOUSING_OFFICE,
+    "union_staff": Role.UNION_STAFF, "union_staff_other": Role.UNION_STAFF,
 }
 SIGNED_IN = frozenset(p for p in PERSONAS if p != ANON)
 ALL = frozenset(PERSONAS)
@@ -128,8 +129,10 @@ def build_world(media_root) -> World:
         "resident": make_user(Role.RESIDENT, gc, mobile="13600000012"),
         "organiser": make_user(Role.ORGANISER, gc, mobile="13600000013"),
         "organiser_other": make_user(Role.ORGANISER, xl, mobile="13600000014"),
-        "housing_office": make_user(Role.HOUSING_OFFICE, gc, mobile="13600000013"),
-        "housing_office_other": make_user(Role.HOUSING_OFFICE, xl, mobile="13600000014"),
+        "housing_office": make_user(Role.HOUSING_OFFICE, gc, mobile="13600000031"),
+        "housing_office_other": make_user(Role.HOUSING_OFFICE, xl, mobile="13600000032"),
+        "union_staff": make_user(Role.UNION_STAFF, gc, mobile="13600000033"),
+        "union_staff_other": make_user(Role.UNION_STAFF, xl, mobile="13600000034"),
     }
     for persona, user in people.items():
         as_level(user, ROLE_MIN_LEVEL[PERSONAS[persona]])
@@ -245,6 +248,7 @@ def build_world(media_root) -> World:
     # the own street's worker is verified for errands; the other street's is not
     volunteer_errands.errand_worker_verify(actor=people["organiser"], worker=people["worker"])
     _housing_world(w)
+    _union_world(w)
 
     # Bearer tokens for the API, sessions for the pages.
     w["tokens"] = {p: api_token_issue(user=u, auth_level=ROLE_MIN_LEVEL[PERSONAS[p]])
@@ -278,6 +282,29 @@ def _housing_world(w: World) -> None:
             check_out=today + timedelta(days=7), visitors=[{"name": "家属", "relation": "child"}])
         Booking.objects.filter(pk=staying.pk).update(status=Booking.Status.CHECKED_IN)
         w[f"booking_in{side}"] = staying
+
+
+def _union_world(w: World) -> None:
+    """The street's worker is a member (approved); another worker of 伊林郡 waits for review;
+    the station's steward ran a batch enrolment there."""
+    from datetime import date
+
+    from warmstation.union import services as union
+
+    people = w["people"]
+    mine = union.membership_apply(user=people["worker"], area=w["ylj"],
+                                  employer="MARKMEMBER_own", job_type="courier", consent=True)
+    union.membership_decide(actor=people["union_staff"], application=mine, approve=True)
+    w["application_mine"] = mine
+    applicant = make_worker([w["ylj"]], mobile="13600000035")
+    w["application"] = union.membership_apply(user=applicant, area=w["ylj"],
+                                              employer="MARKEMPLOYER_own", job_type="courier",
+                                              consent=True)
+    w["batch"] = union.batch_enrol(actor=people["steward"], title="集中入会",
+                                   held_on=date(2026, 11, 20), area=w["ylj"],
+                                   station=w["station"],
+                                   rows=[union.BatchRow(1, "张三", "13600000036")],
+                                   consent_confirmed=True)
 
 
 # --- the table --------------------------------------------------------------------------------
@@ -351,6 +378,13 @@ APPEALS_ROLES = _roles(R.WORKER, R.STEWARD, R.DEPARTMENT, R.AREA_ADMIN, R.DISTRI
 FLAT_MANAGERS = _roles(R.STEWARD, R.AREA_ADMIN, R.DISTRICT_ADMIN, R.HOUSING_OFFICE)
 FLAT_MANAGERS_OK = _s("steward", "area_admin", "district_admin", "housing_office")
 BOOKING_SEERS = _s("worker", *FLAT_MANAGERS_OK)
+UNION = _roles(R.UNION_STAFF)
+ROLL = _roles(R.UNION_STAFF, R.AREA_ADMIN, R.DISTRICT_ADMIN)
+ROLL_PERSONAS = _s("union_staff", "union_staff_other", *ADMINS)
+ROLL_IN_SCOPE = _s("union_staff", *ADMINS_IN_SCOPE)
+ENROLLERS = _roles(R.STEWARD, R.UNION_STAFF)
+ENROLLER_PERSONAS = _s("steward", "steward_other", "union_staff", "union_staff_other")
+BATCH_SEERS = _s("steward", *ROLL_IN_SCOPE)
 # A page form refused for what was typed in it (not for what the URL names) re-renders the form
 # with the message: these are the statuses such a refusal may take.
 FORM_REFUSAL = (400, 404, 409, 422)
@@ -396,6 +430,8 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "record_id": lambda w: w.record.pk,
     "number": lambda w: w.record.number,
     "flat_id": lambda w: w.flat.pk,
+    "application_id": lambda w: w.application.pk,
+    "batch_id": lambda w: w.batch.pk,
     "booking_id": lambda w: w.booking.pk,
 }
 MISSING = {"code": "NOPE", "number": "NOPE1", "token": "nope", "join_token": "nope",
@@ -474,7 +510,8 @@ EXPECT: dict[str, list[E]] = {
     "accounts:staff_mfa": [E(ok=_s("steward", "steward_other", "merchant", "merchant_other",
                                    "department", "department_other", *ADMINS, "organiser",
                                    "organiser_other", "housing_office",
-                                   "housing_office_other"),
+                                   "housing_office_other", "union_staff",
+                                   "union_staff_other"),
                              special={"worker": LOGIN, "worker_other": LOGIN,
                                       "resident": LOGIN})],
     "accounts:register": [E(ok=SIGNED_IN)],
@@ -760,6 +797,32 @@ EXPECT: dict[str, list[E]] = {
     "housing:booking_check_out": [E(method="POST", roles=FLAT_MANAGERS, ok=FLAT_MANAGERS_OK,
                                     status=302, missing=("booking_id",),
                                     kwargs={"booking_id": lambda w: w.booking_in.pk})],
+    # --- union membership ---
+    "union:home": [
+        E(roles=WORKER_ROLE, ok=WORKERS),
+        # the member is sent to their card; the other worker's application is sent
+        E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302, form=True,
+          body={"area": "YLJ", "employer": "顺丰速运", "job_type": "courier", "consent": "on"}),
+    ],
+    "union:withdraw": [E(method="POST", roles=WORKER_ROLE, ok=_s("worker"), status=302,
+                         missing=("application_id",),
+                         kwargs={"application_id": lambda w: w.application_mine.pk})],
+    "union:card": [E(roles=WORKER_ROLE, ok=_s("worker"))],
+    "union:desk": [E(roles=ROLL, ok=ROLL_PERSONAS, marker="MARKEMPLOYER_own",
+                     sees=_s("union_staff"))],
+    "union:decide": [E(method="POST", roles=UNION, ok=_s("union_staff"), status=302,
+                       form=True, body={"action": "approve"}, missing=("application_id",))],
+    "union:batch_new": [
+        E(roles=ENROLLERS, ok=ENROLLER_PERSONAS),
+        # at the steward's own station; another street's steward or union: the place is refused
+        E(method="POST", roles=ENROLLERS, ok=_s("steward", "union_staff"), status=302,
+          form=True, special={"steward_other": FORM_REFUSAL, "union_staff_other": FORM_REFUSAL},
+          body=lambda w: {"title": "集中入会", "held_on": "2026-11-20",
+                          "place": f"s{w.station.pk}", "roster": "李四,13600000037",
+                          "consent": "on"}),
+    ],
+    "union:batch_template": [E(roles=ENROLLERS, ok=ENROLLER_PERSONAS)],
+    "union:batch": [E(roles=_roles(R.STEWARD, *ROLL), ok=BATCH_SEERS, missing=("batch_id",))],
     # --- the Django admin: district admins (signed in with TOTP) only ---
     "admin:*": [E(ok=_s("district_admin"),
                   special={p: LOGIN for p in SIGNED_IN - {"district_admin"}})],
@@ -988,6 +1051,28 @@ API: dict[str, E] = {
     "check_out_guests": E(method="POST", roles=FLAT_MANAGERS, ok=FLAT_MANAGERS_OK,
                           missing=("booking_id",),
                           kwargs={"booking_id": lambda w: w.booking_in.pk}),
+    # union membership
+    "get_my_membership": E(roles=WORKER_ROLE, ok=WORKERS),
+    "apply_for_membership": E(method="POST", roles=WORKER_ROLE, ok=_s("worker_other"),
+                              status=201, special={"worker": 409},  # already a member
+                              body={"area_code": "SZ", "employer": "美团",
+                                    "job_type": "food_delivery", "consent": True}),
+    "list_membership_applications": E(ok=SIGNED_IN, marker="MARKEMPLOYER_own",
+                                      sees=_s("union_staff")),
+    "decide_membership_application": E(method="POST", roles=UNION, ok=_s("union_staff"),
+                                       body={"approve": True}, missing=("application_id",)),
+    "list_union_members": E(roles=ROLL, ok=ROLL_PERSONAS, marker="MARKMEMBER_own",
+                            sees=ROLL_IN_SCOPE),
+    "get_union_figures": E(roles=ROLL, ok=ROLL_PERSONAS),
+    "create_enrolment_batch": E(method="POST", roles=ENROLLERS, ok=_s("steward", "union_staff"),
+                                status=201,
+                                body=lambda w: {"title": "集中入会", "held_on": "2026-11-20",
+                                                "station_id": w.station.pk,
+                                                "consent_confirmed": True,
+                                                "rows": [{"name": "李四",
+                                                          "mobile": "13600000037"}]}),
+    "get_enrolment_batch": E(roles=_roles(R.STEWARD, *ROLL), ok=BATCH_SEERS,
+                             missing=("batch_id",)),
     # HSDS 3.0: the public service directory
     "getAPIMetaInformation": E(public=True, ok=ALL),
     "getPaginatedListOfServices": E(public=True, ok=ALL),

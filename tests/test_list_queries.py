@@ -103,7 +103,7 @@ def w(tree):
 def _client(w, who: str) -> Client:
     if who == "anonymous":
         return Client()
-    user = w[who]
+    user = _union_staff(w) if who == "union" else w[who]
     return signed_in(user, user.auth_level)
 
 
@@ -417,6 +417,38 @@ def seed_bookings(w, n):
                        check_out=day + timedelta(days=1), visitors=FAMILY)
 
 
+def _union_staff(w):
+    if "union" not in w:
+        from warmstation.areas.models import Area
+
+        root = Area.objects.get(depth=0)  # w["district"] is the district admin here
+        w["union"] = as_level(make_user(Role.UNION_STAFF, root), AuthLevel.PASSWORD)
+    return w["union"]
+
+
+def seed_applications(w, n):
+    """Applications of new workers (waiting for review)."""
+    from warmstation.union.services import membership_apply
+
+    _union_staff(w)
+    for _ in range(n):
+        membership_apply(user=make_worker([w["ylj"]]), area=w["ylj"], employer="申通快递",
+                         job_type="courier", consent=True)
+
+
+def seed_members(w, n):
+    """Members enrolled on site at the station, with their brand."""
+    from datetime import date
+
+    from tests.factories import BrandFactory
+    from warmstation.union.services import BatchRow, batch_enrol
+
+    batch_enrol(actor=_union_staff(w), title="集中入会", held_on=date(2026, 11, 20),
+                area=w["ylj"], station=w["station"], brand=BrandFactory(),
+                rows=[BatchRow(i, f"会员{next(_seq)}", f"1390{next(_seq):07d}")
+                      for i in range(1, n + 1)], consent_confirmed=True)
+
+
 @dataclass(frozen=True)
 class ListCase:
     who: str
@@ -452,6 +484,9 @@ API = {
                                 seed_activities),
     "list_flats": ListCase("worker", "/api/v1/housing/flats", seed_flats),
     "list_bookings": ListCase("worker", "/api/v1/housing/bookings", seed_bookings),
+    "list_membership_applications": ListCase("union", "/api/v1/union/applications",
+                                             seed_applications),
+    "list_union_members": ListCase("union", "/api/v1/union/members", seed_members),
 }
 
 NEARBY = "lat=39.7207&lng=116.1101&radius_m=5000"
@@ -480,6 +515,9 @@ PAGES = {
     "housing (worker)": ListCase("worker", "/housing/",
                                  lambda w, n: (seed_flats(w, n), seed_bookings(w, n)),
                                  counted=False),
+    "union desk": ListCase("union", "/union/desk/",
+                           lambda w, n: (seed_applications(w, n), seed_members(w, n)),
+                           counted=False),
     "flat desk": ListCase("steward", "/housing/desk/", seed_bookings, counted=False),
     "flat calendar": ListCase("worker", lambda w: f"/housing/flats/{_flat(w).pk}/",
                               seed_bookings, counted=False),

@@ -79,7 +79,18 @@ def world(db):
     today = timezone.localdate()
     booking = booking_create(worker=worker, flat=flat, check_in=today,
                              check_out=today + timedelta(days=2), visitors=FAMILY)
-    ids = {"flat_id": flat.pk, "booking_id": booking.pk, "station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
+    from datetime import date
+
+    from warmstation.union import services as union
+
+    application = union.membership_apply(user=worker, area=tree["ylj"], employer="申通快递",
+                                         job_type="courier", consent=True)
+    batch = union.batch_enrol(actor=people["district"], title="集中入会",
+                              held_on=date(2026, 11, 20), area=tree["ylj"],
+                              rows=[union.BatchRow(1, "张三", "13900000061")],
+                              consent_confirmed=True)
+    ids = {"application_id": application.pk, "batch_id": batch.pk,
+           "flat_id": flat.pk, "booking_id": booking.pk, "station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
            "offer_id": offer.pk, "appeal_id": appeal.pk, "worker_id": worker.worker_profile.pk,
            "contact_id": tree["gc"].contacts.first().pk, "redemption_id": 1, "attachment_id": 1,
            "code": "GC", "token": station.checkin_token, "notice_id": 1, "group_id": 1,

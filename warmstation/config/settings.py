@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "warmstation.stations",
     "warmstation.volunteering",
     "warmstation.housing",
+    "warmstation.union",
     "warmstation.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -250,6 +251,8 @@ WORKER_TASKS = [
     ("notices:inbox", _("通知"), "✉", "warmstation.outreach.selectors.unread_count"),
     # housing: the family flat, the survey, resources
     ("housing:home", _("住宿 · 爱心公寓"), "⌂", ""),
+    # union membership
+    ("union:home", _("加入工会"), "☆", ""),
 ]
 
 from django.utils.csp import CSP  # noqa: E402

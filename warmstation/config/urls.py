@@ -27,6 +27,7 @@ urlpatterns = [
     path("notices/", include("warmstation.outreach.urls")),
     path("volunteer/", include("warmstation.volunteering.urls")),
     path("housing/", include("warmstation.housing.urls")),
+    path("union/", include("warmstation.union.urls")),
 ]
 
 if settings.SERVE_MEDIA:
