@@ -264,7 +264,7 @@ def _housing_world(w: World) -> None:
     from django.utils import timezone
 
     from warmstation.housing import services as housing
-    from warmstation.housing.models import Booking, Flat
+    from warmstation.housing.models import Booking, Flat, Resource
 
     today = timezone.localdate()
     for side in ("", "_other"):
@@ -282,6 +282,16 @@ def _housing_world(w: World) -> None:
             check_out=today + timedelta(days=7), visitors=[{"name": "家属", "relation": "child"}])
         Booking.objects.filter(pk=staying.pk).update(status=Booking.Status.CHECKED_IN)
         w[f"booking_in{side}"] = staying
+        # The survey: the street's worker answered. A resource of the street, applied for.
+        w[f"survey{side}"] = housing.survey_save(worker=worker, area=station.area,
+                                                 housing="rent_shared", rent=1200,
+                                                 commute_minutes=30, household=2, needs=set())
+        resource = housing.resource_save(actor=None, resource=Resource(), kind="dormitory",
+                                         name=f"MARKRESOURCE{side or '_own'}",
+                                         area=station.area, address="宿舍", beds=20,
+                                         available=5)
+        w[f"resource{side}"] = resource
+        w[f"rental{side}"] = housing.rental_apply(worker=worker, resource=resource)
 
 
 def _union_world(w: World) -> None:
@@ -378,6 +388,12 @@ APPEALS_ROLES = _roles(R.WORKER, R.STEWARD, R.DEPARTMENT, R.AREA_ADMIN, R.DISTRI
 FLAT_MANAGERS = _roles(R.STEWARD, R.AREA_ADMIN, R.DISTRICT_ADMIN, R.HOUSING_OFFICE)
 FLAT_MANAGERS_OK = _s("steward", "area_admin", "district_admin", "housing_office")
 BOOKING_SEERS = _s("worker", *FLAT_MANAGERS_OK)
+FIGURES = _roles(R.HOUSING_OFFICE, R.AREA_ADMIN, R.DISTRICT_ADMIN)
+FIGURE_PERSONAS = _s("housing_office", "housing_office_other", *ADMINS)
+OFFICE = _roles(R.HOUSING_OFFICE)
+OFFICE_PERSONAS = _s("housing_office", "housing_office_other")
+RENTAL_SEERS = _s("worker", "housing_office", *ADMINS_IN_SCOPE)
+SURVEY_FORM = {"area": "YLJ", "housing": "own", "commute_minutes": "10", "household": "1"}
 UNION = _roles(R.UNION_STAFF)
 ROLL = _roles(R.UNION_STAFF, R.AREA_ADMIN, R.DISTRICT_ADMIN)
 ROLL_PERSONAS = _s("union_staff", "union_staff_other", *ADMINS)
@@ -432,6 +448,9 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "flat_id": lambda w: w.flat.pk,
     "application_id": lambda w: w.application.pk,
     "batch_id": lambda w: w.batch.pk,
+    "survey_id": lambda w: w.survey.pk,
+    "resource_id": lambda w: w.resource.pk,
+    "rental_id": lambda w: w.rental.pk,
     "booking_id": lambda w: w.booking.pk,
 }
 MISSING = {"code": "NOPE", "number": "NOPE1", "token": "nope", "join_token": "nope",
@@ -797,6 +816,23 @@ EXPECT: dict[str, list[E]] = {
     "housing:booking_check_out": [E(method="POST", roles=FLAT_MANAGERS, ok=FLAT_MANAGERS_OK,
                                     status=302, missing=("booking_id",),
                                     kwargs={"booking_id": lambda w: w.booking_in.pk})],
+    "housing:survey": [
+        E(roles=WORKER_ROLE, ok=WORKERS),
+        E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302, form=True, body=SURVEY_FORM),
+    ],
+    "housing:survey_figures": [E(roles=FIGURES, ok=FIGURE_PERSONAS)],
+    "housing:survey_answers": [E(roles=OFFICE, ok=OFFICE_PERSONAS)],
+    # one worker's answers: the worker, the housing office of their area; admins get figures
+    "housing:survey_answer": [E(roles=_roles(R.WORKER, R.HOUSING_OFFICE),
+                                ok=_s("worker", "housing_office"), missing=("survey_id",))],
+    "housing:resources": [E(roles=WORKER_ROLE, ok=WORKERS)],
+    "housing:resource_apply": [E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302,
+                                 form=True, body={"people": "1"}, missing=("resource_id",))],
+    "housing:office": [E(roles=FIGURES, ok=FIGURE_PERSONAS, marker="MARKRESOURCE_own",
+                         sees=_s("housing_office", *ADMINS_IN_SCOPE))],
+    "housing:rental_step": [E(method="POST", roles=_roles(R.WORKER, R.HOUSING_OFFICE),
+                              ok=_s("housing_office"), status=302, form=True,
+                              body={"action": "review"}, missing=("rental_id",))],
     # --- union membership ---
     "union:home": [
         E(roles=WORKER_ROLE, ok=WORKERS),
@@ -1051,6 +1087,26 @@ API: dict[str, E] = {
     "check_out_guests": E(method="POST", roles=FLAT_MANAGERS, ok=FLAT_MANAGERS_OK,
                           missing=("booking_id",),
                           kwargs={"booking_id": lambda w: w.booking_in.pk}),
+    # the housing survey, resources and rental intentions
+    "get_my_survey": E(roles=WORKER_ROLE, ok=WORKERS),
+    "save_my_survey": E(method="PUT", roles=WORKER_ROLE, ok=WORKERS,
+                        body={"area_code": "YLJ", "housing": "own", "commute_minutes": 10}),
+    "get_survey_figures": E(roles=FIGURES, ok=FIGURE_PERSONAS),
+    "list_surveys": E(roles=OFFICE, ok=OFFICE_PERSONAS),
+    "get_survey": E(ok=_s("worker", "housing_office"), missing=("survey_id",)),
+    "list_housing_resources": E(ok=SIGNED_IN),
+    "create_housing_resource": E(method="POST", roles=OFFICE, ok=_s("housing_office"),
+                                 status=201, body={"kind": "factory", "name": "闲置厂房",
+                                                   "area_code": "GC", "address": "拱辰"}),
+    "get_housing_resource": E(ok=SIGNED_IN, missing=("resource_id",)),
+    "apply_for_rental": E(method="POST", roles=WORKER_ROLE, ok=_s("worker_other"), status=201,
+                          special={"worker": 409},  # already applied for it
+                          missing=("resource_id",), body={"people": 1}),
+    "list_rental_applications": E(ok=SIGNED_IN, marker="MARKRESOURCE_own", sees=RENTAL_SEERS),
+    "move_rental_application": E(method="POST", roles=_roles(R.WORKER, R.HOUSING_OFFICE),
+                                 ok=_s("housing_office"), body={"action": "review"},
+                                 missing=("rental_id",)),
+    "get_housing_figures": E(roles=FIGURES, ok=FIGURE_PERSONAS),
     # union membership
     "get_my_membership": E(roles=WORKER_ROLE, ok=WORKERS),
     "apply_for_membership": E(method="POST", roles=WORKER_ROLE, ok=_s("worker_other"),

@@ -103,7 +103,7 @@ def w(tree):
 def _client(w, who: str) -> Client:
     if who == "anonymous":
         return Client()
-    user = _union_staff(w) if who == "union" else w[who]
+    user = _union_staff(w) if who == "union" else _office(w) if who == "office" else w[who]
     return signed_in(user, user.auth_level)
 
 
@@ -417,6 +417,36 @@ def seed_bookings(w, n):
                        check_out=day + timedelta(days=1), visitors=FAMILY)
 
 
+def _office(w):
+    if "office" not in w:
+        from warmstation.areas.models import Area
+
+        root = Area.objects.get(depth=0)
+        w["office"] = as_level(make_user(Role.HOUSING_OFFICE, root), AuthLevel.PASSWORD)
+    return w["office"]
+
+
+def seed_surveys(w, n):
+    from warmstation.housing.services import survey_save
+
+    _office(w)
+    for i in range(n):
+        survey_save(worker=make_worker([w["ylj"]]), area=w["ylj"], housing="rent_shared",
+                    rent=1000 + i, commute_minutes=20, household=1, needs={"need_cheaper"})
+
+
+def seed_resources(w, n):
+    from warmstation.housing.models import Resource
+    from warmstation.housing.services import rental_apply, resource_save
+
+    _office(w)
+    for _ in range(n):
+        resource = resource_save(actor=None, resource=Resource(), kind="dormitory",
+                                 name=f"宿舍{next(_seq)}", area=w["ylj"], address="拱辰",
+                                 beds=10, available=3)
+        rental_apply(worker=w["worker"], resource=resource)
+
+
 def _union_staff(w):
     if "union" not in w:
         from warmstation.areas.models import Area
@@ -484,6 +514,10 @@ API = {
                                 seed_activities),
     "list_flats": ListCase("worker", "/api/v1/housing/flats", seed_flats),
     "list_bookings": ListCase("worker", "/api/v1/housing/bookings", seed_bookings),
+    "list_surveys": ListCase("office", "/api/v1/housing/surveys", seed_surveys),
+    "list_housing_resources": ListCase("worker", "/api/v1/housing/resources", seed_resources),
+    "list_rental_applications": ListCase("worker", "/api/v1/housing/rental-applications",
+                                         seed_resources),
     "list_membership_applications": ListCase("union", "/api/v1/union/applications",
                                              seed_applications),
     "list_union_members": ListCase("union", "/api/v1/union/members", seed_members),
@@ -515,6 +549,11 @@ PAGES = {
     "housing (worker)": ListCase("worker", "/housing/",
                                  lambda w, n: (seed_flats(w, n), seed_bookings(w, n)),
                                  counted=False),
+    "survey answers": ListCase("office", "/housing/survey/answers/", seed_surveys,
+                               counted=False),
+    "housing resources": ListCase("worker", "/housing/resources/", seed_resources,
+                                  counted=False),
+    "housing office": ListCase("office", "/housing/office/", seed_resources, counted=False),
     "union desk": ListCase("union", "/union/desk/",
                            lambda w, n: (seed_applications(w, n), seed_members(w, n)),
                            counted=False),

@@ -89,7 +89,16 @@ def world(db):
                               held_on=date(2026, 11, 20), area=tree["ylj"],
                               rows=[union.BatchRow(1, "张三", "13900000061")],
                               consent_confirmed=True)
-    ids = {"application_id": application.pk, "batch_id": batch.pk,
+    from warmstation.housing.models import Resource
+    from warmstation.housing.services import rental_apply, resource_save, survey_save
+
+    survey = survey_save(worker=worker, area=tree["ylj"], housing="own", rent=None,
+                         commute_minutes=10, household=1, needs=set())
+    resource = resource_save(actor=None, resource=Resource(), kind="dormitory", name="宿舍",
+                             area=tree["ylj"], address="拱辰")
+    rental = rental_apply(worker=worker, resource=resource)
+    ids = {"survey_id": survey.pk, "resource_id": resource.pk, "rental_id": rental.pk,
+           "application_id": application.pk, "batch_id": batch.pk,
            "flat_id": flat.pk, "booking_id": booking.pk, "station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
            "offer_id": offer.pk, "appeal_id": appeal.pk, "worker_id": worker.worker_profile.pk,
            "contact_id": tree["gc"].contacts.first().pk, "redemption_id": 1, "attachment_id": 1,

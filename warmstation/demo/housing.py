@@ -14,7 +14,7 @@ from warmstation.accounts.services import role_grant
 from warmstation.areas.models import Area
 from warmstation.demo.data import DEMO_PASSWORD
 from warmstation.housing import services
-from warmstation.housing.models import Booking, Equipment, Flat
+from warmstation.housing.models import Booking, Equipment, Flat, RentalApplication, Resource
 from warmstation.stations import services as stations
 from warmstation.stations.models import Station
 
@@ -69,5 +69,45 @@ def seed_housing() -> dict:
                 worker=profile.user, flat=flat, check_in=today + timedelta(days=start),
                 check_out=today + timedelta(days=start + 3),
                 visitors=[{"name": n, "relation": r} for n, r in visitors])
-    return {"flats": Flat.objects.count(),
+    _resources(User.objects.get(mobile=HOUSING_OFFICE[0]))
+    return {"flats": Flat.objects.count(), "resources": Resource.objects.count(),
+            "signed": RentalApplication.objects.filter(status="signed").count(),
             "bookings": Booking.objects.filter(status__in=("booked", "checked_in")).count()}
+
+
+# The housing office gathered converted flats, dormitories, idle factory buildings and commercial
+# space (kind, name, area code, address, rooms, beds, available, rent, conditions).
+RESOURCES = [
+    ("converted_flat", "良乡西路改建公寓", "110111011000", "拱辰街道良乡西路12号", 12, 24, 4, 900,
+     "两人一间，独立卫生间，可做饭；步行10分钟到快递分拣点。"),
+    ("converted_flat", "长阳镇小哥改建公寓", "110111105000", "长阳镇长政南街3号", 10, 20, 2, 850,
+     "原闲置办公楼改建，通水电暖，有洗衣房。"),
+    ("dormitory", "阎村镇集体宿舍", "110111101000", "阎村镇物流园区宿舍楼", 20, 80, 26, 350,
+     "四人间上下铺，统一管理，有充电车棚。"),
+    ("factory", "窦店镇闲置厂房改造项目", "110111103000", "窦店镇工业区东侧厂房", 0, 60, 60, 300,
+     "闲置厂房改造中，2027年春季可入住。"),
+    ("commercial", "城关街道商业用房", "110111001000", "城关街道西大街商业楼三层", 8, 16, 8, 1000,
+     "商业用房改为租赁住房，临近公交站。"),
+]
+SIGNED = 8  # the report: 8 converted flats with signed rental intentions
+
+
+def _resources(office: User) -> None:
+    if Resource.objects.exists():
+        return
+    areas = {a.code: a for a in Area.objects.filter(code__in=[r[2] for r in RESOURCES])}
+    made = []
+    for kind, name, code, address, rooms, beds, available, rent, conditions in RESOURCES:
+        made.append(services.resource_save(
+            actor=office, resource=Resource(), kind=kind, name=name, area=areas[code],
+            address=address, rooms=rooms, beds=beds, available=available, rent=rent,
+            conditions=conditions, contact_name="吴科长", contact_phone="010-89351001"))
+    workers = list(WorkerProfile.objects.filter(user__mobile__startswith="1990000")
+                   .select_related("user").order_by("user__mobile")[:SIGNED + 3])
+    flats = [r for r in made if r.kind == "converted_flat"]
+    for i, profile in enumerate(workers):
+        application = services.rental_apply(worker=profile.user, resource=flats[i % 2],
+                                            people=1 + i % 2)
+        if i < SIGNED:
+            for action in ("review", "viewing", "sign"):
+                services.rental_move(actor=office, application=application, action=action)

@@ -147,3 +147,124 @@ class FlatNight(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flat_id} {self.night}"
+
+
+class Survey(TimeStampedModel):
+    """A worker's answers to the housing survey (住房摸排): how and where they live now, what
+    it costs, how far they ride to work, who lives with them, what they need. One per worker,
+    updated when they answer again. Its brand and job type are copied from the worker's
+    profile at answering time, so the aggregates stay what was answered."""
+
+    class Housing(models.TextChoices):
+        RENT_ALONE = "rent_alone", _("独自租房")
+        RENT_SHARED = "rent_shared", _("与人合租")
+        DORMITORY = "dormitory", _("单位宿舍")
+        STATION = "station", _("住在站点")
+        OWN = "own", _("自有住房")
+        OTHER = "other", _("其他")
+
+    worker = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                  related_name="housing_survey")
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    brand = models.ForeignKey("accounts.Brand", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    job_type = models.CharField(max_length=16)
+    housing = models.CharField(max_length=16, choices=Housing.choices)
+    rent = models.PositiveIntegerField(null=True, blank=True)  # yuan a month
+    commute_minutes = models.PositiveSmallIntegerField()
+    household = models.PositiveSmallIntegerField(default=1)  # people living together
+    need_cheaper = models.BooleanField(default=False)
+    need_closer = models.BooleanField(default=False)
+    need_dormitory = models.BooleanField(default=False)
+    need_family = models.BooleanField(default=False)
+    need_short_stay = models.BooleanField(default=False)
+    note = models.CharField(max_length=500, blank=True)
+
+    NEEDS = ("need_cheaper", "need_closer", "need_dormitory", "need_family", "need_short_stay")
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rent__isnull=True) | Q(rent__lte=100_000),
+                                   name="survey_rent_range"),
+            models.CheckConstraint(condition=Q(commute_minutes__lte=600),
+                                   name="survey_commute_range"),
+            models.CheckConstraint(condition=Q(household__gte=1, household__lte=50),
+                                   name="survey_household_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"survey {self.worker_id} {self.housing}"
+
+
+class Resource(TimeStampedModel):
+    """Housing gathered for workers (房源) by the housing office: converted flats (改建公寓),
+    dormitories (集体宿舍), idle factory buildings (闲置厂房) and commercial space (商业用房) —
+    rooms or beds, rent, conditions, contact, availability, location."""
+
+    class Kind(models.TextChoices):
+        CONVERTED_FLAT = "converted_flat", _("改建公寓")
+        DORMITORY = "dormitory", _("集体宿舍")
+        FACTORY = "factory", _("闲置厂房")
+        COMMERCIAL = "commercial", _("商业用房")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=128)
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    address = models.CharField(max_length=255)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    rooms = models.PositiveIntegerField(default=0)
+    beds = models.PositiveIntegerField(default=0)
+    available = models.PositiveIntegerField(default=0)  # rooms (or beds) free now
+    rent = models.PositiveIntegerField(null=True, blank=True)  # yuan a month per room or bed
+    conditions = models.CharField(max_length=1000, blank=True)
+    contact_name = models.CharField(max_length=64, blank=True)
+    contact_phone = models.CharField(max_length=32, blank=True)
+    available_from = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["area", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RentalApplication(TimeStampedModel):
+    """A worker's rental-intention application (租赁意向申请) for one resource, moved by the
+    housing office: submitted → reviewing → viewing (看房) → signed (签订租赁意向), or declined,
+    or withdrawn by the worker."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("已提交")
+        REVIEWING = "reviewing", _("审核中")
+        VIEWING = "viewing", _("已安排看房")
+        SIGNED = "signed", _("已签订意向")
+        DECLINED = "declined", _("未能安排")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="applications")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="rental_applications")
+    people = models.PositiveSmallIntegerField(default=1)
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SUBMITTED)
+    office_note = models.CharField(max_length=500, blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "worker"],
+                condition=Q(status__in=["submitted", "reviewing", "viewing"]),
+                name="rental_one_open_application_per_resource"),
+            models.CheckConstraint(condition=Q(people__gte=1, people__lte=20),
+                                   name="rental_people_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} · {self.worker_id} [{self.status}]"

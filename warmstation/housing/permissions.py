@@ -13,7 +13,7 @@ from warmstation.accounts.models import Role
 from warmstation.areas.scoping import area_in_scope, scope_q
 from warmstation.core.errors import NotFound
 from warmstation.core.inputs import id_or_404
-from warmstation.housing.models import Booking, Flat
+from warmstation.housing.models import Booking, Flat, RentalApplication, Resource, Survey
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -91,3 +91,80 @@ def access_booking_by_id(user: User | AnonymousUser | None, booking_id: int | st
     if for_change and not can_manage_flat(user, booking.flat):
         raise NotFound()
     return booking
+
+
+# --- the survey: aggregates for the overseers of an area, answers for the office only -----------
+
+OFFICE_ROLES = (Role.HOUSING_OFFICE,)
+
+
+def survey_scope(user: User | AnonymousUser | None) -> QuerySet[Survey]:
+    """The answers whose aggregates the user may see (the housing office, area and district
+    admins of the area); the figures, never the rows, leave this module's callers."""
+    return Survey.objects.filter(scope_q(user, roles=HOUSING_ROLES))
+
+
+def survey_list(user: User | AnonymousUser | None) -> QuerySet[Survey]:
+    """One worker's answers are for the housing office of their area only (it arranges
+    housing with them); admins see aggregates."""
+    return Survey.objects.filter(scope_q(user, roles=OFFICE_ROLES)).select_related(
+        "worker", "area", "brand")
+
+
+def access_survey_by_id(user: User | AnonymousUser | None, survey_id: int | str) -> Survey:
+    if user is None or not user.is_authenticated:
+        raise NotFound()
+    survey = Survey.objects.select_related("worker", "area", "brand").filter(
+        Q(worker=user) | scope_q(user, roles=OFFICE_ROLES), pk=id_or_404(survey_id)).first()
+    if survey is None:
+        raise NotFound()
+    return survey
+
+
+# --- housing resources and rental applications ------------------------------------------------
+
+def resource_list(user: User | AnonymousUser | None, *, managed: bool = False) -> QuerySet[Resource]:
+    """Active resources for anyone signed in; `managed`: those of the office's area."""
+    if user is None or not user.is_authenticated:
+        return Resource.objects.none()
+    qs = Resource.objects.select_related("area")
+    if managed:
+        return qs.filter(scope_q(user, roles=HOUSING_ROLES))
+    return qs.filter(is_active=True)
+
+
+def access_resource_by_id(user: User | AnonymousUser | None, resource_id: int | str, *,
+                          for_change: bool = False) -> Resource:
+    if user is None or not user.is_authenticated:
+        raise NotFound()
+    resource = Resource.objects.select_related("area").filter(pk=id_or_404(resource_id)).first()
+    if resource is None:
+        raise NotFound()
+    if (for_change or not resource.is_active) and \
+            not area_in_scope(user, resource.area, roles=OFFICE_ROLES):
+        raise NotFound()
+    return resource
+
+
+def rental_list(user: User | AnonymousUser | None, *,
+                office: bool = False) -> QuerySet[RentalApplication]:
+    """The worker's own applications; `office`: those of the office's area (the office moves
+    them; area and district admins read them)."""
+    if user is None or not user.is_authenticated:
+        return RentalApplication.objects.none()
+    q = scope_q(user, field="resource__area", roles=HOUSING_ROLES)
+    if not office:
+        q |= Q(worker=user)
+    return RentalApplication.objects.filter(q).select_related(
+        "resource", "resource__area", "worker").distinct()
+
+
+def access_rental_by_id(user: User | AnonymousUser | None, application_id: int | str, *,
+                        for_office: bool = False) -> RentalApplication:
+    """`for_office`: a step by the housing office of the resource's area."""
+    application = rental_list(user).filter(pk=id_or_404(application_id)).first()
+    if application is None:
+        raise NotFound()
+    if for_office and not area_in_scope(user, application.resource.area, roles=OFFICE_ROLES):
+        raise NotFound()
+    return application

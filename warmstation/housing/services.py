@@ -1,4 +1,5 @@
-"""Every write about the family short-stay flat: flats, bookings, check-in and check-out.
+"""Every write of housing: the family short-stay flat (flats, bookings, check-in and
+check-out), the housing survey, housing resources and rental-intention applications.
 
 Nights are the scarce thing. A booking holds its nights as FlatNight rows under a unique
 (flat, night) constraint, inserted in the booking's own transaction: two bookings of one night
@@ -18,13 +19,24 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from warmstation.accounts.models import WorkerProfile
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import Conflict, InvalidInput, PermissionDenied
 from warmstation.core.inputs import check_text
-from warmstation.housing.models import Booking, Equipment, Flat, FlatNight, Visitor
+from warmstation.housing.models import (
+    Booking,
+    Equipment,
+    Flat,
+    FlatNight,
+    RentalApplication,
+    Resource,
+    Survey,
+    Visitor,
+)
 
 if TYPE_CHECKING:
     from warmstation.accounts.models import User
+    from warmstation.areas.models import Area
 
 VISITORS_MAX = 8
 
@@ -210,3 +222,133 @@ def booking_check_out(*, actor: User, booking: Booking,
     return _move(booking, allowed=(Booking.Status.CHECKED_IN,), to=Booking.Status.CHECKED_OUT,
                  actor=actor, free_from=max(today, booking.check_in), stamp="checked_out_at",
                  action="booking.check_out", request=request)
+
+
+# --- the housing survey (摸排) -----------------------------------------------------------------
+
+def survey_save(*, worker: User, area: Area, housing: str, rent: int | None,
+                commute_minutes: int, household: int, needs: set[str], note: str = "",
+                request: HttpRequest | None = None) -> Survey:
+    """Record (or update) the worker's answers; brand and job type come from their profile."""
+    profile = WorkerProfile.objects.filter(user=worker).first()
+    if profile is None:
+        raise PermissionDenied(_("仅登记的新就业群体可以填写。"), code="not_eligible")
+    if housing not in Survey.Housing.values:
+        raise InvalidInput(_("请选择现在的住处。"), field="housing")
+    renting = housing in (Survey.Housing.RENT_ALONE, Survey.Housing.RENT_SHARED)
+    if rent is not None and not 0 <= rent <= 100_000:
+        raise InvalidInput(_("月租金须在 0 至 100000 元之间。"), field="rent")
+    if renting and rent is None:
+        raise InvalidInput(_("租房的请填写每月租金。"), field="rent")
+    if not 0 <= commute_minutes <= 600:
+        raise InvalidInput(_("通勤时间须在 0 至 600 分钟之间。"), field="commute_minutes")
+    if not 1 <= household <= 50:
+        raise InvalidInput(_("同住人数须在 1 至 50 之间。"), field="household")
+    unknown = needs - set(Survey.NEEDS)
+    if unknown:
+        raise InvalidInput(_("未知的需求：%(codes)s"), params={"codes": ", ".join(sorted(unknown))},
+                           field="needs")
+    note = check_text((note or "").strip(), max_length=500, multiline=True, field="note")
+    with transaction.atomic():
+        survey, created = Survey.objects.update_or_create(worker=worker, defaults={
+            "area": area, "brand": profile.brand, "job_type": profile.job_type,
+            "housing": housing, "rent": rent, "commute_minutes": commute_minutes,
+            "household": household, "note": note,
+            **{n: n in needs for n in Survey.NEEDS}})
+        audit_record("survey.create" if created else "survey.update", actor=worker, obj=survey,
+                     request=request, detail={"area": area.code})
+    return survey
+
+
+# --- housing resources and rental intentions -----------------------------------------------------
+
+RESOURCE_FIELDS = ("kind", "name", "area", "address", "lat", "lng", "rooms", "beds",
+                   "available", "rent", "conditions", "contact_name", "contact_phone",
+                   "available_from", "is_active")
+
+
+def resource_save(*, actor: User | None, resource: Resource, request: HttpRequest | None = None,
+                  **fields: Any) -> Resource:
+    for key, value in fields.items():
+        if key not in RESOURCE_FIELDS:
+            raise InvalidInput(_("未知的字段：%(field)s"), params={"field": key}, field=key)
+        setattr(resource, key, value)
+    if resource.kind not in Resource.Kind.values:
+        raise InvalidInput(_("房源类型无效。"), field="kind")
+    if not (resource.name or "").strip():
+        raise InvalidInput(_("请填写名称。"), field="name")
+    created = resource.pk is None
+    with transaction.atomic():
+        resource.save()
+        audit_record("resource.create" if created else "resource.update", actor=actor,
+                     obj=resource, request=request,
+                     detail={k: str(v) for k, v in fields.items()})
+    return resource
+
+
+def rental_apply(*, worker: User, resource: Resource, people: int = 1, note: str = "",
+                 request: HttpRequest | None = None) -> RentalApplication:
+    """A worker's rental-intention application; one open application per resource."""
+    if not WorkerProfile.objects.filter(user=worker).exists():
+        raise PermissionDenied(_("仅登记的新就业群体可以申请。"), code="not_eligible")
+    if not resource.is_active:
+        raise Conflict(_("这处房源暂不接受申请。"), code="resource_closed")
+    if not 1 <= people <= 20:
+        raise InvalidInput(_("入住人数须在 1 至 20 之间。"), field="people")
+    note = check_text((note or "").strip(), max_length=500, multiline=True, field="note")
+    try:
+        with transaction.atomic():
+            application = RentalApplication.objects.create(worker=worker, resource=resource,
+                                                           people=people, note=note)
+            audit_record("rental.apply", actor=worker, obj=application, request=request,
+                         detail={"resource": resource.pk})
+    except IntegrityError:
+        raise Conflict(_("您已申请过这处房源，正在办理中。"), code="application_open") from None
+    return application
+
+
+S = RentalApplication.Status
+# The housing office's steps: action → (from statuses, to status).
+RENTAL_STEPS: dict[str, tuple[tuple[str, ...], str]] = {
+    "review": ((S.SUBMITTED,), S.REVIEWING),
+    "viewing": ((S.SUBMITTED, S.REVIEWING), S.VIEWING),
+    "sign": ((S.REVIEWING, S.VIEWING), S.SIGNED),
+    "decline": ((S.SUBMITTED, S.REVIEWING, S.VIEWING), S.DECLINED),
+}
+
+
+def rental_move(*, actor: User, application: RentalApplication, action: str, note: str = "",
+                request: HttpRequest | None = None) -> RentalApplication:
+    """One step by the housing office (or the worker's `withdraw`), exactly once: a
+    conditional UPDATE on the statuses the step starts from."""
+    allowed: tuple[str, ...]
+    to: str
+    if action == "withdraw":
+        allowed, to = (S.SUBMITTED, S.REVIEWING, S.VIEWING), S.WITHDRAWN
+    elif action in RENTAL_STEPS:
+        allowed, to = RENTAL_STEPS[action]
+    else:
+        raise InvalidInput(_("未知的操作。"), field="action")
+    note = check_text((note or "").strip(), max_length=500, multiline=True, field="note")
+    if action == "decline" and not note:
+        raise InvalidInput(_("请写明未能安排的原因。"), field="note")
+    now = timezone.now()
+    with transaction.atomic():
+        changes: dict[str, Any] = {"status": to, "updated_at": now}
+        if action != "withdraw":
+            changes["handled_by"] = actor
+            if note:
+                changes["office_note"] = note
+        if to == S.SIGNED:
+            changes["signed_at"] = now
+        won = RentalApplication.objects.filter(pk=application.pk, status__in=allowed) \
+            .update(**changes)
+        if not won:
+            application.refresh_from_db(fields=["status"])
+            raise Conflict(_("申请当前状态（%(status)s）不能这样操作。"),
+                           params={"status": application.get_status_display()},
+                           code="invalid_transition")
+        audit_record(f"rental.{action}", actor=actor, obj=application, request=request,
+                     detail={"from": application.status, "to": to})
+    application.refresh_from_db()
+    return application

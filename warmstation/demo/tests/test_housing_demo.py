@@ -16,3 +16,15 @@ def test_demo_flat_loads_idempotently_with_its_equipment(db):
     assert flat.station.steward.mobile == "13800000024"
     assert FlatNight.objects.filter(flat=flat).count() == 3 * Booking.objects.filter(
         flat=flat, status="booked").count() > 0
+
+
+def test_demo_resources_with_eight_signed_intentions(db):
+    from warmstation.housing.models import RentalApplication, Resource
+
+    seed_demo(workers=15)
+    assert set(Resource.objects.values_list("kind", flat=True)) == {
+        "converted_flat", "dormitory", "factory", "commercial"}
+    signed = RentalApplication.objects.filter(status="signed")
+    assert signed.count() == 8
+    assert set(signed.values_list("resource__kind", flat=True)) == {"converted_flat"}
+    assert RentalApplication.objects.exclude(status="signed").count() == 3
