@@ -466,7 +466,7 @@ def seed_applications(w, n):
                          job_type="courier", consent=True)
 
 
-def seed_members(w, n):
+def seed_union_members(w, n):
     """Members enrolled on site at the station, with their brand."""
     from datetime import date
 
@@ -520,7 +520,7 @@ API = {
                                          seed_resources),
     "list_membership_applications": ListCase("union", "/api/v1/union/applications",
                                              seed_applications),
-    "list_union_members": ListCase("union", "/api/v1/union/members", seed_members),
+    "list_union_members": ListCase("union", "/api/v1/union/members", seed_union_members),
 }
 
 NEARBY = "lat=39.7207&lng=116.1101&radius_m=5000"
@@ -555,7 +555,7 @@ PAGES = {
                                   counted=False),
     "housing office": ListCase("office", "/housing/office/", seed_resources, counted=False),
     "union desk": ListCase("union", "/union/desk/",
-                           lambda w, n: (seed_applications(w, n), seed_members(w, n)),
+                           lambda w, n: (seed_applications(w, n), seed_union_members(w, n)),
                            counted=False),
     "flat desk": ListCase("steward", "/housing/desk/", seed_bookings, counted=False),
     "flat calendar": ListCase("worker", lambda w: f"/housing/flats/{_flat(w).pk}/",
