@@ -65,7 +65,7 @@ class DecisionIn(Schema):
     note: Annotated[str, Text(500)] = ""
 
 
-class MemberOut(Schema):
+class UnionMemberOut(Schema):
     number: str
     real_name: str
     mobile: str
@@ -79,7 +79,7 @@ class MemberOut(Schema):
 
 
 class MyMembershipOut(Schema):
-    member: MemberOut | None
+    member: UnionMemberOut | None
     application: ApplicationOut | None
 
 
@@ -127,23 +127,23 @@ class BatchOut(Schema):
     report: list[ReportRowOut]
 
 
-class AreaFigureOut(Schema):
+class UnionAreaFigureOut(Schema):
     code: str
     name: str
     members: int
 
 
-class StationFigureOut(Schema):
+class UnionStationFigureOut(Schema):
     station_id: int | None
     name: str
     members: int
 
 
-class FiguresOut(Schema):
+class UnionFiguresOut(Schema):
     members: int
     pending: int
-    by_area: list[AreaFigureOut]
-    by_station: list[StationFigureOut]
+    by_area: list[UnionAreaFigureOut]
+    by_station: list[UnionStationFigureOut]
 
 
 def _brand(code: str | None, field: str = "brand") -> Brand | None:
@@ -166,8 +166,8 @@ def application_out(a: MembershipApplication, viewer) -> ApplicationOut:
         review_note=a.review_note, member_number=member.number if member else None)
 
 
-def member_out(m: Member, *, own: bool = False) -> MemberOut:
-    return MemberOut(
+def member_out(m: Member, *, own: bool = False) -> UnionMemberOut:
+    return UnionMemberOut(
         number=m.number or "", real_name=m.real_name if own else mask_name(m.real_name),
         mobile=(m.mobile or "") if own else mask_mobile(m.mobile), employer=m.employer,
         brand=m.brand.code if m.brand else None, job_type=m.job_type, area_code=m.area.code,
@@ -242,7 +242,7 @@ def decide_membership_application(request, application_id: Id, payload: Decision
 
 @router.get("/members", url_name="union_members", operation_id="list_union_members",
             summary="The union roll of my area (names and mobiles masked)",
-            response={200: list[MemberOut], **AUTH_ERRORS})
+            response={200: list[UnionMemberOut], **AUTH_ERRORS})
 @require_roles(*ROLL_ROLES)
 @paginate
 def list_union_members(request, area: Annotated[str, Line(32)] | None = None,
@@ -257,7 +257,7 @@ def list_union_members(request, area: Annotated[str, Line(32)] | None = None,
 
 @router.get("/figures", url_name="union_figures", operation_id="get_union_figures",
             summary="Members by street/town and by station, and applications waiting",
-            response={200: FiguresOut, **AUTH_ERRORS})
+            response={200: UnionFiguresOut, **AUTH_ERRORS})
 @require_roles(*ROLL_ROLES)
 def get_union_figures(request):
     return selectors.figures(member_list(request.user),
