@@ -25,3 +25,30 @@ def tree(db):
     """District 110111 → streets GC (拱辰) and XL (西潞) → communities YLJ (under GC) and SZ
     (under XL), each with contacts."""
     return build_area_tree()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sqlite_flush_past_append_only_triggers():
+    """SQLite has no TRUNCATE: Django empties tables after a transactional test with DELETE,
+    which the append-only triggers (points ledger, audit trail) refuse, as they must. The test
+    run's flush takes the sanctioned owner's path instead: the triggers are dropped, the tables
+    emptied and the triggers created again, in one database transaction."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    DatabaseOperations = type(connection.ops)  # noqa: N806
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            triggers = cursor.fetchall()
+        drop = [f'DROP TRIGGER "{name}";' for name, _sql in triggers]
+        create = [f"{sql};" for _name, sql in triggers]
+        return original(self, [*drop, *sql_list, *create])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original

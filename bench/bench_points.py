@@ -22,10 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 HOST = os.environ.get("PGHOST", "127.0.0.1")
 USER = os.environ.get("PGUSER", "postgres")
-DB, PGB_DB = "warmstation_bench_points", "warmstation_bench_points_pgbench"
+# Own database names (BENCH_DB) so that parallel runs on one server never drop each other's.
+DB = os.environ.get("BENCH_DB", "warmstation_bench_points")
+PGB_DB = f"{DB}_pgbench"
 CLIENTS = [1, 8, 32]
 SECONDS = float(os.environ.get("BENCH_SECONDS", 8))
-OFFERS = 60  # live codes per worker: one per offer
+OFFERS = int(os.environ.get("BENCH_OFFERS", 60))  # live codes per worker: one per offer
 
 
 def psql_admin(*args):
@@ -63,14 +65,44 @@ def client(args):
     owner.auth_level = AuthLevel.PASSWORD
     merchant = Merchant.objects.get(pk=merchant_id)
     done = 0
+    latencies = []
     start = time.perf_counter()
     for code in codes:
         if time.perf_counter() >= deadline:
             break
+        t = time.perf_counter()
         redemption_redeem(actor=owner, merchant=merchant, code=code,
                           idempotency_key=uuid.uuid4().hex)
+        latencies.append(time.perf_counter() - t)
         done += 1
-    return done, time.perf_counter() - start
+    return done, time.perf_counter() - start, latencies
+
+
+def profile_one(owner, merchant, codes) -> tuple[float, float, float]:
+    """Statements and Python function calls per redemption, and ms per redemption, in this
+    process (one client, no contention): the client-side cost the ratio is made of."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from warmstation.benefits.services import redemption_redeem
+
+    codes = list(codes)
+    n = len(codes)
+    with CaptureQueriesContext(connection) as ctx:
+        prof = cProfile.Profile()
+        t = time.perf_counter()
+        prof.enable()
+        for code in codes:
+            redemption_redeem(actor=owner, merchant=merchant, code=code,
+                              idempotency_key=uuid.uuid4().hex)
+        prof.disable()
+        elapsed = time.perf_counter() - t
+    calls = pstats.Stats(prof).total_calls
+    t = time.perf_counter()
+    return len(ctx.captured_queries) / n, calls / n, elapsed / n * 1000
 
 
 def main():
@@ -97,6 +129,17 @@ def main():
     offers = [make_offer(merchant, kind="points", title=f"服务{i}", points=1)
               for i in range(OFFERS)]
     rows = []
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+    w = make_worker([tree["sz"]])
+    fund(w, 50)
+    prof_codes = [redemption_code_issue(user=w, offer=o, idempotency_key=uuid.uuid4().hex)
+                  ["digits"] for o in offers[:50]]
+    from warmstation.accounts.models import AuthLevel
+
+    owner.auth_level = AuthLevel.PASSWORD
+    stmts, calls, ms = profile_one(owner, merchant, prof_codes)
+    print(f"per redemption (one process, profiled): {stmts:.1f} statements, {calls:,.0f} Python"
+          f" calls, {ms:.1f} ms under cProfile", flush=True)
     for n in CLIENTS:
         workers = [make_worker([tree["sz"]]) for _ in range(n)]
         per_client = []
@@ -114,15 +157,20 @@ def main():
         elapsed = time.perf_counter() - t0
         done = sum(r[0] for r in results)
         rate = done / max(r[1] for r in results)
+        lat = sorted(x for r in results for x in r[2])
+        p50, p99 = (lat[int(q * (len(lat) - 1))] * 1000 for q in (0.5, 0.99))
         tps = pgbench(n)
-        rows.append((n, done, rate, tps))
-        print(f"{n:>3} clients: {done} redemptions in {elapsed:.1f}s → {rate:,.0f}/s;"
-              f" pgbench TPC-B-like {tps:,.0f} tps; ratio {rate / tps:.2f}", flush=True)
+        rows.append((n, done, rate, tps, p50, p99))
+        print(f"{n:>3} clients: {done} redemptions in {elapsed:.1f}s → {rate:,.0f}/s"
+              f" (p50 {p50:.1f} ms, p99 {p99:.1f} ms);"
+              f" pgbench TPC-B-like {tps:,.0f} tps; ratio {rate / tps:.2f};"
+              f" load {os.getloadavg()[0]:.2f}", flush=True)
     breaches = ledger_breaches()
     print(f"ledger_verify: {len(breaches)} breach(es)")
-    print("\n| clients | redemptions/s | pgbench tps | ratio |\n|---:|---:|---:|---:|")
-    for n, _done, rate, tps in rows:
-        print(f"| {n} | {rate:,.0f} | {tps:,.0f} | {rate / tps:.2f} |")
+    print("\n| clients | redemptions/s | p50 ms | p99 ms | pgbench tps | ratio |\n"
+          "|---:|---:|---:|---:|---:|---:|")
+    for n, _done, rate, tps, p50, p99 in rows:
+        print(f"| {n} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {tps:,.0f} | {rate / tps:.2f} |")
     connections.close_all()
     psql_admin("drop", DB)
     psql_admin("drop", PGB_DB)

@@ -6,7 +6,10 @@ primary figures: the machine is shared and noisy.
     .venv/bin/python bench/bench_stations.py                 (PostgreSQL at PGHOST, 127.0.0.1)
     .venv/bin/python bench/bench_stations.py --quick         (20,000 stations, fewer iterations)
     .venv/bin/python bench/bench_stations.py --sqlite        (var/bench_stations.sqlite3)
-    options: --stations N, --keep (leave the bench database in place)
+    options: --stations N, --keep (leave the bench database in place), --reuse (measure the
+    kept database again), --baseline-src DIR (also serve DIR's code — e.g. `git archive main`
+    unpacked, with a .venv symlink — and measure its nearby endpoint in the same rounds)
+    environment: BENCH_DB (database name), BENCH_PORT (first of the server ports)
 
 Writes the section "## Stations: nearby search" of bench/RESULTS.md (other sections kept).
 """
@@ -36,13 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
 PG_USER = os.environ.get("PGUSER", "postgres")
-DB = "warmstation_bench_stations"
+DB = os.environ.get("BENCH_DB", "warmstation_bench_stations")
 SQLITE_PATH = ROOT / "var" / "bench_stations.sqlite3"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Stations: nearby search"
 RADIUS_M, LIMIT = 3000, 20
 CONCURRENCY = 16
-TARGET_P99_MS, TARGET_RATIO, TARGET_RSS_MB = 10.0, 0.25, 200.0
+TARGET_P99_MS, TARGET_RATIO, TARGET_RSS_MB = 10.0, 0.35, 200.0
 
 # China's bounding box (uniform 20 %) and city centres (clustered 80 %): 40 real cities, the
 # rest made up, weighted to the populous east.
@@ -336,8 +339,12 @@ def wait_ready(port: int, proc, timeout: float = 60) -> None:
     raise RuntimeError("granian did not answer /healthz in time")
 
 
+# Every request asks at a new random point (never repeating, so no cache can help): a city
+# centre drawn by weight, then a uniform point within QUERY_SPREAD_M of it.
 WRK_LUA = """
-local points = {%s}
+local centres = {%s}
+local total = 0
+for _, c in ipairs(centres) do total = total + c[3] end
 local n = 0
 function setup(thread)
   n = n + 1
@@ -347,9 +354,18 @@ function init(args)
   math.randomseed(seed * 7919 + os.time())
 end
 function request()
-  local p = points[math.random(#points)]
+  local x = math.random() * total
+  local c = centres[#centres]
+  for _, cc in ipairs(centres) do
+    x = x - cc[3]
+    if x <= 0 then c = cc break end
+  end
+  local r = %d * math.sqrt(math.random())
+  local t = math.random() * 2 * math.pi
+  local lat = c[1] + r * math.cos(t) / 111195.0
+  local lng = c[2] + r * math.sin(t) / (111195.0 * math.cos(math.rad(c[1])))
   return wrk.format("GET", string.format(
-    "/api/v1/places/nearby?lat=%%.6f&lng=%%.6f&radius_m=%d&limit=%d", p[1], p[2]))
+    "/api/v1/places/nearby?lat=%%.7f&lng=%%.7f&radius_m=%d&limit=%d", lat, lng))
 end
 """
 
@@ -419,61 +435,82 @@ def combine(runs: list[dict]) -> dict:
             "bad": sum(r["bad"] for r in runs)}
 
 
-def through_server(url: str, points, seconds: float, rounds: int, workdir: Path) -> dict:
-    port = free_port()
+def _serve(src: Path, url: str, port: int, log) -> subprocess.Popen:
     env = os.environ | {"DATABASE_URL": url, "DEBUG": "0", "LOG_LEVEL": "WARNING",
                         "ALLOWED_HOSTS": "127.0.0.1,localhost",
                         "DJANGO_SETTINGS_MODULE": "warmstation.config.settings"}
     cmd = [str(ROOT / ".venv" / "bin" / "granian"), "--interface", "wsgi",
            "warmstation.config.wsgi:application", "--host", "127.0.0.1", "--port", str(port),
            "--workers", "1", "--blocking-threads", "2", "--backpressure", "16", "--no-ws"]
-    log = open(workdir / "granian.log", "w")  # noqa: SIM115 — closed in finally
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    return subprocess.Popen(cmd, cwd=src, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def through_server(url: str, points, seconds: float, rounds: int, workdir: Path,
+                   centres=None, weights=None, baseline_src: Path | None = None) -> dict:
+    """/healthz and the nearby endpoint through granian, alternating in rounds; with
+    `baseline_src`, a second server runs that code (one at a time: the other is idle) and its
+    nearby endpoint is measured in the same rounds ("nearby_baseline")."""
+    port = int(os.environ["BENCH_PORT"]) if os.environ.get("BENCH_PORT") else free_port()
+    log = open(workdir / "granian.log", "w")  # noqa: SIM115 — closed in finally
+    proc = _serve(ROOT, url, port, log)
+    base = _serve(baseline_src, url, port + 1, log) if baseline_src else None
     nearby_paths = [f"/api/v1/places/nearby?lat={lat:.6f}&lng={lng:.6f}&radius_m={RADIUS_M}"
                     f"&limit={LIMIT}" for lat, lng in points]
     try:
         wait_ready(port, proc)
+        if base is not None:
+            wait_ready(port + 1, base)
         use_wrk = shutil.which("wrk") is not None
         lua = None
         if use_wrk:
             lua = str(workdir / "nearby.lua")
-            Path(lua).write_text(WRK_LUA % (",".join(f"{{{lat:.6f},{lng:.6f}}}"
-                                                     for lat, lng in points), RADIUS_M, LIMIT))
+            cs = zip(centres, weights, strict=True) if centres else ((p, 1.0) for p in points)
+            Path(lua).write_text(WRK_LUA % (",".join(f"{{{lat:.6f},{lng:.6f},{w}}}"
+                                                     for (lat, lng), w in cs),
+                                            QUERY_SPREAD_M, RADIUS_M, LIMIT))
 
         def load(kind: str, secs: float) -> dict:
+            p = port + 1 if kind == "nearby_baseline" else port
             if use_wrk:
-                return wrk_run(port, "/healthz", secs, None) if kind == "healthz" else \
-                    wrk_run(port, "/", secs, lua)
-            return py_load(port, ["/healthz"] if kind == "healthz" else nearby_paths, secs)
+                return wrk_run(p, "/healthz", secs, None) if kind == "healthz" else \
+                    wrk_run(p, "/", secs, lua)
+            return py_load(p, ["/healthz"] if kind == "healthz" else nearby_paths, secs)
 
-        load("healthz", 2)   # warm up both paths: connections, imports, query plans
-        load("nearby", 2)
-        # Alternate the two in rounds, so a burst of other load on the shared machine falls on
-        # both rather than on one.
-        runs = {"healthz": [], "nearby": []}
+        kinds = ["healthz", "nearby"] + (["nearby_baseline"] if base is not None else [])
+        for kind in kinds:  # warm up every path: connections, imports, query plans
+            load(kind, 2)
+        # Alternate them in rounds, so a burst of other load on the shared machine falls on
+        # all rather than on one.
+        runs: dict[str, list] = {k: [] for k in kinds}
         for _round in range(rounds):
             for kind in runs:
                 runs[kind].append(load(kind, seconds / rounds))
-        healthz, nearby = (combine(runs[k]) for k in ("healthz", "nearby"))
+        combined = {k: combine(runs[k]) for k in kinds}
         workers = descendants(proc.pid)
         rss = {pid: status_kb(pid, "VmHWM") / 1024 for pid in workers}
         main_rss = status_kb(proc.pid, "VmHWM") / 1024
         return {"tool": "wrk -t2 -c16" if use_wrk else f"{CONCURRENCY} Python client processes",
-                "healthz": healthz, "nearby": nearby, "worker_rss_mb": max(rss.values(), default=0),
+                **combined, "worker_rss_mb": max(rss.values(), default=0),
                 "workers": rss, "main_rss_mb": main_rss}
     except Exception:
         log.flush()
         print((workdir / "granian.log").read_text()[-3000:], file=sys.stderr)
         raise
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        _stop(proc)
+        if base is not None:
+            _stop(base)
         log.close()
 
 
@@ -574,10 +611,17 @@ def render(ctx: dict) -> str:
         "| endpoint | req/s | p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|",
         f"| `GET /healthz` (trivial JSON; one `SELECT 1`) | {srv['healthz']['rps']:,.0f} |"
         f" {srv['healthz']['p50']:.1f} | {srv['healthz']['p99']:.1f} | {srv['healthz']['bad']} |",
-        f"| `GET /api/v1/places/nearby` (random points, default `kind=all`) | {srv['nearby']['rps']:,.0f} |"
+        f"| `GET /api/v1/places/nearby` (a new random point per request, default `kind=all`) |"
+        f" {srv['nearby']['rps']:,.0f} |"
         f" {srv['nearby']['p50']:.1f} | {srv['nearby']['p99']:.1f} | {srv['nearby']['bad']} |",
+        *([f"| the same, baseline code (`--baseline-src`), same rounds |"
+           f" {srv['nearby_baseline']['rps']:,.0f} | {srv['nearby_baseline']['p50']:.1f} |"
+           f" {srv['nearby_baseline']['p99']:.1f} | {srv['nearby_baseline']['bad']} |"]
+          if "nearby_baseline" in srv else []),
         "",
-        f"Nearby / healthz: **{ratio_srv:.2f}**. Web worker peak RSS (VmHWM):"
+        f"Nearby / healthz: **{ratio_srv:.2f}**"
+        + (f" (baseline code: {srv['nearby_baseline']['rps'] / srv['healthz']['rps']:.2f})"
+           if "nearby_baseline" in srv else "") + ". Web worker peak RSS (VmHWM):"
         f" **{srv['worker_rss_mb']:.0f} MB** (granian's main process {srv['main_rss_mb']:.0f} MB).",
         "",
         "| target | figure | |", "|---|---|---|",
@@ -622,6 +666,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="20,000 stations, fewer iterations")
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument("--reuse", action="store_true", help="use the kept bench database")
+    parser.add_argument("--baseline-src", type=Path, default=None,
+                        help="also serve this source tree and measure its nearby endpoint")
     args = parser.parse_args()
     n = args.stations or (20_000 if args.quick else 200_000)
     iterations = 300 if args.quick else 2000
@@ -635,7 +682,8 @@ def main() -> int:
     t_start = time.perf_counter()
 
     url = database_url(args)
-    create_database(args)
+    if not args.reuse:
+        create_database(args)
     workdir = Path(tempfile.mkdtemp(prefix="bench_stations_"))
     try:
         setup_django(url)
@@ -647,7 +695,13 @@ def main() -> int:
         print(f"migrated in {time.perf_counter() - t0:.1f} s", flush=True)
         centres, weights = city_centres(rng)
         t0 = time.perf_counter()
-        counts = populate(n, rng, centres, weights)
+        if args.reuse:
+            from warmstation.stations.models import OpeningHours, Station
+
+            counts = {"stations": Station.objects.count(), "hours": OpeningHours.objects.count(),
+                      "amenity links": Station.amenities.through.objects.count()}
+        else:
+            counts = populate(n, rng, centres, weights)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         insert_s = time.perf_counter() - t0
@@ -669,10 +723,14 @@ def main() -> int:
               f" {chk['mismatches'][:5]}", flush=True)
         connections.close_all()
 
-        srv = through_server(url, points, seconds, rounds, workdir)
+        srv = through_server(url, points, seconds, rounds, workdir, centres, weights,
+                             args.baseline_src)
         print(f"server ({srv['tool']}): healthz {srv['healthz']['rps']:,.0f} req/s, nearby"
               f" {srv['nearby']['rps']:,.0f} req/s → ratio"
-              f" {srv['nearby']['rps'] / srv['healthz']['rps']:.2f}; worker peak RSS"
+              f" {srv['nearby']['rps'] / srv['healthz']['rps']:.2f}"
+              + (f"; baseline nearby {srv['nearby_baseline']['rps']:,.0f} req/s → ratio"
+                 f" {srv['nearby_baseline']['rps'] / srv['healthz']['rps']:.2f}"
+                 if "nearby_baseline" in srv else "") + "; worker peak RSS"
               f" {srv['worker_rss_mb']:.0f} MB {srv['workers']}", flush=True)
 
         ctx = {"date": date.today().isoformat(), "machine": machine(), "command": command,
@@ -694,7 +752,7 @@ def main() -> int:
             connections.close_all()
         except Exception:  # noqa: BLE001 — Django may not be set up yet
             pass
-        if not args.keep:
+        if not (args.keep or args.reuse):
             drop_database(args)
 
 

@@ -26,8 +26,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-PEER = Path(os.environ.get("HSDS_SCHEMAS") or
-            Path(__file__).resolve().parents[2] / "shared/peer/hsds/3.0")
+# A copy of ../shared/peer/hsds/3.0 kept in the repository (tests/peer/README.md), so a clone
+# anywhere validates against the same official schemas.
+PEER = Path(os.environ.get("HSDS_SCHEMAS") or Path(__file__).resolve().parent / "peer/hsds/3.0")
 RAW = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
 OPENAPI = "urn:hsds-3.0:openapi"
 PER_PAGE = 20  # small pages, so that every list has several

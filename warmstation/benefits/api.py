@@ -35,7 +35,7 @@ from warmstation.core.schemas import (
 
 router = Router(tags=["benefits"])
 ADMINS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
-KEY_PATTERN = r"^[!-~]{1,128}$"  # visible ASCII, as idempotency._check_key requires
+KEY_PATTERN = r"^[!-~]{1,128}$"  # visible ASCII, as idempotency.check_key requires
 
 
 def _money(data: dict) -> dict:

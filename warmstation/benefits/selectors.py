@@ -79,6 +79,52 @@ def merchant_nearby(*, lat: float, lng: float, radius_m: float, open_now: bool |
     return out
 
 
+def _time(value: Any) -> Any:
+    from datetime import time
+
+    return value if isinstance(value, time) else time.fromisoformat(value)  # SQLite gives str
+
+
+MERCHANT_TAG = 9
+
+
+def merchant_places_sql(*, lat: float, lng: float, radius_m: float) -> tuple[str, list[Any]]:
+    """The candidate partners near (lat, lng) as one SELECT in the shape of the nearby search's
+    single statement (stations.selectors.nearby_page: 14 columns, tag MERCHANT_TAG), so the
+    shared /places/nearby reads stations and partners in one round trip."""
+    field, cells = geo.covering_cells(lat, lng, radius_m)
+    min_lat, min_lng, max_lat, max_lng = geo.bbox(lat, lng, radius_m)
+    sql = (f"SELECT {MERCHANT_TAG}, id, lat, lng, temporarily_closed, CAST(NULL AS boolean), "  # noqa: S608
+           "name, kind, address, phone, CAST(NULL AS integer), CAST(NULL AS date), opens, "
+           f"closes FROM {Merchant._meta.db_table} "
+           f"WHERE {field} IN ({', '.join(['%s'] * len(cells))}) "
+           "AND is_active = %s AND lat BETWEEN %s AND %s AND lng BETWEEN %s AND %s")
+    return sql, [*cells, True, min_lat, max_lat, min_lng, max_lng]
+
+
+def merchant_places(rows: list[tuple[Any, ...]], *, lat: float, lng: float, radius_m: float,
+                    open_now: bool | None, at: datetime, limit: int) -> list[dict[str, Any]]:
+    """What the shared /places/nearby shows of partners (no offers), from the rows of
+    merchant_places_sql: the same merchants, order and open/closed as merchant_nearby."""
+    ranked: list[tuple[float, int, bool, tuple[Any, ...]]] = []
+    for row in rows:
+        pk, mlat, mlng, closed, opens, closes = row[1], row[2], row[3], row[4], row[12], row[13]
+        d = geo.distance_m(lat, lng, mlat, mlng)
+        if d > radius_m:
+            continue
+        opens, closes = _time(opens), _time(closes)
+        is_open = Schedule(weekly={x: [Span(opens, closes)] for x in range(7)},
+                           closed=bool(closed), is_24h=opens == closes).is_open(at)
+        if open_now is not None and is_open != open_now:
+            continue
+        ranked.append((d, pk, is_open, row))
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    return [{"id": pk, "merchant_kind": row[7], "name": row[6], "address": row[8],
+             "lat": row[2], "lng": row[3], "distance_m": d, "open_now": is_open,
+             "phone": row[9], "url": f"/wallet/#merchant-{pk}"}
+            for d, pk, is_open, row in ranked[:limit]]
+
+
 def merchant_list(*, user: User | None = None, area_code: str | None = None, kind: str | None = None,
                   managed: bool = False) -> QuerySet[Merchant]:
     """Active partners (everyone signed in), or with `managed` those the user's area covers."""

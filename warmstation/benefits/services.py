@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import json
 import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from warmstation.benefits.models import Merchant, MerchantStaff, Offer, Redemption
 from warmstation.core import geo
-from warmstation.core.audit import audit_record
+from warmstation.core.audit import audit_record, client_ip
 from warmstation.core.crypto import decrypt, encrypt
 from warmstation.core.errors import (
     ApplicationError,
@@ -27,12 +29,19 @@ from warmstation.core.errors import (
     PermissionDenied,
     RateLimited,
     ServiceUnavailable,
+    error_for_status,
 )
 from warmstation.core.inputs import nfkc
 from warmstation.core.time import LOCAL
 from warmstation.points import services as points
-from warmstation.points.idempotency import idempotent
-from warmstation.points.models import PointsAccount
+from warmstation.points.idempotency import (
+    canonical,
+    check_key,
+    idempotent,
+    replay,
+    request_hash,
+)
+from warmstation.points.models import IdempotencyKey, PointsAccount
 
 if TYPE_CHECKING:
     from warmstation.accounts.models import User
@@ -236,13 +245,97 @@ def redemption_redeem(*, actor: User, merchant: Merchant, code: str, idempotency
                       request: HttpRequest | None = None) -> dict[str, Any]:
     """The counter redeems a code (typed or scanned) at `merchant`. Exactly once, whatever the
     concurrency and retries: the status moves issued → redeemed by one conditional UPDATE that
-    also checks the expiry; for a points offer the hold is posted in the same transaction."""
+    also checks the expiry; for a points offer the hold is posted in the same transaction.
+
+    On PostgreSQL the whole of it is one call of the database function `benefits_redeem`
+    (migration 0002: the same statements, locks and guarantees, one round trip); the Python
+    path below (`_redeem_orm`) is SQLite's, and PostgreSQL's for what the function hands back
+    (a hold no longer active, not enough points: it then writes nothing)."""
     _verify_budget(merchant, request)
+    try:
+        if connection.vendor == "postgresql":
+            response = _redeem_sql(actor, merchant, code, idempotency_key, request)
+            if response is not None:
+                return response
+        return _redeem_orm(actor, merchant, code, idempotency_key, request)
+    except ApplicationError as exc:
+        if exc.code in ("code_invalid", "code_expired"):
+            _count_failure(merchant)
+        raise
+
+
+def _code_lookup(merchant: Merchant, code: str) -> tuple[bool, str] | None:
+    """(by QR token?, the hash to look the code up by), as _find_code reads a code."""
+    code = nfkc(code).replace(" ", "")
+    if code.startswith(QR_PREFIX):
+        return True, token_hash(code[len(QR_PREFIX):])
+    if len(code) == 6 and code.isdigit():
+        return False, digits_hash(merchant.pk, code)
+    return None
+
+
+def _code_invalid() -> Conflict:
+    return Conflict(_("核销码无效或已使用。"), code="code_invalid", field="code")
+
+
+def _code_expired() -> Conflict:
+    return Conflict(_("核销码已过期，请小哥重新出示。"), code="code_expired", field="code")
+
+
+@functools.cache
+def _refusal_json(which: str) -> str:
+    """A refusal as the idempotency row stores it (both languages: the same in any request)."""
+    exc = _code_invalid() if which == "invalid" else _code_expired()
+    return json.dumps({"code": exc.code, "message_zh": str(exc.message_zh),
+                       "message_en": str(exc.message_en), "field": exc.field,
+                       "extra": exc.extra}, ensure_ascii=False)
+
+
+def _redeem_sql(actor: User, merchant: Merchant, code: str, idempotency_key: str,
+                request: HttpRequest | None) -> dict[str, Any] | None:
+    """One call of `benefits_redeem`; None when it hands the request back to the Python path
+    (it then wrote nothing)."""
+    key = check_key(idempotency_key)
+    digest = request_hash({"merchant": merchant.pk, "code": token_hash(code or "")})
+    lookup = _code_lookup(merchant, code or "")
+    by_token, code_hash = lookup if lookup is not None else (False, "")
+    now = timezone.now()
+    params: list[Any] = ["benefits.redeem", actor.pk, key, digest, merchant.pk, by_token, code_hash,
+              actor.pk, now, now.isoformat(), client_ip(request), _refusal_json("invalid"),
+              _refusal_json("expired")]
+    sql = "SELECT * FROM benefits_redeem(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    try:
+        if connection.in_atomic_block:  # inside a caller's transaction: a savepoint to hand back
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                outcome, status, response, stored_hash = cursor.fetchone()
+        else:  # autocommit: the call is its own transaction, one round trip
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                outcome, status, response, stored_hash = cursor.fetchone()
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == "WS001":
+            return None
+        raise
+    if isinstance(response, str):
+        response = json.loads(response)
+    if outcome == "replay":
+        return replay(IdempotencyKey(request_hash=stored_hash, status_code=status,
+                                      response=response), digest)
+    if status >= 400:
+        raise error_for_status(status, response["message_zh"], response["message_en"],
+                               code=response["code"], field=response["field"],
+                               extra=response["extra"] or None)
+    return canonical(response)
+
+
+def _redeem_orm(actor: User, merchant: Merchant, code: str, idempotency_key: str,
+                request: HttpRequest | None) -> dict[str, Any]:
     body = {"merchant": merchant.pk, "code": token_hash(code or "")}
 
     def work() -> dict[str, Any]:
         redemption = _find_code(merchant, code)
-        unknown = Conflict(_("核销码无效或已使用。"), code="code_invalid", field="code")
+        unknown = _code_invalid()
         if redemption is None:
             raise unknown
         now = timezone.now()
@@ -252,8 +345,7 @@ def redemption_redeem(*, actor: User, merchant: Merchant, code: str, idempotency
         if not won:
             redemption.refresh_from_db(fields=["status", "expires_at"])
             if redemption.status == Redemption.Status.ISSUED:
-                raise Conflict(_("核销码已过期，请小哥重新出示。"), code="code_expired",
-                               field="code")
+                raise _code_expired()
             raise unknown
         tx_id = None
         if redemption.hold_id:
@@ -270,13 +362,8 @@ def redemption_redeem(*, actor: User, merchant: Merchant, code: str, idempotency
                 "points": redemption.points, "transaction_id": tx_id,
                 "redeemed_at": now.isoformat()}
 
-    try:
-        response, _replayed = idempotent(scope="benefits.redeem", owner_id=actor.pk,
-                                         key=idempotency_key, body=body, work=work)
-    except ApplicationError as exc:
-        if exc.code in ("code_invalid", "code_expired"):
-            _count_failure(merchant)
-        raise
+    response, _replayed = idempotent(scope="benefits.redeem", owner_id=actor.pk,
+                                     key=idempotency_key, body=body, work=work)
     return response
 
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "warmstation.benefits",
     "warmstation.stations",
     "warmstation.volunteering",
+    "warmstation.documents",
     "warmstation.housing",
     "warmstation.union",
     "warmstation.demo",
@@ -226,10 +227,13 @@ TASKS = {
 PERIODIC_JOBS = [
     ("outbox", "warmstation.outreach.services.outbox_retry_due"),
     ("notices", "warmstation.outreach.services.notice_publish_due"),
+    ("handbooks", "warmstation.documents.services.handbook_refresh_due"),
     ("points_holds", "warmstation.points.services.hold_expire_due"),
     ("redemptions", "warmstation.benefits.services.redemption_expire_due"),
     ("appeal_reminders", "warmstation.appeals.services.appeal_remind_due"),
     ("volunteering", "warmstation.volunteering.services.volunteering_tick"),
+    ("idempotency_keys", "warmstation.points.idempotency.idempotency_purge_due"),
+    ("audit_retention", "warmstation.core.retention.audit_purge_due"),
 ]
 
 # The worker home's task launcher (accounts/launcher.py), in the order shown: (URL name with an
@@ -254,6 +258,17 @@ WORKER_TASKS = [
     # union membership
     ("union:home", _("加入工会"), "☆", ""),
 ]
+
+# Retention (docs/operations.md): audit rows are kept AUDIT_RETENTION_DAYS (at least 183: about
+# six months), exported to AUDIT_ARCHIVE_DIR before they are deleted (core.retention); an
+# idempotency key is kept POINTS_IDEMPOTENCY_RETENTION_DAYS, well past the 24 hours within
+# which a client may retry a request that moves points (docs/points-ledger.md).
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
+AUDIT_ARCHIVE_DIR = Path(os.environ.get("AUDIT_ARCHIVE_DIR", VAR_DIR / "audit-archive"))
+POINTS_IDEMPOTENCY_RETENTION_DAYS = int(os.environ.get("POINTS_IDEMPOTENCY_RETENTION_DAYS", "7"))
+# The key that signs the ledger's checkpoints (points.chain); derived from SECRET_KEY when unset.
+# Production sets its own and keeps it out of the database's backups.
+LEDGER_CHECKPOINT_KEY = os.environ.get("LEDGER_CHECKPOINT_KEY", "")
 
 from django.utils.csp import CSP  # noqa: E402
 

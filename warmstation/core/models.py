@@ -37,10 +37,27 @@ class AuditSubject(models.Model):
         return self.label or f"#{self.pk}"
 
 
+class AuditPurge(models.Model):
+    """The one sanctioned way to delete audit rows: the retention job (core.retention) writes a
+    row here inside its own database transaction, deletes rows older than the retention
+    period that it has already exported, and removes its row before committing. The
+    append-only trigger lets a DELETE through only while such a row exists and only for rows
+    older than 180 days (migration 0005); on PostgreSQL the row is never visible to anyone
+    else, and on SQLite there is only one writer."""
+
+    started_at = models.DateTimeField()
+    cutoff = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"audit purge before {self.cutoff:%Y-%m-%d}"
+
+
 class AuditEvent(models.Model):
     """One line of the audit trail (审计日志): who did what to which object, from where, with
-    what result. Append-only: the database refuses UPDATE and DELETE (triggers in migration
-    0002), so even a bug or a console session cannot rewrite history."""
+    what result. Append-only: the database refuses UPDATE and DELETE (triggers in migrations
+    0002 and 0005), so even a bug or a console session cannot rewrite history. Rows older than
+    AUDIT_RETENTION_DAYS (at least 6 months) are exported, then deleted, by the retention job
+    (core.retention) — the one path the triggers let through."""
 
     class Result(models.TextChoices):
         OK = "ok", _("成功")

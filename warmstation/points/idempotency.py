@@ -5,6 +5,11 @@ response — a refusal (ApplicationError) included, so a retried refusal is the 
 The same key with a different body is a 422. Concurrent duplicates meet at the unique
 constraint: `INSERT … ON CONFLICT DO NOTHING` waits for the first transaction holding the key,
 then inserts nothing, and the late-comer replays what the first one stored.
+
+Retention: a client may retry a request with the same key for up to RETRY_WINDOW (24 hours;
+documented in docs/points-ledger.md). Keys are kept settings.POINTS_IDEMPOTENCY_RETENTION_DAYS
+(default 7, never less than the window) and then deleted by `idempotency_purge_due`, a periodic
+job: a key older than that is a new request.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -37,13 +44,13 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _canonical(response: dict) -> dict:
+def canonical(response: dict) -> dict:
     """Keys sorted, as JSON round-trips them: a replay (read back from a jsonb column, which
     reorders keys) and the first answer are then the same dict in the same order."""
     return json.loads(json.dumps(response, sort_keys=True, ensure_ascii=False, default=str))
 
 
-def _check_key(key: str | None) -> str:
+def check_key(key: str | None) -> str:
     if not key or len(key) > 128 or not all("!" <= c <= "~" for c in key):
         raise KeyInvalid()
     return key
@@ -63,7 +70,7 @@ def _claim(scope: str, owner_id: int, key: str, digest: str) -> int | None:
     return row[0] if row else None
 
 
-def _replay(record: IdempotencyKey, digest: str) -> dict:
+def replay(record: IdempotencyKey, digest: str) -> dict:
     if record.request_hash != digest:
         raise KeyReused()
     if record.status_code >= 400:
@@ -71,14 +78,14 @@ def _replay(record: IdempotencyKey, digest: str) -> dict:
         raise error_for_status(record.status_code, r.get("message_zh", ""),
                                r.get("message_en", ""), code=r.get("code"),
                                field=r.get("field"), extra=r.get("extra") or None)
-    return _canonical(record.response)
+    return canonical(record.response)
 
 
 def idempotent(*, scope: str, owner_id: int, key: str | None, body: dict[str, Any],
                work: Callable[[], dict]) -> tuple[dict, bool]:
     """Run `work()` (which returns a JSON-able dict) once for this key; returns (response,
     replayed). Must not be called inside a transaction that already holds the key."""
-    key = _check_key(key)
+    key = check_key(key)
     digest = request_hash(body)
     error: ApplicationError | None = None
     with transaction.atomic():
@@ -88,7 +95,7 @@ def idempotent(*, scope: str, owner_id: int, key: str | None, body: dict[str, An
                 # A savepoint: a refusal undoes the work's writes but keeps the key row, so the
                 # refusal itself is remembered (raised below, after the block commits).
                 with transaction.atomic():
-                    response = _canonical(work())
+                    response = canonical(work())
                 status = 200
             except ApplicationError as exc:
                 error, status = exc, exc.status
@@ -98,8 +105,32 @@ def idempotent(*, scope: str, owner_id: int, key: str | None, body: dict[str, An
             IdempotencyKey.objects.filter(pk=record_id).update(status_code=status,
                                                                response=response)
     if record_id is None:
-        return _replay(IdempotencyKey.objects.get(scope=scope, owner_id=owner_id, key=key),
+        return replay(IdempotencyKey.objects.get(scope=scope, owner_id=owner_id, key=key),
                        digest), True
     if error is not None:
         raise error
     return response, False
+
+
+RETRY_WINDOW = timedelta(hours=24)
+PURGE_BATCH = 10_000
+
+
+def idempotency_retention() -> timedelta:
+    days = timedelta(days=int(getattr(settings, "POINTS_IDEMPOTENCY_RETENTION_DAYS", 7)))
+    return max(days, RETRY_WINDOW)
+
+
+def idempotency_purge_due(*, now: datetime | None = None) -> int:
+    """Delete idempotency keys past their retention, oldest first, in short batches (each an
+    indexed range on created_at); returns how many were deleted."""
+    cutoff = (now or timezone.now()) - idempotency_retention()
+    done = 0
+    while True:
+        ids = list(IdempotencyKey.objects.filter(created_at__lt=cutoff).order_by("created_at")
+                   .values_list("pk", flat=True)[:PURGE_BATCH])
+        if not ids:
+            return done
+        done += IdempotencyKey.objects.filter(pk__in=ids).delete()[0]
+        if len(ids) < PURGE_BATCH:
+            return done

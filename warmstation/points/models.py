@@ -1,10 +1,15 @@
 """The points ledger (积分账本): append-only double entry.
 
 Every movement of points is one LedgerTransaction whose Entries sum to zero. Entries are never
-changed (the database refuses an UPDATE, and on PostgreSQL a DELETE, of an entry or a transaction: migration 0002);
-a mistake is corrected by a reversal. Each account keeps its balance on its own row, updated in
-the same database transaction as its entries, so "balance = sum of entries" can be proved at
-any time (`manage.py ledger_verify`).
+changed (the database refuses an UPDATE or a DELETE of an entry or a transaction, on PostgreSQL
+and SQLite: migrations 0002 and 0003); a mistake is corrected by a reversal. Each account keeps
+its balance on its own row, updated in the same database transaction as its entries, so
+"balance = sum of entries" can be proved at any time (`manage.py ledger_verify`).
+
+The transactions form a hash chain (`points.chain`): each keeps `seq` (its gapless position),
+`prev_hash` and `hash` = SHA-256 over the previous hash, its own fields and its entries. The
+chain's head lives in LedgerHead; a signed LedgerCheckpoint lets `ledger_verify` start from
+where it last proved the ledger, so a nightly run costs what the day added.
 """
 
 from django.conf import settings
@@ -121,6 +126,10 @@ class LedgerTransaction(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The hash chain (points.chain): position, the previous transaction's hash, this one's.
+    seq = models.BigIntegerField(unique=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-id"]
@@ -213,3 +222,35 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.owner_id}:{self.key}"
+
+
+class LedgerHead(models.Model):
+    """The head of the transactions' hash chain: one row (id 1), the last `seq` and its hash.
+    Every posting takes its row lock (after the worker's account, before any system account),
+    so the chain is one line; a trigger lets it only move forward, one step at a time, to a
+    transaction that exists."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"head {self.seq} {self.hash[:12]}"
+
+
+class LedgerCheckpoint(models.Model):
+    """A point up to which `ledger_verify` proved every invariant, signed (HMAC-SHA256 under
+    settings.LEDGER_CHECKPOINT_KEY) so that whoever can write to the database but does not hold
+    the key cannot move it. The next run verifies only what came after it."""
+
+    seq = models.BigIntegerField()  # the chain position proved up to
+    hash = models.CharField(max_length=64)  # that transaction's hash
+    entry_id = models.BigIntegerField()  # the last entry then
+    full = models.BooleanField(default=False)  # written by a full run
+    created_at = models.DateTimeField()
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.seq} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,11 +1,11 @@
 """Every write to the points ledger.
 
 Locking rule (why no deadlock and no double spend): a posting locks the worker's account row
-first (`SELECT … FOR UPDATE`), checks what is available, then writes; system accounts (issuance,
-merchant settlement) are updated last, with one `UPDATE … RETURNING`, because they are the hot
-rows every worker shares and should be held for the shortest time. The order is fixed — worker
-accounts by id, then system accounts by id — so two postings never wait on each other in a
-circle. The database's CHECK constraints are the last word: even a bug here cannot leave a
+first (`SELECT … FOR UPDATE`), checks what is available, then takes the chain head's row
+(LedgerHead: every posting is one link of one chain), then writes; system accounts (issuance,
+merchant settlement) are moved only under the head's lock, so they need no lock of their own.
+The order is fixed — worker accounts by id, then the head, then system accounts — so two
+postings never wait on each other in a circle. The database's CHECK constraints are the last word: even a bug here cannot leave a
 worker's balance below zero or below what is held.
 """
 
@@ -24,11 +24,13 @@ from warmstation.core.audit import audit_record
 from warmstation.core.errors import Conflict, InvalidInput, NotFound
 from warmstation.core.inputs import clean_text
 from warmstation.core.time import LOCAL
+from warmstation.points.chain import GENESIS, tx_hash
 from warmstation.points.idempotency import idempotent
 from warmstation.points.models import (
     EarningRule,
     Entry,
     Hold,
+    LedgerHead,
     LedgerTransaction,
     PointsAccount,
 )
@@ -91,6 +93,22 @@ def _locked_worker(user: User) -> PointsAccount:
 
 # --- posting ----------------------------------------------------------------------------------
 
+def _chain_next() -> tuple[int, str]:
+    """Take the chain's head (its row lock, held to commit: postings are one line) and return
+    (the new transaction's seq, the previous hash). The head row is made on first use (a new
+    database, or a test database just emptied)."""
+    table = LedgerHead._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")  # noqa: S608
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(f"INSERT INTO {table} (id, seq, hash) VALUES (1, 0, %s) "  # noqa: S608
+                           "ON CONFLICT (id) DO NOTHING", [GENESIS])
+            cursor.execute(f"UPDATE {table} SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")  # noqa: S608
+            row = cursor.fetchone()
+    return row[0], row[1]
+
+
 def _post(*, kind: str, worker: PointsAccount, worker_amount: int, system: PointsAccount,
           memo: str = "", user: User | None = None, action: str = "", source_ref: str = "",
           reverses: LedgerTransaction | None = None, actor: User | None = None,
@@ -98,7 +116,11 @@ def _post(*, kind: str, worker: PointsAccount, worker_amount: int, system: Point
     """Write one balanced transaction between a worker's account (already locked by the caller
     in this database transaction) and a system account: the worker's side `worker_amount`,
     the system's side its negation. `release_held` points of the worker's hold are released in
-    the same UPDATE (posting a hold). Caller owns the atomic block."""
+    the same UPDATE (posting a hold). Caller owns the atomic block.
+
+    Order (the database's guards want it so): the chain head is locked, the entries are
+    written, then the balances move to the entries' `balance_after` (a trigger refuses a
+    balance that is not its account's newest entry's), then the head moves to this hash."""
     if not connection.in_atomic_block:
         raise LedgerError("postings must run inside transaction.atomic")
     lines = [(worker, worker_amount), (system, -worker_amount)]
@@ -108,21 +130,31 @@ def _post(*, kind: str, worker: PointsAccount, worker_amount: int, system: Point
     new_held = worker.held - release_held
     if new_held < 0 or new_balance < new_held:
         raise InsufficientPoints(worker.balance - worker.held, -worker_amount)
+    memo, source_ref = memo[:128], source_ref[:96]
+    seq, prev_hash = _chain_next()
+    accounts = PointsAccount._meta.db_table
+    with connection.cursor() as cursor:
+        # Under the head's lock no other posting moves a system balance: this read is current.
+        cursor.execute(f"SELECT balance FROM {accounts} WHERE id = %s", [system.pk])  # noqa: S608
+        system_balance = cursor.fetchone()[0] - worker_amount
+    entries = [(worker.pk, worker_amount, new_balance), (system.pk, -worker_amount, system_balance)]
+    digest = tx_hash(prev_hash=prev_hash, seq=seq, kind=kind, points=worker_amount,
+                     user_id=user.pk if user else None, action=action, source_ref=source_ref,
+                     reverses_id=reverses.pk if reverses else None,
+                     actor_id=actor.pk if actor else None, memo=memo, entries=entries)
     tx = LedgerTransaction.objects.create(
-        kind=kind, memo=memo[:128], user=user, action=action, points=worker_amount,
-        source_ref=source_ref[:96], reverses=reverses, actor=actor)
+        kind=kind, memo=memo, user=user, action=action, points=worker_amount,
+        source_ref=source_ref, reverses=reverses, actor=actor, seq=seq, prev_hash=prev_hash,
+        hash=digest)
+    Entry.objects.bulk_create([Entry(transaction=tx, account_id=a, amount=amount,
+                                     balance_after=after) for a, amount, after in entries])
     PointsAccount.objects.filter(pk=worker.pk).update(balance=new_balance, held=new_held)
     worker.balance, worker.held = new_balance, new_held
-    # The shared system row last, in one statement that also tells us its new balance.
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {PointsAccount._meta.db_table} SET balance = balance + %s "  # noqa: S608
-                       "WHERE id = %s RETURNING balance", [-worker_amount, system.pk])
-        system_balance = cursor.fetchone()[0]
-    Entry.objects.bulk_create([
-        Entry(transaction=tx, account=worker, amount=worker_amount, balance_after=new_balance),
-        Entry(transaction=tx, account=system, amount=-worker_amount,
-              balance_after=system_balance),
-    ])
+        cursor.execute(f"UPDATE {accounts} SET balance = %s WHERE id = %s",  # noqa: S608
+                       [system_balance, system.pk])
+        cursor.execute(f"UPDATE {LedgerHead._meta.db_table} SET hash = %s WHERE id = 1",  # noqa: S608
+                       [digest])
     return tx
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from django.apps import apps
+from django.db import connection
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -87,22 +88,35 @@ def places_nearby(
     amenities = [c.strip() for a in amenity for c in a.split(",") if c.strip()]
     now = timezone.now()
     places: list[dict] = []
-    if kind in ("station", "all"):
-        rows = selectors.station_nearby(lat=wlat, lng=wlng, radius_m=radius_m, limit=limit,
-                                        open_now=open_now, amenities=amenities, at=now)
-        places += [station_place(r, crs) for r in rows]
+    # kind=all asks for stations and partners: one SQL statement for both (the partners' part
+    # comes from benefits, when installed).
+    merchants = None
+    rest: list[tuple[Any, ...]] = []
     if kind in ("meal", "all") and not amenities and apps.is_installed("warmstation.benefits"):
-        from warmstation.benefits.selectors import merchant_nearby
+        from warmstation.benefits import selectors as partners
 
-        for m in merchant_nearby(lat=wlat, lng=wlng, radius_m=radius_m, open_now=open_now,
-                                 at=now, limit=limit):
+        merchants = partners
+    extra = merchants.merchant_places_sql(lat=wlat, lng=wlng, radius_m=radius_m) \
+        if merchants is not None else None
+    if kind in ("station", "all"):
+        rows, rest = selectors.nearby_page(lat=wlat, lng=wlng, radius_m=radius_m, limit=limit,
+                                           open_now=open_now, amenities=amenities, at=now,
+                                           extra=extra)
+        places += [station_place(r, crs) for r in rows]
+    elif extra is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(*extra)
+            rest = cursor.fetchall()
+    if merchants is not None:
+        for m in merchants.merchant_places(rest, lat=wlat, lng=wlng, radius_m=radius_m,
+                                           open_now=open_now, at=now, limit=limit):
             mlat, mlng = geo.from_wgs84(m["lat"], m["lng"], crs)
             places.append({
-                "id": m["id"], "kind": "meal", "subkind": m.get("merchant_kind", ""),
-                "name": m["name"], "address": m.get("address", ""), "lat": round(mlat, 7),
+                "id": m["id"], "kind": "meal", "subkind": m["merchant_kind"],
+                "name": m["name"], "address": m["address"], "lat": round(mlat, 7),
                 "lng": round(mlng, 7), "crs": crs, "distance_m": round(m["distance_m"]),
                 "open_now": m["open_now"], "is_24h": False, "amenities": [],
-                "phone": m.get("phone", ""), "url": m.get("url", ""),
+                "phone": m["phone"], "url": m["url"],
             })
     places.sort(key=lambda p: (p["distance_m"], p["kind"], p["id"]))
     places = places[:limit]

@@ -113,82 +113,109 @@ T_AMENITY = Amenity._meta.db_table
 T_STATION_AMENITY = Station.amenities.through._meta.db_table
 
 
-def _schedules(rows: list[Row], at: datetime) -> dict[int, Schedule]:
-    """Schedules good for `at` only: the weekly spans of today's and yesterday's weekdays (an
-    overnight span from yesterday may still run) and those two dates' exceptions."""
-    local = timezone.localtime(at)
-    today, yesterday = local.date(), local.date() - timedelta(days=1)
-    ids = [r[0] for r in rows]
-    schedules = {r[0]: Schedule(is_24h=bool(r[3]), closed=bool(r[4])) for r in rows}
-    if not ids:
-        return schedules
-    for pk, weekday, opens, closes in _rows(
-            f"SELECT station_id, weekday, opens, closes FROM {T_HOURS} "  # noqa: S608
-            f"WHERE station_id IN ({_in(ids)}) AND weekday IN (%s, %s)",
-            [*ids, today.weekday(), yesterday.weekday()]):
-        schedules[pk].weekly.setdefault(weekday, []).append(Span(_time(opens), _time(closes)))
-    for pk, day, closed, opens, closes in _rows(
-            f"SELECT station_id, date, closed, opens, closes FROM {T_EXCEPTION} "  # noqa: S608
-            f"WHERE station_id IN ({_in(ids)}) AND date IN (%s, %s)", [*ids, today, yesterday]):
-        schedules[pk].exceptions[_date(day)] = None if closed else \
-            Span(_time(opens), _time(closes))
-    return schedules
-
-
 def station_nearby(*, lat: float, lng: float, radius_m: float, limit: int,
                    open_now: bool | None = None, amenities: list[str] | None = None,
                    at: datetime | None = None) -> list[NearbyResult]:
     """Active stations within radius_m of (lat, lng) WGS-84, nearest first, each as
-    {"station": NearbyStation, "distance_m", "open_now"}.
+    {"station": NearbyStation, "distance_m", "open_now"}: see nearby_page."""
+    return nearby_page(lat=lat, lng=lng, radius_m=radius_m, limit=limit, open_now=open_now,
+                       amenities=amenities, at=at)[0]
 
-    The candidates come from the grid-cell index (`cell IN (...)`: never a scan of every
-    station); distances are exact. Opening hours are read only for the candidates that can make
-    the list (all of them only when filtering on open_now), and display fields only for the
-    final `limit`. Five small SQL statements, no model instances (see bench/RESULTS.md)."""
+
+# The one statement's columns: every part of the UNION ALL fills the same 14, typed (a NULL is
+# cast, so PostgreSQL types each column the same in every part).
+#   tag, id, lat, lng, bool1, bool2, text1..text4, int1, date1, time1, time2
+NEARBY_COLUMNS = 14
+_NULL = {"int": "CAST(NULL AS integer)", "float": "CAST(NULL AS double precision)",
+         "bool": "CAST(NULL AS boolean)", "text": "CAST(NULL AS text)",
+         "date": "CAST(NULL AS date)", "time": "CAST(NULL AS time)"}
+TAG_STATION, TAG_HOURS, TAG_EXCEPTION, TAG_AMENITY = 0, 1, 2, 3
+
+
+def nearby_page(*, lat: float, lng: float, radius_m: float, limit: int,
+                open_now: bool | None = None, amenities: list[str] | None = None,
+                at: datetime | None = None, extra: tuple[str, list[Any]] | None = None,
+                ) -> tuple[list[NearbyResult], list[Row]]:
+    """The nearby search in ONE SQL statement: the candidate stations (grid-cell index,
+    `cell IN (...)`: never a scan of every station) with their display fields, their weekly
+    spans for today's and yesterday's weekdays (an overnight span from yesterday may still run),
+    those two dates' exceptions and their amenities, as the parts of one UNION ALL; `extra` is
+    one more part (same 14 columns, its own tag) a caller adds — the merchants of kind=all —
+    whose rows come back untouched. Distances are exact (Python, `geo.nearest`), ties broken by
+    id; no model instances (see bench/RESULTS.md)."""
     at = at or timezone.now()
+    local = timezone.localtime(at)
+    today, yesterday = local.date(), local.date() - timedelta(days=1)
     field, cells = geo.covering_cells(lat, lng, radius_m)
     min_lat, min_lng, max_lat, max_lng = geo.bbox(lat, lng, radius_m)
-    # Display fields come with the candidates (a few dozen short rows): one round trip fewer.
-    sql = (f"SELECT id, lat, lng, is_24h, temporarily_closed, name, kind, address, phone "  # noqa: S608
-           f"FROM {T_STATION} "
-           f"WHERE {field} IN ({_in(cells)}) AND is_active = %s "
-           f"AND lat BETWEEN %s AND %s AND lng BETWEEN %s AND %s")
+    n = _NULL
+    candidates = (f"SELECT id, lat, lng, is_24h, temporarily_closed, name, kind, address, phone "  # noqa: S608
+                  f"FROM {T_STATION} WHERE {field} IN ({_in(cells)}) AND is_active = %s "
+                  f"AND lat BETWEEN %s AND %s AND lng BETWEEN %s AND %s")
     params: list[Any] = [*cells, True, min_lat, max_lat, min_lng, max_lng]
     for code in amenities or []:
-        sql += (f" AND EXISTS (SELECT 1 FROM {T_STATION_AMENITY} sa JOIN {T_AMENITY} a "  # noqa: S608
-                f"ON a.id = sa.amenity_id WHERE sa.station_id = {T_STATION}.id AND a.code = %s)")
+        candidates += (f" AND EXISTS (SELECT 1 FROM {T_STATION_AMENITY} sa JOIN {T_AMENITY} a "  # noqa: S608
+                       f"ON a.id = sa.amenity_id WHERE sa.station_id = {T_STATION}.id "
+                       "AND a.code = %s)")
         params.append(code)
-    # By id, so stations at the same distance (one building, two stations) come in a fixed
-    # order: the sort by distance below is stable.
-    rows = _rows(sql + " ORDER BY id", params)
-    ranked = geo.nearest(((row, row[1], row[2]) for row in rows), lat, lng, radius_m)
-    if open_now is None:
-        ranked = ranked[:limit]
-    schedules = _schedules([row for _d, row in ranked], at)
-    chosen: list[tuple[float, int, bool]] = []
-    for distance, row in ranked:
-        is_open = schedules[row[0]].is_open(at)
-        if open_now is None or is_open == open_now:
-            chosen.append((distance, row[0], is_open))
-            if len(chosen) >= limit:
-                break
-    if not chosen:
-        return []
-    by_pk = {row[0]: row for _d, row in ranked}
-    ids = [pk for _d, pk, _o in chosen]
-    found: dict[int, list[AmenityRef]] = {pk: [] for pk in ids}
-    for pk, code, name_zh, name_en in _rows(
-            f"SELECT sa.station_id, a.code, a.name_zh, a.name_en FROM {T_STATION_AMENITY} sa "  # noqa: S608
-            f"JOIN {T_AMENITY} a ON a.id = sa.amenity_id WHERE sa.station_id IN ({_in(ids)}) "
-            f'ORDER BY a."order", a.code', ids):
-        found[pk].append(AmenityRef(code, name_zh, name_en))
+    sql = (
+        f"WITH c AS ({candidates}) "  # noqa: S608
+        f"SELECT {TAG_STATION}, id, lat, lng, is_24h, temporarily_closed, name, kind, address, "
+        f"phone, {n['int']}, {n['date']}, {n['time']}, {n['time']} FROM c "
+        f"UNION ALL SELECT {TAG_HOURS}, h.station_id, {n['float']}, {n['float']}, {n['bool']}, "
+        f"{n['bool']}, {n['text']}, {n['text']}, {n['text']}, {n['text']}, h.weekday, "
+        f"{n['date']}, h.opens, h.closes FROM {T_HOURS} h "
+        f"WHERE h.station_id IN (SELECT id FROM c) AND h.weekday IN (%s, %s) "
+        f"UNION ALL SELECT {TAG_EXCEPTION}, x.station_id, {n['float']}, {n['float']}, x.closed, "
+        f"{n['bool']}, {n['text']}, {n['text']}, {n['text']}, {n['text']}, {n['int']}, x.date, "
+        f"x.opens, x.closes FROM {T_EXCEPTION} x "
+        f"WHERE x.station_id IN (SELECT id FROM c) AND x.date IN (%s, %s) "
+        f"UNION ALL SELECT {TAG_AMENITY}, sa.station_id, {n['float']}, {n['float']}, "
+        f"{n['bool']}, {n['bool']}, a.code, a.name_zh, a.name_en, {n['text']}, a.\"order\", "
+        f"{n['date']}, {n['time']}, {n['time']} FROM {T_STATION_AMENITY} sa "
+        f"JOIN {T_AMENITY} a ON a.id = sa.amenity_id WHERE sa.station_id IN (SELECT id FROM c)")
+    params += [today.weekday(), yesterday.weekday(), today, yesterday]
+    if extra is not None:
+        sql += " UNION ALL " + extra[0]
+        params += extra[1]
+    stations: list[Row] = []
+    schedules: dict[int, Schedule] = {}
+    amenity_rows: dict[int, list[tuple[int, str, str, str]]] = defaultdict(list)
+    rest: list[Row] = []
+    for row in _rows(sql, params):
+        tag, pk = row[0], row[1]
+        if tag == TAG_STATION:
+            stations.append(row[1:10])
+            schedules.setdefault(pk, Schedule())
+            schedules[pk].is_24h, schedules[pk].closed = bool(row[4]), bool(row[5])
+        elif tag == TAG_HOURS:
+            schedules.setdefault(pk, Schedule()).weekly.setdefault(row[10], []).append(
+                Span(_time(row[12]), _time(row[13])))
+        elif tag == TAG_EXCEPTION:
+            schedules.setdefault(pk, Schedule()).exceptions[_date(row[11])] = \
+                None if row[4] else Span(_time(row[12]), _time(row[13]))
+        elif tag == TAG_AMENITY:
+            amenity_rows[pk].append((row[10], row[6], row[7], row[8]))
+        else:
+            rest.append(row)
+    # By id first, so stations at the same distance (one building, two stations) come in a
+    # fixed order: the sort by distance is stable.
+    stations.sort(key=lambda r: r[0])
+    ranked = geo.nearest(((r, r[1], r[2]) for r in stations), lat, lng, radius_m)
     out: list[NearbyResult] = []
-    for d, pk, is_open in chosen:
-        _pk, slat, slng, h24, closed, name, kind, address, phone = by_pk[pk]
-        station = NearbyStation(pk, name, kind, address, slat, slng, phone, bool(h24),
-                                bool(closed), tuple(found[pk]))
-        out.append({"station": station, "distance_m": d, "open_now": is_open})
-    return out
+    for distance, r in ranked:
+        is_open = schedules[r[0]].is_open(at)
+        if open_now is not None and is_open != open_now:
+            continue
+        pk, slat, slng, h24, closed, name, kind, address, phone = r
+        found = tuple(AmenityRef(code, zh, en) for _o, code, zh, en in
+                      sorted(amenity_rows.get(pk, ()), key=lambda a: (a[0], a[1])))
+        out.append({"station": NearbyStation(pk, name, kind, address, slat, slng, phone,
+                                             bool(h24), bool(closed), found),
+                    "distance_m": distance, "open_now": is_open})
+        if len(out) >= limit:
+            break
+    return out, rest
 
 
 class NearbyResult(TypedDict):

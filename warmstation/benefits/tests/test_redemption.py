@@ -6,6 +6,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import make_merchant, make_offer, make_user, make_worker
@@ -15,7 +17,9 @@ from warmstation.benefits.models import Redemption
 from warmstation.benefits.selectors import merchant_nearby, settlement_daily
 from warmstation.core import geo
 from warmstation.core.errors import ApplicationError
-from warmstation.points.models import PointsAccount
+from warmstation.core.models import AuditEvent
+from warmstation.points import services as points_services
+from warmstation.points.models import LedgerTransaction, PointsAccount
 from warmstation.points.selectors import ledger_breaches, wallet_of
 from warmstation.points.tests.factories import fund
 
@@ -175,3 +179,46 @@ def test_nearby_respects_open_now(tree):
                                at=timezone.now(), limit=5)) == 1
 
 
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL function")
+def test_on_postgresql_a_points_redemption_is_one_call_of_the_database_function(tree, shop):
+    merchant, owner = shop
+    worker = make_worker([tree["sz"]])
+    fund(worker, 50)
+    code = services.redemption_code_issue(
+        user=worker, offer=make_offer(merchant, kind="points", points=20), idempotency_key="c")
+    with CaptureQueriesContext(connection) as ctx:
+        out = services.redemption_redeem(actor=owner, merchant=merchant, code=code["digits"],
+                                         idempotency_key="v")
+    calls = [q["sql"] for q in ctx.captured_queries if "benefits_redeem" in q["sql"]]
+    assert len(calls) == 1 and len(ctx.captured_queries) <= 3  # the call, in a savepoint here
+    assert out["points"] == 20 and out["transaction_id"]
+    assert services.redemption_redeem(actor=owner, merchant=merchant, code=code["digits"],
+                                      idempotency_key="v") == out
+    assert wallet_of(worker)["balance"] == 30
+    tx = LedgerTransaction.objects.get(pk=out["transaction_id"])
+    assert tx.source_ref == f"benefits.redemption:{out['redemption_id']}" and tx.actor == owner
+    assert AuditEvent.objects.filter(action="redemption.redeem",
+                                     object_id=str(out["redemption_id"])).exists()
+    assert ledger_breaches() == []  # the hash the function wrote recomputes in Python
+
+
+def test_a_hold_gone_inactive_is_refused_and_remembered_writing_nothing_else(tree, shop):
+    """The function hands this case to the Python path (on PostgreSQL), which refuses it as
+    before: the code stays issued, no points move, and the refusal replays."""
+    merchant, owner = shop
+    worker = make_worker([tree["sz"]])
+    fund(worker, 50)
+    code = services.redemption_code_issue(
+        user=worker, offer=make_offer(merchant, kind="points", points=20), idempotency_key="c")
+    hold = Redemption.objects.get(pk=code["redemption_id"]).hold
+    points_services.hold_release(hold_id=hold.pk)  # released behind the code's back
+    for _ in range(2):
+        with pytest.raises(ApplicationError) as exc:
+            services.redemption_redeem(actor=owner, merchant=merchant, code=code["digits"],
+                                       idempotency_key="v")
+        assert exc.value.code == "hold_inactive"
+    assert Redemption.objects.get(pk=code["redemption_id"]).status == "issued"
+    assert not LedgerTransaction.objects.filter(kind="spend").exists()
+    assert wallet_of(worker)["balance"] == 50 and ledger_breaches() == []
