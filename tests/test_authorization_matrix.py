@@ -62,6 +62,8 @@ PERSONAS: dict[str, str | None] = {
     "district_admin": Role.DISTRICT_ADMIN,
     "resident": Role.RESIDENT,
     "organiser": Role.ORGANISER, "organiser_other": Role.ORGANISER,
+    "housing_office": Role.HOUSING_OFFICE, "housing_office_other": Role.HOUSING_OFFICE,
+    "union_staff": Role.UNION_STAFF, "union_staff_other": Role.UNION_STAFF,
 }
 SIGNED_IN = frozenset(p for p in PERSONAS if p != ANON)
 ALL = frozenset(PERSONAS)
@@ -127,6 +129,10 @@ def build_world(media_root) -> World:
         "resident": make_user(Role.RESIDENT, gc, mobile="13600000012"),
         "organiser": make_user(Role.ORGANISER, gc, mobile="13600000013"),
         "organiser_other": make_user(Role.ORGANISER, xl, mobile="13600000014"),
+        "housing_office": make_user(Role.HOUSING_OFFICE, gc, mobile="13600000031"),
+        "housing_office_other": make_user(Role.HOUSING_OFFICE, xl, mobile="13600000032"),
+        "union_staff": make_user(Role.UNION_STAFF, gc, mobile="13600000033"),
+        "union_staff_other": make_user(Role.UNION_STAFF, xl, mobile="13600000034"),
     }
     for persona, user in people.items():
         as_level(user, ROLE_MIN_LEVEL[PERSONAS[persona]])
@@ -243,11 +249,74 @@ def build_world(media_root) -> World:
             worker=people[f"worker{side}"], issuer=issuer, masked_name="M*", minutes=90)
     # the own street's worker is verified for errands; the other street's is not
     volunteer_errands.errand_worker_verify(actor=people["organiser"], worker=people["worker"])
+    _housing_world(w)
+    _union_world(w)
 
     # Bearer tokens for the API, sessions for the pages.
     w["tokens"] = {p: api_token_issue(user=u, auth_level=ROLE_MIN_LEVEL[PERSONAS[p]])
                    for p, u in people.items()}
     return w
+
+
+def _housing_world(w: World) -> None:
+    """Each street's family flat at its station (kept by that station's steward), a booking
+    by the street's worker starting today, and a family already in (for the check-out)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from warmstation.housing import services as housing
+    from warmstation.housing.models import Booking, Flat, Resource
+
+    today = timezone.localdate()
+    for side in ("", "_other"):
+        station = w[f"station{side}"]
+        flat = housing.flat_save(actor=None, flat=Flat(), name=f"MARKFLAT{side or '_own'}",
+                                 area=station.area, station=station, address="长阳镇",
+                                 max_bookings_per_season=5)
+        w[f"flat{side}"] = flat
+        worker = w["people"][f"worker{side}"]
+        w[f"booking{side}"] = housing.booking_create(
+            worker=worker, flat=flat, check_in=today, check_out=today + timedelta(days=2),
+            visitors=[{"name": f"MARKVISITOR{side or '_own'}", "relation": "spouse"}])
+        staying = housing.booking_create(
+            worker=worker, flat=flat, check_in=today + timedelta(days=5),
+            check_out=today + timedelta(days=7), visitors=[{"name": "家属", "relation": "child"}])
+        Booking.objects.filter(pk=staying.pk).update(status=Booking.Status.CHECKED_IN)
+        w[f"booking_in{side}"] = staying
+        # The survey: the street's worker answered. A resource of the street, applied for.
+        w[f"survey{side}"] = housing.survey_save(worker=worker, area=station.area,
+                                                 housing="rent_shared", rent=1200,
+                                                 commute_minutes=30, household=2, needs=set())
+        resource = housing.resource_save(actor=None, resource=Resource(), kind="dormitory",
+                                         name=f"MARKRESOURCE{side or '_own'}",
+                                         area=station.area, address="宿舍", beds=20,
+                                         available=5)
+        w[f"resource{side}"] = resource
+        w[f"rental{side}"] = housing.rental_apply(worker=worker, resource=resource)
+
+
+def _union_world(w: World) -> None:
+    """The street's worker is a member (approved); another worker of 伊林郡 waits for review;
+    the station's steward ran a batch enrolment there."""
+    from datetime import date
+
+    from warmstation.union import services as union
+
+    people = w["people"]
+    mine = union.membership_apply(user=people["worker"], area=w["ylj"],
+                                  employer="MARKMEMBER_own", job_type="courier", consent=True)
+    union.membership_decide(actor=people["union_staff"], application=mine, approve=True)
+    w["application_mine"] = mine
+    applicant = make_worker([w["ylj"]], mobile="13600000035")
+    w["application"] = union.membership_apply(user=applicant, area=w["ylj"],
+                                              employer="MARKEMPLOYER_own", job_type="courier",
+                                              consent=True)
+    w["batch"] = union.batch_enrol(actor=people["steward"], title="集中入会",
+                                   held_on=date(2026, 11, 20), area=w["ylj"],
+                                   station=w["station"],
+                                   rows=[union.BatchRow(1, "张三", "13600000036")],
+                                   consent_confirmed=True)
 
 
 # --- the table --------------------------------------------------------------------------------
@@ -318,6 +387,22 @@ DISTRICT = _roles(R.DISTRICT_ADMIN)
 # capability apps (organiser …) are not among them.
 APPEALS_ROLES = _roles(R.WORKER, R.STEWARD, R.DEPARTMENT, R.AREA_ADMIN, R.DISTRICT_ADMIN,
                        R.RESIDENT, R.MERCHANT)
+FLAT_MANAGERS = _roles(R.STEWARD, R.AREA_ADMIN, R.DISTRICT_ADMIN, R.HOUSING_OFFICE)
+FLAT_MANAGERS_OK = _s("steward", "area_admin", "district_admin", "housing_office")
+BOOKING_SEERS = _s("worker", *FLAT_MANAGERS_OK)
+FIGURES = _roles(R.HOUSING_OFFICE, R.AREA_ADMIN, R.DISTRICT_ADMIN)
+FIGURE_PERSONAS = _s("housing_office", "housing_office_other", *ADMINS)
+OFFICE = _roles(R.HOUSING_OFFICE)
+OFFICE_PERSONAS = _s("housing_office", "housing_office_other")
+RENTAL_SEERS = _s("worker", "housing_office", *ADMINS_IN_SCOPE)
+SURVEY_FORM = {"area": "YLJ", "housing": "own", "commute_minutes": "10", "household": "1"}
+UNION = _roles(R.UNION_STAFF)
+ROLL = _roles(R.UNION_STAFF, R.AREA_ADMIN, R.DISTRICT_ADMIN)
+ROLL_PERSONAS = _s("union_staff", "union_staff_other", *ADMINS)
+ROLL_IN_SCOPE = _s("union_staff", *ADMINS_IN_SCOPE)
+ENROLLERS = _roles(R.STEWARD, R.UNION_STAFF)
+ENROLLER_PERSONAS = _s("steward", "steward_other", "union_staff", "union_staff_other")
+BATCH_SEERS = _s("steward", *ROLL_IN_SCOPE)
 # A page form refused for what was typed in it (not for what the URL names) re-renders the form
 # with the message: these are the statuses such a refusal may take.
 FORM_REFUSAL = (400, 404, 409, 422)
@@ -363,6 +448,13 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "errand_id": lambda w: w.errand.pk,
     "record_id": lambda w: w.record.pk,
     "number": lambda w: w.record.number,
+    "flat_id": lambda w: w.flat.pk,
+    "application_id": lambda w: w.application.pk,
+    "batch_id": lambda w: w.batch.pk,
+    "survey_id": lambda w: w.survey.pk,
+    "resource_id": lambda w: w.resource.pk,
+    "rental_id": lambda w: w.rental.pk,
+    "booking_id": lambda w: w.booking.pk,
 }
 MISSING = {"code": "NOPE", "number": "NOPE1", "token": "nope", "join_token": "nope",
            "service_id": str(uuid.UUID(int=1)),
@@ -379,6 +471,16 @@ def _hsds():
 
 def _mobile(persona):
     return lambda w: w.people[persona].mobile
+
+
+def _stay(days: int = 20, nights: int = 2) -> dict:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    first = timezone.localdate() + timedelta(days=days)
+    return {"check_in": first.isoformat(),
+            "check_out": (first + timedelta(days=nights)).isoformat()}
 
 
 def _key():
@@ -430,7 +532,9 @@ EXPECT: dict[str, list[E]] = {
     # --- signed in, any role ---
     "accounts:staff_mfa": [E(ok=_s("steward", "steward_other", "merchant", "merchant_other",
                                    "department", "department_other", *ADMINS, "organiser",
-                                   "organiser_other"),
+                                   "organiser_other", "housing_office",
+                                   "housing_office_other", "union_staff",
+                                   "union_staff_other"),
                              special={"worker": LOGIN, "worker_other": LOGIN,
                                       "resident": LOGIN})],
     "accounts:register": [E(ok=SIGNED_IN)],
@@ -557,6 +661,15 @@ EXPECT: dict[str, list[E]] = {
                              foreign={"attachment_id": lambda w: w.attachment_other.pk},
                              foreign_ok=_s("worker_other", "department_other",
                                            "area_admin_other", "district_admin"))],
+    # --- service cards and handbooks: public, like the printed ones their QR codes lead from ---
+    "cards:mine": [E(roles=WORKER_ROLE, ok=WORKERS, status=302)],
+    "cards:page": [E(public=True, ok=ALL, missing=("code",))],
+    "cards:pdf": [E(public=True, ok=ALL, missing=("code",))],
+    "cards:sheet": [E(public=True, ok=ALL, missing=("code",))],
+    "cards:png": [E(public=True, ok=ALL, missing=("code",))],
+    "cards:handbook": [E(public=True, ok=ALL, missing=("code",))],
+    "cards:handbook_a5": [E(public=True, ok=ALL, missing=("code",))],
+    "cards:handbook_booklet": [E(public=True, ok=ALL, missing=("code",))],
     # --- notices and contact groups: everyone's inbox, the admins' desk ---
     "notices:inbox": [E(ok=SIGNED_IN, marker="MARKNOTICE_own", sees=_s("worker")),
                       E(method="POST", ok=SIGNED_IN, status=302)],
@@ -696,6 +809,73 @@ EXPECT: dict[str, list[E]] = {
                                      body={"reason": "有误"}, missing=("record_id",))],
     # public: whoever holds the paper checks it
     "volunteering:verify": [E(public=True, ok=ALL, missing=("number",))],
+    # --- the family short-stay flat ---
+    "housing:home": [E(roles=WORKER_ROLE, ok=WORKERS, marker="MARKVISITOR_own",
+                       sees=_s("worker"))],
+    "housing:flat": [
+        E(roles=WORKER_ROLE, ok=WORKERS, missing=("flat_id",)),
+        E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302, form=True,
+          body=lambda w: {**_stay(), "name_0": "王芳", "relation_0": "spouse"},
+          missing=("flat_id",)),
+    ],
+    "housing:booking_cancel": [E(method="POST", roles=_roles(R.WORKER, *FLAT_MANAGERS),
+                                 ok=BOOKING_SEERS, status=302, missing=("booking_id",),
+                                 foreign={"booking_id": lambda w: w.booking_other.pk},
+                                 foreign_ok=_s("worker_other", "steward_other",
+                                               "area_admin_other", "district_admin",
+                                               "housing_office_other"))],
+    "housing:desk": [E(roles=FLAT_MANAGERS,
+                       ok=_s("steward", "steward_other", *ADMINS, "housing_office",
+                             "housing_office_other"),
+                       marker="MARKVISITOR_own", sees=FLAT_MANAGERS_OK)],
+    "housing:booking_check_in": [E(method="POST", roles=FLAT_MANAGERS, ok=FLAT_MANAGERS_OK,
+                                   status=302, missing=("booking_id",))],
+    "housing:booking_check_out": [E(method="POST", roles=FLAT_MANAGERS, ok=FLAT_MANAGERS_OK,
+                                    status=302, missing=("booking_id",),
+                                    kwargs={"booking_id": lambda w: w.booking_in.pk})],
+    "housing:survey": [
+        E(roles=WORKER_ROLE, ok=WORKERS),
+        E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302, form=True, body=SURVEY_FORM),
+    ],
+    "housing:survey_figures": [E(roles=FIGURES, ok=FIGURE_PERSONAS)],
+    "housing:survey_answers": [E(roles=OFFICE, ok=OFFICE_PERSONAS)],
+    # one worker's answers: the worker, the housing office of their area; admins get figures
+    "housing:survey_answer": [E(roles=_roles(R.WORKER, R.HOUSING_OFFICE),
+                                ok=_s("worker", "housing_office"), missing=("survey_id",))],
+    "housing:resources": [E(roles=WORKER_ROLE, ok=WORKERS)],
+    "housing:resource_apply": [E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302,
+                                 form=True, body={"people": "1"}, missing=("resource_id",))],
+    "housing:office": [E(roles=FIGURES, ok=FIGURE_PERSONAS, marker="MARKRESOURCE_own",
+                         sees=_s("housing_office", *ADMINS_IN_SCOPE))],
+    "housing:rental_step": [E(method="POST", roles=_roles(R.WORKER, R.HOUSING_OFFICE),
+                              ok=_s("housing_office"), status=302, form=True,
+                              body={"action": "review"}, missing=("rental_id",))],
+    # --- union membership ---
+    "union:home": [
+        E(roles=WORKER_ROLE, ok=WORKERS),
+        # the member is sent to their card; the other worker's application is sent
+        E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302, form=True,
+          body={"area": "YLJ", "employer": "顺丰速运", "job_type": "courier", "consent": "on"}),
+    ],
+    "union:withdraw": [E(method="POST", roles=WORKER_ROLE, ok=_s("worker"), status=302,
+                         missing=("application_id",),
+                         kwargs={"application_id": lambda w: w.application_mine.pk})],
+    "union:card": [E(roles=WORKER_ROLE, ok=_s("worker"))],
+    "union:desk": [E(roles=ROLL, ok=ROLL_PERSONAS, marker="MARKEMPLOYER_own",
+                     sees=_s("union_staff"))],
+    "union:decide": [E(method="POST", roles=UNION, ok=_s("union_staff"), status=302,
+                       form=True, body={"action": "approve"}, missing=("application_id",))],
+    "union:batch_new": [
+        E(roles=ENROLLERS, ok=ENROLLER_PERSONAS),
+        # at the steward's own station; another street's steward or union: the place is refused
+        E(method="POST", roles=ENROLLERS, ok=_s("steward", "union_staff"), status=302,
+          form=True, special={"steward_other": FORM_REFUSAL, "union_staff_other": FORM_REFUSAL},
+          body=lambda w: {"title": "集中入会", "held_on": "2026-11-20",
+                          "place": f"s{w.station.pk}", "roster": "李四,13600000037",
+                          "consent": "on"}),
+    ],
+    "union:batch_template": [E(roles=ENROLLERS, ok=ENROLLER_PERSONAS)],
+    "union:batch": [E(roles=_roles(R.STEWARD, *ROLL), ok=BATCH_SEERS, missing=("batch_id",))],
     # --- the Django admin: district admins (signed in with TOTP) only ---
     "admin:*": [E(ok=_s("district_admin"),
                   special={p: LOGIN for p in SIGNED_IN - {"district_admin"}})],
@@ -904,6 +1084,68 @@ API: dict[str, E] = {
                          body={"area_code": "YLJ", "kind": "visit", "title": "走访慰问",
                                "held_on": "2026-01-05", "people_reached": 12},
                          special={"organiser_other": 422, "area_admin_other": 422}),
+    # the family short-stay flat: flats and calendars for anyone signed in, bookings for
+    # their worker and the flat's keepers (steward, area admins, housing office)
+    "list_flats": E(ok=SIGNED_IN),
+    "get_flat": E(ok=SIGNED_IN, missing=("flat_id",)),
+    "get_flat_calendar": E(ok=SIGNED_IN, missing=("flat_id",)),
+    "create_booking": E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=201,
+                        missing=("flat_id",),
+                        body=lambda w: {**_stay(), "visitors": [{"name": "王芳",
+                                                                "relation": "spouse"}]}),
+    "list_bookings": E(ok=SIGNED_IN, marker="MARKVISITOR_own", sees=BOOKING_SEERS),
+    "get_booking": E(ok=BOOKING_SEERS, missing=("booking_id",),
+                     foreign={"booking_id": lambda w: w.booking_other.pk},
+                     foreign_ok=_s("worker_other", "steward_other", "area_admin_other",
+                                   "district_admin", "housing_office_other")),
+    "cancel_booking": E(method="POST", ok=BOOKING_SEERS, missing=("booking_id",)),
+    "check_in_guests": E(method="POST", roles=FLAT_MANAGERS, ok=FLAT_MANAGERS_OK,
+                         missing=("booking_id",)),
+    "check_out_guests": E(method="POST", roles=FLAT_MANAGERS, ok=FLAT_MANAGERS_OK,
+                          missing=("booking_id",),
+                          kwargs={"booking_id": lambda w: w.booking_in.pk}),
+    # the housing survey, resources and rental intentions
+    "get_my_survey": E(roles=WORKER_ROLE, ok=WORKERS),
+    "save_my_survey": E(method="PUT", roles=WORKER_ROLE, ok=WORKERS,
+                        body={"area_code": "YLJ", "housing": "own", "commute_minutes": 10}),
+    "get_survey_figures": E(roles=FIGURES, ok=FIGURE_PERSONAS),
+    "list_surveys": E(roles=OFFICE, ok=OFFICE_PERSONAS),
+    "get_survey": E(ok=_s("worker", "housing_office"), missing=("survey_id",)),
+    "list_housing_resources": E(ok=SIGNED_IN),
+    "create_housing_resource": E(method="POST", roles=OFFICE, ok=_s("housing_office"),
+                                 status=201, body={"kind": "factory", "name": "闲置厂房",
+                                                   "area_code": "GC", "address": "拱辰"}),
+    "get_housing_resource": E(ok=SIGNED_IN, missing=("resource_id",)),
+    "apply_for_rental": E(method="POST", roles=WORKER_ROLE, ok=_s("worker_other"), status=201,
+                          special={"worker": 409},  # already applied for it
+                          missing=("resource_id",), body={"people": 1}),
+    "list_rental_applications": E(ok=SIGNED_IN, marker="MARKRESOURCE_own", sees=RENTAL_SEERS),
+    "move_rental_application": E(method="POST", roles=_roles(R.WORKER, R.HOUSING_OFFICE),
+                                 ok=_s("housing_office"), body={"action": "review"},
+                                 missing=("rental_id",)),
+    "get_housing_figures": E(roles=FIGURES, ok=FIGURE_PERSONAS),
+    # union membership
+    "get_my_membership": E(roles=WORKER_ROLE, ok=WORKERS),
+    "apply_for_membership": E(method="POST", roles=WORKER_ROLE, ok=_s("worker_other"),
+                              status=201, special={"worker": 409},  # already a member
+                              body={"area_code": "SZ", "employer": "美团",
+                                    "job_type": "food_delivery", "consent": True}),
+    "list_membership_applications": E(ok=SIGNED_IN, marker="MARKEMPLOYER_own",
+                                      sees=_s("union_staff")),
+    "decide_membership_application": E(method="POST", roles=UNION, ok=_s("union_staff"),
+                                       body={"approve": True}, missing=("application_id",)),
+    "list_union_members": E(roles=ROLL, ok=ROLL_PERSONAS, marker="MARKMEMBER_own",
+                            sees=ROLL_IN_SCOPE),
+    "get_union_figures": E(roles=ROLL, ok=ROLL_PERSONAS),
+    "create_enrolment_batch": E(method="POST", roles=ENROLLERS, ok=_s("steward", "union_staff"),
+                                status=201,
+                                body=lambda w: {"title": "集中入会", "held_on": "2026-11-20",
+                                                "station_id": w.station.pk,
+                                                "consent_confirmed": True,
+                                                "rows": [{"name": "李四",
+                                                          "mobile": "13600000037"}]}),
+    "get_enrolment_batch": E(roles=_roles(R.STEWARD, *ROLL), ok=BATCH_SEERS,
+                             missing=("batch_id",)),
     # HSDS 3.0: the public service directory
     "getAPIMetaInformation": E(public=True, ok=ALL),
     "getPaginatedListOfServices": E(public=True, ok=ALL),

@@ -103,7 +103,7 @@ def w(tree):
 def _client(w, who: str) -> Client:
     if who == "anonymous":
         return Client()
-    user = w[who]
+    user = _union_staff(w) if who == "union" else _office(w) if who == "office" else w[who]
     return signed_in(user, user.auth_level)
 
 
@@ -384,6 +384,99 @@ def seed_records(w, n):
 
 def _roster_url(w):
     return f"/api/v1/volunteering/shifts/{_volunteer_world(w)['shift'].pk}/roster"
+def _flat(w):
+    from warmstation.housing.tests.factories import make_flat
+
+    if "flat" not in w:
+        w["flat"] = make_flat(w["ylj"], station=w["station"], max_bookings_per_season=50)
+        w["nights"] = itertools.count(1)
+    return w["flat"]
+
+
+def seed_flats(w, n):
+    from warmstation.housing.tests.factories import make_flat
+
+    _flat(w)
+    for _ in range(n):
+        make_flat(w["ylj"], name=f"爱心公寓{next(_seq)}")
+
+
+def seed_bookings(w, n):
+    """Bookings of one flat by the worker, one night each, each with two visitors."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from warmstation.housing.services import booking_create
+    from warmstation.housing.tests.factories import FAMILY
+
+    flat = _flat(w)
+    for _ in range(n):
+        day = timezone.localdate() + timedelta(days=next(w["nights"]))
+        booking_create(worker=w["worker"], flat=flat, check_in=day,
+                       check_out=day + timedelta(days=1), visitors=FAMILY)
+
+
+def _office(w):
+    if "office" not in w:
+        from warmstation.areas.models import Area
+
+        root = Area.objects.get(depth=0)
+        w["office"] = as_level(make_user(Role.HOUSING_OFFICE, root), AuthLevel.PASSWORD)
+    return w["office"]
+
+
+def seed_surveys(w, n):
+    from warmstation.housing.services import survey_save
+
+    _office(w)
+    for i in range(n):
+        survey_save(worker=make_worker([w["ylj"]]), area=w["ylj"], housing="rent_shared",
+                    rent=1000 + i, commute_minutes=20, household=1, needs={"need_cheaper"})
+
+
+def seed_resources(w, n):
+    from warmstation.housing.models import Resource
+    from warmstation.housing.services import rental_apply, resource_save
+
+    _office(w)
+    for _ in range(n):
+        resource = resource_save(actor=None, resource=Resource(), kind="dormitory",
+                                 name=f"宿舍{next(_seq)}", area=w["ylj"], address="拱辰",
+                                 beds=10, available=3)
+        rental_apply(worker=w["worker"], resource=resource)
+
+
+def _union_staff(w):
+    if "union" not in w:
+        from warmstation.areas.models import Area
+
+        root = Area.objects.get(depth=0)  # w["district"] is the district admin here
+        w["union"] = as_level(make_user(Role.UNION_STAFF, root), AuthLevel.PASSWORD)
+    return w["union"]
+
+
+def seed_applications(w, n):
+    """Applications of new workers (waiting for review)."""
+    from warmstation.union.services import membership_apply
+
+    _union_staff(w)
+    for _ in range(n):
+        membership_apply(user=make_worker([w["ylj"]]), area=w["ylj"], employer="申通快递",
+                         job_type="courier", consent=True)
+
+
+def seed_union_members(w, n):
+    """Members enrolled on site at the station, with their brand."""
+    from datetime import date
+
+    from tests.factories import BrandFactory
+    from warmstation.union.services import BatchRow, batch_enrol
+
+    batch_enrol(actor=_union_staff(w), title="集中入会", held_on=date(2026, 11, 20),
+                area=w["ylj"], station=w["station"], brand=BrandFactory(),
+                rows=[BatchRow(i, f"会员{next(_seq)}", f"1390{next(_seq):07d}")
+                      for i in range(1, n + 1)], consent_confirmed=True)
 
 
 @dataclass(frozen=True)
@@ -419,6 +512,15 @@ API = {
     "list_errands": ListCase("worker", "/api/v1/volunteering/errands", seed_errands),
     "list_activities": ListCase("organiser", "/api/v1/volunteering/activities",
                                 seed_activities),
+    "list_flats": ListCase("worker", "/api/v1/housing/flats", seed_flats),
+    "list_bookings": ListCase("worker", "/api/v1/housing/bookings", seed_bookings),
+    "list_surveys": ListCase("office", "/api/v1/housing/surveys", seed_surveys),
+    "list_housing_resources": ListCase("worker", "/api/v1/housing/resources", seed_resources),
+    "list_rental_applications": ListCase("worker", "/api/v1/housing/rental-applications",
+                                         seed_resources),
+    "list_membership_applications": ListCase("union", "/api/v1/union/applications",
+                                             seed_applications),
+    "list_union_members": ListCase("union", "/api/v1/union/members", seed_union_members),
 }
 
 NEARBY = "lat=39.7207&lng=116.1101&radius_m=5000"
@@ -444,6 +546,20 @@ PAGES = {
                                  seed_redeemed, counted=False),
     "partners": ListCase("district", "/partners/", seed_merchants, counted=False),
     "audit log": ListCase("district", "/audit/", seed_audit, counted=False),
+    "housing (worker)": ListCase("worker", "/housing/",
+                                 lambda w, n: (seed_flats(w, n), seed_bookings(w, n)),
+                                 counted=False),
+    "survey answers": ListCase("office", "/housing/survey/answers/", seed_surveys,
+                               counted=False),
+    "housing resources": ListCase("worker", "/housing/resources/", seed_resources,
+                                  counted=False),
+    "housing office": ListCase("office", "/housing/office/", seed_resources, counted=False),
+    "union desk": ListCase("union", "/union/desk/",
+                           lambda w, n: (seed_applications(w, n), seed_union_members(w, n)),
+                           counted=False),
+    "flat desk": ListCase("steward", "/housing/desk/", seed_bookings, counted=False),
+    "flat calendar": ListCase("worker", lambda w: f"/housing/flats/{_flat(w).pk}/",
+                              seed_bookings, counted=False),
     "needs export (xlsx)": ListCase("district", "/appeals/export.xlsx", seed_appeals,
                                     counted=False),
     "volunteer tasks": ListCase("worker", "/volunteer/", seed_tasks, counted=False),

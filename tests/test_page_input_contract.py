@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.urls import get_resolver
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -70,7 +72,34 @@ def world(db):
     appeal = appeal_services.appeal_create(
         actor=people["worker"], category=people["cats"]["housing"], area=tree["ylj"],
         title="住宿难", body="找不到短租房", submitter=people["worker"])
-    ids = {"station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
+    from warmstation.housing.services import booking_create
+    from warmstation.housing.tests.factories import FAMILY, make_flat
+
+    flat = make_flat(tree["gc"], station=station)
+    today = timezone.localdate()
+    booking = booking_create(worker=worker, flat=flat, check_in=today,
+                             check_out=today + timedelta(days=2), visitors=FAMILY)
+    from datetime import date
+
+    from warmstation.union import services as union
+
+    application = union.membership_apply(user=worker, area=tree["ylj"], employer="申通快递",
+                                         job_type="courier", consent=True)
+    batch = union.batch_enrol(actor=people["district"], title="集中入会",
+                              held_on=date(2026, 11, 20), area=tree["ylj"],
+                              rows=[union.BatchRow(1, "张三", "13900000061")],
+                              consent_confirmed=True)
+    from warmstation.housing.models import Resource
+    from warmstation.housing.services import rental_apply, resource_save, survey_save
+
+    survey = survey_save(worker=worker, area=tree["ylj"], housing="own", rent=None,
+                         commute_minutes=10, household=1, needs=set())
+    resource = resource_save(actor=None, resource=Resource(), kind="dormitory", name="宿舍",
+                             area=tree["ylj"], address="拱辰")
+    rental = rental_apply(worker=worker, resource=resource)
+    ids = {"survey_id": survey.pk, "resource_id": resource.pk, "rental_id": rental.pk,
+           "application_id": application.pk, "batch_id": batch.pk,
+           "flat_id": flat.pk, "booking_id": booking.pk, "station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
            "offer_id": offer.pk, "appeal_id": appeal.pk, "worker_id": worker.worker_profile.pk,
            "contact_id": tree["gc"].contacts.first().pk, "redemption_id": 1, "attachment_id": 1,
            "code": "GC", "token": station.checkin_token, "notice_id": 1, "group_id": 1,

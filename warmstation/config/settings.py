@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "warmstation.benefits",
     "warmstation.stations",
     "warmstation.volunteering",
+    "warmstation.documents",
+    "warmstation.housing",
+    "warmstation.union",
     "warmstation.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -236,6 +239,7 @@ TASKS = {
 PERIODIC_JOBS = [
     ("outbox", "warmstation.outreach.services.outbox_retry_due"),
     ("notices", "warmstation.outreach.services.notice_publish_due"),
+    ("handbooks", "warmstation.documents.services.handbook_refresh_due"),
     ("points_holds", "warmstation.points.services.hold_expire_due"),
     ("redemptions", "warmstation.benefits.services.redemption_expire_due"),
     ("appeal_reminders", "warmstation.appeals.services.appeal_remind_due"),
@@ -261,6 +265,10 @@ WORKER_TASKS = [
      "warmstation.volunteering.selectors.coming_shift_count"),
     # notices (outreach)
     ("notices:inbox", _("通知"), "✉", "warmstation.outreach.selectors.unread_count"),
+    # housing: the family flat, the survey, resources
+    ("housing:home", _("住宿 · 爱心公寓"), "⌂", ""),
+    # union membership
+    ("union:home", _("加入工会"), "☆", ""),
 ]
 # The same for a resident's home (孤、老、病、残 residents, usually helped by their community).
 RESIDENT_TASKS = [

@@ -27,6 +27,9 @@ urlpatterns = [
     path("appeals/", include("warmstation.appeals.urls")),
     path("notices/", include("warmstation.outreach.urls")),
     path("volunteer/", include("warmstation.volunteering.urls")),
+    path("cards/", include("warmstation.documents.urls")),
+    path("housing/", include("warmstation.housing.urls")),
+    path("union/", include("warmstation.union.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -266,7 +266,8 @@ TEXT_COLUMN_MAX = 100_000
 
 # Form fields that are <textarea>s: tab and newline are text there. Every other field of every
 # page form is one line.
-MULTILINE_FORM_FIELDS = re.compile(r"(body|note|answer|description|question|reason)(_[0-9]+)?")
+MULTILINE_FORM_FIELDS = re.compile(
+    r"(body|note|answer|description|question|reason|roster)(_[0-9]+)?")
 # No single value a page form sends is longer (the longest field, a case body, is 4,000).
 FORM_VALUE_MAX = 10_000
 

@@ -174,6 +174,12 @@ def seed_demo(*, workers: int = 300) -> dict:
     from warmstation.demo.volunteering import seed_volunteering
 
     volunteering = seed_volunteering()
+    from warmstation.demo.housing import seed_housing
+
+    housing = seed_housing()
+    from warmstation.demo.union import seed_union
+
+    union = seed_union()
     return {"areas": len(areas), "workers_created": created, "accounts": accounts,
             "stations": stations, "benefits": benefits, "appeals": appeals,
-            "volunteering": volunteering}
+            "volunteering": volunteering, "housing": housing, "union": union}
