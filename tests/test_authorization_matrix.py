@@ -62,15 +62,16 @@ PERSONAS: dict[str, str | None] = {
     "district_admin": Role.DISTRICT_ADMIN,
     "resident": Role.RESIDENT,
     "organiser": Role.ORGANISER, "organiser_other": Role.ORGANISER,
+    "command_centre": Role.COMMAND_CENTRE, "command_centre_other": Role.COMMAND_CENTRE,
 }
 SIGNED_IN = frozenset(p for p in PERSONAS if p != ANON)
 ALL = frozenset(PERSONAS)
 MISSING_ID = 987654321
 
 
-def _jpeg() -> bytes:
+def _jpeg(color: str = "orange") -> bytes:
     buf = io.BytesIO()
-    Image.new("RGB", (16, 16), "orange").save(buf, "JPEG")
+    Image.new("RGB", (16, 16), color).save(buf, "JPEG")
     return buf.getvalue()
 
 
@@ -127,6 +128,8 @@ def build_world(media_root) -> World:
         "resident": make_user(Role.RESIDENT, gc, mobile="13600000012"),
         "organiser": make_user(Role.ORGANISER, gc, mobile="13600000013"),
         "organiser_other": make_user(Role.ORGANISER, xl, mobile="13600000014"),
+        "command_centre": make_user(Role.COMMAND_CENTRE, gc, mobile="13600000015"),
+        "command_centre_other": make_user(Role.COMMAND_CENTRE, xl, mobile="13600000016"),
     }
     for persona, user in people.items():
         as_level(user, ROLE_MIN_LEVEL[PERSONAS[persona]])
@@ -241,6 +244,25 @@ def build_world(media_root) -> World:
             worker=people[f"worker{side}"], issuer=issuer, masked_name="M*", minutes=90)
     # the own street's worker is verified for errands; the other street's is not
     volunteer_errands.errand_worker_verify(actor=people["organiser"], worker=people["worker"])
+    # Street reports: each street's worker filed one (with its photo), filed (立案) and sent to
+    # the street's centre; each worker also has a photo uploaded ahead and not yet used.
+    from warmstation.reports import services as reports
+
+    with override_settings(MEDIA_ROOT=media_root):
+        from warmstation.reports.models import ReportCategory
+
+        garbage = ReportCategory.objects.get(code="exposed_garbage")
+        for side, area, lat in (("", ylj, 39.733), ("_other", sz, 39.705)):
+            worker = people[f"worker{side}"]
+            photo = reports.photo_upload(actor=worker, data=_jpeg())
+            problem, _ = reports.report_create(
+                actor=worker, category=garbage, lat=lat, lng=116.14, area=area,
+                photo_ids=[photo.pk], description=f"MARKREPORT{side or '_own'}")
+            reports.problem_transition(actor=admin, problem_id=problem.pk, action="accept",
+                                       department=w["cgzx" if not side else "xlzx"])
+            w[f"report{side}"], w[f"report_photo{side}"] = problem, photo
+            w[f"pending_photo{side}"] = reports.photo_upload(
+                actor=worker, data=_jpeg(color="navy"))
 
     # Bearer tokens for the API, sessions for the pages.
     w["tokens"] = {p: api_token_issue(user=u, auth_level=ROLE_MIN_LEVEL[PERSONAS[p]])
@@ -309,6 +331,17 @@ STAFF_PERSONAS = _s("department", "department_other", *ADMINS)
 DISPATCHERS = _roles(R.AREA_ADMIN, R.DISTRICT_ADMIN)
 RAISERS = _roles(R.WORKER, R.STEWARD, R.AREA_ADMIN, R.DISTRICT_ADMIN)
 CASE_SEERS = _s("worker", "department", "area_admin", "district_admin")  # of the own case
+CENTRES = _s("command_centre", "command_centre_other")
+REPORT_STAFF = _roles(R.COMMAND_CENTRE, R.DEPARTMENT, R.AREA_ADMIN, R.DISTRICT_ADMIN)
+REPORT_STAFF_PERSONAS = _s("department", "department_other", *ADMINS, *CENTRES)
+REPORT_UPLOADERS = REPORT_STAFF | _roles(R.WORKER)
+REPORT_SEERS = _s("worker", "department", "area_admin", "district_admin", "command_centre")
+REPORT_SEERS_OTHER = _s("worker_other", "department_other", "area_admin_other", "district_admin",
+                        "command_centre_other")
+REPORT_TRIAGE = _s("area_admin", "district_admin", "command_centre")
+REPORT_PLACE = {"lat": "39.733", "lng": "116.14"}
+# The needs pages admit every role but the command centre's (it works on street reports).
+APPEAL_PAGES = frozenset(PERSONAS[p] for p in SIGNED_IN) - {R.COMMAND_CENTRE}
 ADMIN_ROLES = _roles(R.AREA_ADMIN, R.DISTRICT_ADMIN)
 WORKER_ROLE = _roles(R.WORKER)
 DISTRICT = _roles(R.DISTRICT_ADMIN)
@@ -360,6 +393,7 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "errand_id": lambda w: w.errand.pk,
     "record_id": lambda w: w.record.pk,
     "number": lambda w: w.record.number,
+    "problem_id": lambda w: w.report.pk,
 }
 MISSING = {"code": "NOPE", "number": "NOPE1", "token": "nope", "join_token": "nope",
            "service_id": str(uuid.UUID(int=1)),
@@ -427,6 +461,7 @@ EXPECT: dict[str, list[E]] = {
     "accounts:staff_mfa": [E(ok=_s("steward", "steward_other", "merchant", "merchant_other",
                                    "department", "department_other", *ADMINS, "organiser",
                                    "organiser_other"),
+                                   "department", "department_other", *ADMINS, *CENTRES),
                              special={"worker": LOGIN, "worker_other": LOGIN,
                                       "resident": LOGIN})],
     "accounts:register": [E(ok=SIGNED_IN)],
@@ -521,6 +556,10 @@ EXPECT: dict[str, list[E]] = {
     "appeals:policy": [E(roles=APPEALS_ROLES, ok=SIGNED_IN)],
     "appeals:export": [E(roles=APPEALS_ROLES, ok=SIGNED_IN)],
     "appeals:export_csv": [E(roles=APPEALS_ROLES, ok=SIGNED_IN, marker="MARKCASE_own", sees=CASE_SEERS)],
+    "appeals:suggest": [E(roles=APPEAL_PAGES, ok=SIGNED_IN, query={"title": "工资"})],
+    "appeals:policy": [E(roles=APPEAL_PAGES, ok=SIGNED_IN)],
+    "appeals:export": [E(roles=APPEAL_PAGES, ok=SIGNED_IN)],
+    "appeals:export_csv": [E(roles=APPEAL_PAGES, ok=SIGNED_IN, marker="MARKCASE_own", sees=CASE_SEERS)],
     "appeals:inbox": [
         E(roles=STAFF, ok=STAFF_PERSONAS, marker="MARKCASE_own",
           sees=_s("department", *ADMINS_IN_SCOPE)),
@@ -541,11 +580,14 @@ EXPECT: dict[str, list[E]] = {
     ],
     "appeals:detail": [E(roles=APPEALS_ROLES, ok=CASE_SEERS, missing=("appeal_id",))],
     "appeals:act": [E(method="POST", roles=APPEALS_ROLES, ok=_s("department", *ADMINS_IN_SCOPE), status=302,
+    "appeals:detail": [E(roles=APPEAL_PAGES, ok=CASE_SEERS, missing=("appeal_id",))],
+    "appeals:act": [E(method="POST", roles=APPEAL_PAGES, ok=_s("department", *ADMINS_IN_SCOPE), status=302,
                       form=True, body={"action": "note", "note": "已电话联系"},
                       # the submitter may not add notes: told so on the case page
                       special={"worker": 302}, unchanged=_s("worker"),
                       missing=("appeal_id",))],
     "appeals:attachment": [E(roles=APPEALS_ROLES, ok=CASE_SEERS, missing=("attachment_id",),
+    "appeals:attachment": [E(roles=APPEAL_PAGES, ok=CASE_SEERS, missing=("attachment_id",),
                              foreign={"attachment_id": lambda w: w.attachment_other.pk},
                              foreign_ok=_s("worker_other", "department_other",
                                            "area_admin_other", "district_admin"))],
@@ -691,6 +733,48 @@ EXPECT: dict[str, list[E]] = {
     # --- the Django admin: district admins (signed in with TOTP) only ---
     "admin:*": [E(ok=_s("district_admin"),
                   special={p: LOGIN for p in SIGNED_IN - {"district_admin"}})],
+    # --- street reports (随手拍) ---
+    "reports:mine": [E(roles=WORKER_ROLE, ok=WORKERS, marker="MARKREPORT_own", sees=_s("worker"))],
+    "reports:new": [
+        E(roles=WORKER_ROLE, ok=WORKERS),
+        # a photo uploaded ahead by somebody else is refused beside the photos field
+        E(method="POST", roles=WORKER_ROLE, ok=_s("worker"), status=302, form=True,
+          body=lambda w: {"category": "exposed_garbage", **REPORT_PLACE,
+                          "photo_ids": w.pending_photo.pk},
+          special={"worker_other": FORM_REFUSAL}),
+    ],
+    "reports:nearby": [E(roles=WORKER_ROLE, ok=WORKERS,
+                         query={"category": "exposed_garbage", **REPORT_PLACE})],
+    "reports:photo_upload": [E(method="POST", roles=REPORT_UPLOADERS, status=201, form=True,
+                               ok=WORKERS | REPORT_STAFF_PERSONAS,
+                               body=lambda w: {"image": io.BytesIO(_jpeg())})],
+    # a report's photo: personal; only those who see the problem (never the public /media/)
+    "reports:photo": [E(ok=REPORT_SEERS, public=True, special={ANON: 404}, missing=("photo_id",),
+                        kwargs={"photo_id": lambda w: w.report_photo.pk},
+                        foreign={"photo_id": lambda w: w.report_photo_other.pk},
+                        foreign_ok=REPORT_SEERS_OTHER)],
+    "reports:photo_thumb": [E(ok=REPORT_SEERS, public=True, special={ANON: 404}, missing=("photo_id",),
+                              kwargs={"photo_id": lambda w: w.report_photo.pk},
+                              foreign={"photo_id": lambda w: w.report_photo_other.pk},
+                              foreign_ok=REPORT_SEERS_OTHER)],
+    "reports:queue": [
+        E(roles=REPORT_STAFF, ok=REPORT_STAFF_PERSONAS, query={"status": ""},
+          marker="MARKREPORT_own", sees=REPORT_SEERS - {"worker"}),
+        E(method="POST", roles=REPORT_STAFF, ok=REPORT_STAFF_PERSONAS, status=302, form=True,
+          body=lambda w: {"ids": [w.report.pk], "action": "dispatch", "department": "xl-zx"},
+          unchanged=_s("department", "department_other", "area_admin_other",
+                       "command_centre_other")),
+    ],
+    "reports:public": [E(public=True, ok=ALL)],
+    "reports:public_detail": [E(public=True, ok=ALL, missing=("problem_id",))],
+    "reports:detail": [E(ok=REPORT_SEERS, missing=("problem_id",),
+                         foreign={"problem_id": lambda w: w.report_other.pk},
+                         foreign_ok=REPORT_SEERS_OTHER)],
+    "reports:act": [E(method="POST", ok=_s("department", *REPORT_TRIAGE), status=302,
+                      form=True, body={"action": "note", "note": "已联系"},
+                      missing=("problem_id",), special={"worker": 302})],
+    "reports:follow": [E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302, form=True,
+                         body=REPORT_PLACE, missing=("problem_id",))],
     # --- API and HSDS documents ---
     "api:openapi-json": [E(public=True, ok=ALL)],
     "api:openapi-view": [E(public=True, ok=ALL)],
@@ -896,6 +980,34 @@ API: dict[str, E] = {
                          body={"area_code": "YLJ", "kind": "visit", "title": "走访慰问",
                                "held_on": "2026-01-05", "people_reached": 12},
                          special={"organiser_other": 422, "area_admin_other": 422}),
+    # street reports (随手拍)
+    "list_report_categories": E(ok=SIGNED_IN),
+    "upload_report_photo": E(method="POST", roles=REPORT_UPLOADERS, status=201, form=True,
+                             ok=WORKERS | REPORT_STAFF_PERSONAS,
+                             body=lambda w: {"image": io.BytesIO(_jpeg())}),
+    "same_problem_candidates": E(roles=WORKER_ROLE, ok=WORKERS,
+                                 query={"category": "exposed_garbage", **REPORT_PLACE}),
+    "create_report": E(method="POST", roles=WORKER_ROLE, ok=_s("worker"), status=201,
+                       body=lambda w: {"category": "exposed_garbage", "lat": 39.733,
+                                       "lng": 116.14, "photo_ids": [w.pending_photo.pk]},
+                       special={"worker_other": 422}),
+    "list_my_reports": E(roles=WORKER_ROLE, ok=WORKERS, marker="MARKREPORT_own",
+                         sees=_s("worker")),
+    "list_reports": E(roles=REPORT_STAFF, ok=REPORT_STAFF_PERSONAS, marker="MARKREPORT_own",
+                      sees=REPORT_SEERS - {"worker"}),
+    "bulk_reports": E(method="POST", roles=REPORT_STAFF, ok=REPORT_STAFF_PERSONAS,
+                      body=lambda w: {"ids": [w.report.pk], "action": "dispatch",
+                                      "department": "xl-zx"},
+                      unchanged=_s("department", "department_other", "area_admin_other",
+                                   "command_centre_other")),
+    "get_report": E(ok=REPORT_SEERS, missing=("problem_id",),
+                    foreign={"problem_id": lambda w: w.report_other.pk},
+                    foreign_ok=REPORT_SEERS_OTHER),
+    "follow_report": E(method="POST", roles=WORKER_ROLE, ok=WORKERS,
+                       body={"lat": 39.733, "lng": 116.14}, missing=("problem_id",)),
+    "act_on_report": E(method="POST", ok=_s("department", *REPORT_TRIAGE),
+                       body={"action": "note", "note": "已联系"}, missing=("problem_id",),
+                       special={"worker": 403}),
     # HSDS 3.0: the public service directory
     "getAPIMetaInformation": E(public=True, ok=ALL),
     "getPaginatedListOfServices": E(public=True, ok=ALL),

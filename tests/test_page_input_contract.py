@@ -53,6 +53,16 @@ BAD = ["9" * 25, str(2**63), "-5", "0", "1e30", "NaN", "Infinity", "0001-01-01",
 CONTROL = ["a\x00b", "\x1b[2J", "a\x7fb", "a\u2028b"]
 
 
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), "orange").save(buf, "JPEG")
+    return buf.getvalue()
+
+
 @pytest.fixture
 def world(db):
     from warmstation.appeals import services as appeal_services
@@ -70,7 +80,15 @@ def world(db):
     appeal = appeal_services.appeal_create(
         actor=people["worker"], category=people["cats"]["housing"], area=tree["ylj"],
         title="住宿难", body="找不到短租房", submitter=people["worker"])
-    ids = {"station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
+    from warmstation.reports import services as report_services
+    from warmstation.reports.models import ReportCategory
+
+    photo = report_services.photo_upload(actor=people["worker"], data=_jpeg())
+    problem, _ = report_services.report_create(
+        actor=people["worker"], category=ReportCategory.objects.get(code="exposed_garbage"),
+        lat=39.72, lng=116.11, area=tree["ylj"], photo_ids=[photo.pk])
+    ids = {"problem_id": problem.pk, "photo_id": photo.pk,
+           "station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
            "offer_id": offer.pk, "appeal_id": appeal.pk, "worker_id": worker.worker_profile.pk,
            "contact_id": tree["gc"].contacts.first().pk, "redemption_id": 1, "attachment_id": 1,
            "code": "GC", "token": station.checkin_token, "notice_id": 1, "group_id": 1,

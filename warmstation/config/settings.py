@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "warmstation.benefits",
     "warmstation.stations",
     "warmstation.volunteering",
+    "warmstation.reports",
     "warmstation.demo",
     "django.contrib.admin",
     "django.contrib.auth",

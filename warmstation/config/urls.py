@@ -26,6 +26,7 @@ urlpatterns = [
     path("appeals/", include("warmstation.appeals.urls")),
     path("notices/", include("warmstation.outreach.urls")),
     path("volunteer/", include("warmstation.volunteering.urls")),
+    path("reports/", include("warmstation.reports.urls")),
 ]
 
 if settings.SERVE_MEDIA:

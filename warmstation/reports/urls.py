@@ -1,0 +1,19 @@
+from django.urls import path
+
+from warmstation.reports import views, views_triage
+
+app_name = "reports"
+urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("new/", views.new, name="new"),
+    path("nearby/", views.nearby, name="nearby"),
+    path("photos/", views.photo_upload, name="photo_upload"),
+    path("photos/<id:photo_id>/", views.photo, name="photo"),
+    path("photos/<id:photo_id>/thumb/", views.photo_thumb, name="photo_thumb"),
+    path("queue/", views_triage.queue, name="queue"),
+    path("public/", views.public_list, name="public"),
+    path("public/<id:problem_id>/", views.public_detail, name="public_detail"),
+    path("<id:problem_id>/", views.detail, name="detail"),
+    path("<id:problem_id>/act/", views.act, name="act"),
+    path("<id:problem_id>/follow/", views.follow, name="follow"),
+]
