@@ -389,6 +389,7 @@ def seed_reports(w, n):
     from warmstation.reports.models import ReportCategory
     from warmstation.reports.tests.factories import jpeg
 
+    services.report_categories_seed()  # a flushing (transactional) test may have emptied it
     garbage = ReportCategory.objects.get(code="exposed_garbage")
     for _ in range(n):
         i = next(_seq)

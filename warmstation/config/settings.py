@@ -193,6 +193,14 @@ _LEAFLET_STATIC = Path(list(_leaflet.submodule_search_locations)[0]) / "static"
 STATICFILES_DIRS = [BASE_DIR / "warmstation" / "static", _LEAFLET_STATIC]
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # e.g. a 天地图 or self-hosted XYZ template
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+# The system a tap on the map reports in: 天地图 and OSM tiles are WGS-84, AMap/Tencent GCJ-02.
+MAP_TILE_CRS = os.environ.get("MAP_TILE_CRS", "wgs84")
+# Open311 GeoReport v2 (reports/open311.py): our jurisdiction_id (Fangshan's division code)
+# and the contact discovery names. A media_url on a private or loopback address is refused;
+# only tests that serve pictures from 127.0.0.1 turn this on.
+OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "110111")
+OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "房山区城市管理指挥中心 010-89351008")
+OPEN311_MEDIA_ALLOW_PRIVATE = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

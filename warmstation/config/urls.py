@@ -27,6 +27,7 @@ urlpatterns = [
     path("notices/", include("warmstation.outreach.urls")),
     path("volunteer/", include("warmstation.volunteering.urls")),
     path("reports/", include("warmstation.reports.urls")),
+    path("open311/v2/", include("warmstation.reports.urls_open311")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -174,6 +174,9 @@ def seed_demo(*, workers: int = 300) -> dict:
     from warmstation.demo.volunteering import seed_volunteering
 
     volunteering = seed_volunteering()
+    from warmstation.demo.reports import seed_reports
+
+    reports = seed_reports()
     return {"areas": len(areas), "workers_created": created, "accounts": accounts,
             "stations": stations, "benefits": benefits, "appeals": appeals,
-            "volunteering": volunteering}
+            "volunteering": volunteering, "reports": reports}

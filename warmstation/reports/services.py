@@ -81,6 +81,21 @@ def report_settings() -> ReportSettings:
     return ReportSettings.objects.get_or_create(pk=1)[0]
 
 
+def report_categories_seed() -> int:
+    """The standard event classes (reports/categories.py), as migration 0002 seeds them; for a
+    database that was emptied (tests that flush) or a demo. Existing rows are kept as they are;
+    returns how many were added."""
+    from warmstation.reports.categories import CATEGORIES
+
+    added = 0
+    for sort, (code, gzh, gen, zh, en, days, keywords) in enumerate(CATEGORIES):
+        added += ReportCategory.objects.get_or_create(code=code, defaults={
+            "group_zh": gzh, "group_en": gen, "name_zh": zh, "name_en": en,
+            "resolve_days": days, "keywords": keywords, "sort": sort * 10,
+            "description": f"{gzh}·{zh}"})[1]
+    return added
+
+
 # --- places -----------------------------------------------------------------------------------
 
 def point_to_wgs84(lat: float, lng: float, crs: str) -> tuple[float, float]:
@@ -327,7 +342,7 @@ def problem_transition(*, actor: User, problem_id: int, action: str, note: str =
         if action == "accept":
             problem.status, problem.accepted_at = S.ACCEPTED, now
             problem.resolve_due = deadlines.add_working_days(now, problem.category.resolve_days)
-            if department is not None or problem.category.department is not None:
+            if department is not None:  # accepted and dispatched in one step
                 problem.department = _department(problem, department)
                 problem.status = S.DISPATCHED
             text = "已立案，感谢您的上报。"
@@ -454,11 +469,13 @@ def photo_publish(*, actor: User, photo_id: int, boxes: list[tuple[float, float,
     photo = access_photo_by_id(actor, photo_id)
     if photo.problem is None or "triager" not in capacities(actor, photo.problem):
         raise NotFound()
+    old = (photo.sha256, photo.file.name or "", photo.thumb.name or "")
     with transaction.atomic():
         if boxes:
             with default_storage.open(photo.file.name or "", "rb") as handle:
                 picture = blur_regions(handle.read(), boxes)
             digest = picture.sha256
+            transaction.on_commit(lambda: _drop_unreferenced(*old))
             photo.file.name = _store(f"reports/{digest[:2]}/{digest}.jpg", picture.full)
             photo.thumb.name = _store(f"reports/{digest[:2]}/{digest}-t.jpg", picture.thumb)
             photo.sha256, photo.blurred_at = digest, timezone.now()
@@ -469,5 +486,111 @@ def photo_publish(*, actor: User, photo_id: int, boxes: list[tuple[float, float,
     return photo
 
 
+def _drop_unreferenced(sha256: str, *names: str) -> None:
+    """Delete a picture's files once no photo row names them (the unblurred original)."""
+    if Photo.objects.filter(sha256=sha256).exists():
+        return
+    for name in names:
+        if name:
+            default_storage.delete(name)
+
+
 def triager_for(actor: User, area: Area) -> bool:
     return actor.has_role(*TRIAGERS) and area_in_scope(actor, area, roles=TRIAGERS)
+
+
+# --- Open311 clients --------------------------------------------------------------------------
+
+def _key_hash(key: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def open311_client_issue(*, actor: User, name: str, areas: Iterable[Area], contact: str = "",
+                         request: HttpRequest | None = None) -> tuple[Open311Client, str]:
+    """A new API key for another civic-reporting system, scoped to `areas`. The key is shown
+    once (returned here) and stored only as a hash."""
+    if not actor.has_role(Role.DISTRICT_ADMIN):
+        raise PermissionDenied()
+    name = clean_text(name, max_length=64, field="name")
+    contact = clean_text(contact, max_length=100, field="contact")
+    areas = list(areas)
+    if not name or not areas:
+        raise InvalidInput(_("请填写客户端名称并至少选择一个区域。"), field="name")
+    key = secrets.token_urlsafe(24)
+    with transaction.atomic():
+        client = Open311Client.objects.create(name=name, contact=contact,
+                                              key_hash=_key_hash(key), key_hint=key[:4],
+                                              issued_by=actor)
+        client.areas.set(areas)
+        audit_record("open311.client_issue", actor=actor, obj=client, request=request,
+                     detail={"name": name, "areas": [a.code for a in areas]})
+    return client, key
+
+
+def open311_client_revoke(*, actor: User, client: Open311Client,
+                          request: HttpRequest | None = None) -> Open311Client:
+    if not actor.has_role(Role.DISTRICT_ADMIN):
+        raise PermissionDenied()
+    with transaction.atomic():
+        changed = Open311Client.objects.filter(pk=client.pk, revoked_at=None).update(
+            revoked_at=timezone.now())
+        audit_record("open311.client_revoke", actor=actor, obj=client, request=request,
+                     detail={"changed": bool(changed)})
+    client.refresh_from_db()
+    return client
+
+
+def open311_client_by_key(key: str) -> Open311Client | None:
+    """The active client holding `key`, or None (missing, wrong or revoked: the same 403)."""
+    if not key or len(key) > 128:
+        return None
+    client = Open311Client.objects.filter(key_hash=_key_hash(key), revoked_at=None) \
+        .prefetch_related("areas").first()
+    if client is not None and (client.last_used_at is None or
+                               timezone.now() - client.last_used_at > timedelta(minutes=5)):
+        Open311Client.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+    return client
+
+
+def photo_from_url(*, url: str, kind: str = Photo.Kind.BEFORE) -> Photo:
+    """The picture at `url` (an Open311 media_url), fetched under core/fetch.py's rules and then
+    re-encoded and stripped like any upload; stored without an uploader."""
+    from django.conf import settings
+
+    from warmstation.core.fetch import safe_fetch
+    from warmstation.core.images import MAX_UPLOAD_BYTES
+
+    fetched = safe_fetch(url, max_bytes=MAX_UPLOAD_BYTES,
+                         allow_private=getattr(settings, "OPEN311_MEDIA_ALLOW_PRIVATE", False))
+    picture = reencode_image(fetched.body, max_side=MAX_SIDE)
+    digest = picture.sha256
+    return Photo.objects.create(
+        kind=kind, sha256=digest, width=picture.width, height=picture.height,
+        file=_store(f"reports/{digest[:2]}/{digest}.jpg", picture.full),
+        thumb=_store(f"reports/{digest[:2]}/{digest}-t.jpg", picture.thumb))
+
+
+def open311_update(*, client: Open311Client, problem_id: int, description: str,
+                   status: str = "", request: HttpRequest | None = None) -> ProblemEvent:
+    """A note from a partner system on a problem in its areas (the servicerequestupdates
+    extension); shown to staff on the timeline, not to the public."""
+    description = clean_text(description, max_length=DESCRIPTION_MAX, multiline=True,
+                             field="description")
+    if not description:
+        raise InvalidInput(_("请填写更新内容。"), field="description")
+    with transaction.atomic():
+        problem = Problem.objects.select_for_update(of=("self",)).filter(pk=problem_id) \
+            .select_related("area", "department").first()
+        if problem is None or not any(problem.area.path.startswith(a.path)
+                                      for a in client.areas.all()):
+            raise NotFound()
+        note = f"[{client.name}] {description}" + (f"（{status}）" if status else "")
+        event = ProblemEvent.objects.create(
+            problem=problem, action="open311_update", from_status=problem.status,
+            to_status=problem.status, department=problem.department, note=note[:1000],
+            public=False)
+        audit_record("open311.update", actor_label=client.name[:64], obj=problem,
+                     request=request, detail={"client": client.pk, "event": event.pk})
+    return event

@@ -258,3 +258,38 @@ def public_detail(request, problem_id: int):
         "p": problem, "timeline": selectors.problem_timeline(problem, public_only=True),
         "photos": selectors.problem_photos(problem, public_only=True),
         "labels": workflow.ACTION_LABELS})
+
+
+def parse_boxes(raw: str) -> list[tuple[float, float, float, float]]:
+    """"x,y,w,h;x,y,w,h" (fractions of the picture, from the blur tool) → boxes."""
+    boxes = []
+    for part in (raw or "").split(";"):
+        if not part.strip():
+            continue
+        try:
+            x, y, bw, bh = (float(v) for v in part.split(","))
+        except ValueError:
+            raise InvalidInput(_("模糊区域格式有误。"), field="boxes") from None
+        if not all(math.isfinite(v) and 0 <= v <= 1 for v in (x, y, bw, bh)):
+            raise InvalidInput(_("模糊区域格式有误。"), field="boxes")
+        boxes.append((x, y, bw, bh))
+    return boxes
+
+
+@require_POST
+@staff_page(*STAFF)
+def photo_publish(request, photo_id: int):
+    """The staff blur tool: blur the marked boxes (faces, plates) and make the photo public, or
+    take it back."""
+    item = access_photo_by_id(request.user, photo_id)  # NotFound: the 404 page
+    try:
+        services.photo_publish(actor=request.user, photo_id=item.pk,
+                               boxes=parse_boxes(request.POST.get("boxes", "")[:2000]),
+                               public=request.POST.get("public") == "1", request=request)
+    except ApplicationError as exc:
+        refused_message(request, exc)
+    else:
+        messages.success(request, _("照片已更新。"))
+    if item.problem_id is None:
+        return redirect("reports:queue")
+    return redirect("reports:detail", problem_id=item.problem_id)

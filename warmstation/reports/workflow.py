@@ -5,6 +5,8 @@ the area, department = the handling department) it may be taken."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop as N_
+
 from warmstation.appeals.workflow import Transitions, transition_check
 from warmstation.reports.models import Problem
 
@@ -24,10 +26,13 @@ TRANSITIONS: Transitions = {
     "merge": ({S.SUBMITTED, S.ACCEPTED, S.DISPATCHED}, S.MERGED, {"triager"}),
     "note": (OPEN | {S.CLOSED}, None, {"triager", "department"}),
 }
+# Chinese, as the timeline and refusals say them; gettext_noop marks them for the catalogue
+# (pages show them through {% translate %}).
 ACTION_LABELS = {
-    "create": "上报", "follow": "我也遇到", "accept": "立案", "reject": "不予立案",
-    "dispatch": "派遣", "resolve": "处置", "close": "结案", "not_fixed": "未解决，重新办理",
-    "merge": "合并", "merged_in": "并入", "note": "备注", "points": "积分",
+    "create": N_("上报"), "follow": N_("我也遇到"), "accept": N_("立案"), "reject": N_("不予立案"),
+    "dispatch": N_("派遣"), "resolve": N_("处置"), "close": N_("结案"), "not_fixed": N_("未解决，重新办理"),
+    "merge": N_("合并"), "merged_in": N_("并入"), "note": N_("备注"), "points": N_("积分"),
+    "open311_update": N_("对接系统更新"),
 }
 NOTE_REQUIRED = {"not_fixed"}
 BULK_ACTIONS = ("accept", "reject", "dispatch")

@@ -28,6 +28,7 @@ def jpeg(size=(64, 48), color="orange", **save) -> bytes:
 def make_report_world(tree: dict) -> dict:
     from warmstation.areas.models import Area
 
+    services.report_categories_seed()  # a flushing (transactional) test may have emptied it
     Area.objects.filter(pk=tree["ylj"].pk).update(center_lat=YLJ[0], center_lng=YLJ[1])
     Area.objects.filter(pk=tree["sz"].pk).update(center_lat=SZ[0], center_lng=SZ[1])
     centre = Department.objects.create(code="gc-zx", name_zh="拱辰城管指挥中心",

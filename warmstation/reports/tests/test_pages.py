@@ -59,6 +59,7 @@ def test_same_problem_prompt_and_me_too(w):
                                               "lat": YLJ[0], "lng": YLJ[1]})
     body = prompt.content.decode()
     assert f'data-id="{problem.pk}"' in body and "?g=" in body
+    assert f'formaction="/reports/{problem.pk}/follow/"' in body
     response = browser.post(f"/reports/{problem.pk}/follow/", {"lat": YLJ[0], "lng": YLJ[1]})
     assert response.status_code == 302
     assert Follower.objects.filter(problem=problem, user=w["worker2"]).exists()
@@ -102,3 +103,44 @@ def test_english_pages(w):
     browser.post("/i18n/setlang/", {"language": "en", "next": "/"})
     body = browser.get("/reports/new/").content.decode()
     assert "Snap and report a street problem" in body and "随手拍" not in body
+
+
+def test_staff_blur_a_photo_and_make_it_public(w, django_capture_on_commit_callbacks):
+    import io
+
+    from django.test import Client
+    from PIL import Image
+
+    from warmstation.reports import services
+
+    striped = Image.new("RGB", (64, 48), "white")
+    striped.paste((200, 0, 0), (0, 0, 32, 48))  # two halves: a blur across them shows
+    buf = io.BytesIO()
+    striped.save(buf, "JPEG")
+    upload = services.photo_upload(actor=w["worker"], data=buf.getvalue())
+    problem, _ = services.report_create(actor=w["worker"], category=w["garbage"], lat=YLJ[0],
+                                        lng=YLJ[1], photo_ids=[upload.pk])
+    services.problem_transition(actor=w["cc"], problem_id=problem.pk, action="accept")
+    photo = problem.photos.get()
+    old_name = photo.file.name
+    centre = _browser(w, "cc")
+    assert 'class="blur-tool"' in centre.get(f"/reports/{problem.pk}/").content.decode()
+    assert 'class="blur-tool"' not in _browser(w, "worker").get(
+        f"/reports/{problem.pk}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = centre.post(f"/reports/photos/{photo.pk}/publish/",
+                               {"boxes": "0.1,0.1,0.5,0.5", "public": "1"})
+    assert response.status_code == 302
+    photo.refresh_from_db()
+    assert photo.is_public and photo.blurred_at and photo.file.name != old_name
+    from django.core.files.storage import default_storage
+
+    assert not default_storage.exists(old_name)  # the unblurred original is gone
+    public = Client().get(f"/reports/photos/{photo.pk}/")
+    assert public.status_code == 200 and public["Cache-Control"].startswith("public")
+    with Image.open(io.BytesIO(b"".join(public.streaming_content))) as img:
+        assert img.size == (64, 48)
+    bad = centre.post(f"/reports/photos/{photo.pk}/publish/", {"boxes": "1e9,x", "public": "1"})
+    assert bad.status_code == 302
+    assert _browser(w, "worker").post(f"/reports/photos/{photo.pk}/publish/",
+                                      {"public": "0"}).status_code == 403

@@ -23,21 +23,29 @@
     try { localStorage.setItem(QUEUE, JSON.stringify(q)); return true; } catch (e) { return false; }
   }
 
-  function shrink(file) {  // → a JPEG data: URL at most MAX_SIDE px (for the offline queue)
+  function readAsDataUrl(file) {  // data: URLs, as the CSP allows (img-src 'self' data:)
     return new Promise(function (resolve, reject) {
-      var url = URL.createObjectURL(file);
-      var img = new Image();
-      img.onload = function () {
-        var scale = Math.min(1, MAX_SIDE / Math.max(img.width, img.height));
-        var c = document.createElement("canvas");
-        c.width = Math.round(img.width * scale);
-        c.height = Math.round(img.height * scale);
-        c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
-        URL.revokeObjectURL(url);
-        resolve(c.toDataURL("image/jpeg", 0.8));
-      };
-      img.onerror = function () { URL.revokeObjectURL(url); reject(new Error("decode")); };
-      img.src = url;
+      var reader = new FileReader();
+      reader.onload = function () { resolve(reader.result); };
+      reader.onerror = function () { reject(new Error("read")); };
+      reader.readAsDataURL(file);
+    });
+  }
+  function shrink(file) {  // → a JPEG data: URL at most MAX_SIDE px (previews, offline queue)
+    return readAsDataUrl(file).then(function (url) {
+      return new Promise(function (resolve, reject) {
+        var img = new Image();
+        img.onload = function () {
+          var scale = Math.min(1, MAX_SIDE / Math.max(img.width, img.height));
+          var c = document.createElement("canvas");
+          c.width = Math.round(img.width * scale);
+          c.height = Math.round(img.height * scale);
+          c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
+          resolve(c.toDataURL("image/jpeg", 0.8));
+        };
+        img.onerror = function () { reject(new Error("decode")); };  // HEIC: the server reads it
+        img.src = url;
+      });
     });
   }
   function dataUrlToBlob(dataUrl) {
@@ -123,11 +131,10 @@
         var fig = document.createElement("figure");
         var img = document.createElement("img");
         img.width = 96; img.alt = "";
-        img.src = URL.createObjectURL(file);
         var cap = document.createElement("figcaption");
         cap.textContent = form.dataset.msgUploading;
         fig.appendChild(img); fig.appendChild(cap); previews.appendChild(fig);
-        shrink(file).then(function (d) { entry.dataUrl = d; }).catch(function () {});
+        shrink(file).then(function (d) { entry.dataUrl = d; img.src = d; }).catch(function () {});
         upload(endpoint, file, file.name).then(function (j) {
           if (j.ok) {
             entry.id = j.id; cap.textContent = "✓";
@@ -186,6 +193,8 @@
     showMap();
 
     form.addEventListener("submit", function (ev) {
+      // "我也遇到" posts this form's place to the problem's follow URL: let the browser do it
+      if (ev.submitter && ev.submitter.hasAttribute("formaction")) { return; }
       ev.preventDefault();
       var fields = {};
       ["category", "lat", "lng", "crs", "description", "address"].forEach(function (k) {
@@ -236,5 +245,49 @@
       bounds.push([p.lat, p.lng]);
     });
     map.fitBounds(bounds, { maxZoom: 16, padding: [20, 20] });
+  });
+})();
+
+/* The staff blur tool: the photo at full size in a box; drag to mark a face or a plate (as many
+   as needed); the marks go with the form as fractions of the picture ("x,y,w,h;…"). */
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("form.blur-tool"), function (form) {
+    var wrap = document.createElement("div");
+    wrap.className = "blur-canvas";
+    wrap.style.position = "relative"; wrap.style.display = "inline-block"; wrap.style.touchAction = "none";
+    var img = document.createElement("img");
+    img.src = form.dataset.src; img.alt = ""; img.style.maxWidth = "100%"; img.draggable = false;
+    wrap.appendChild(img);
+    form.insertBefore(wrap, form.firstChild);
+    var field = form.querySelector("input[name=boxes]"), boxes = [], start = null, mark = null;
+    function point(ev) {
+      var r = img.getBoundingClientRect();
+      return { x: Math.min(1, Math.max(0, (ev.clientX - r.left) / r.width)),
+               y: Math.min(1, Math.max(0, (ev.clientY - r.top) / r.height)) };
+    }
+    wrap.addEventListener("pointerdown", function (ev) {
+      start = point(ev);
+      mark = document.createElement("div");
+      mark.style.position = "absolute"; mark.style.border = "2px solid #e03131";
+      mark.style.background = "rgba(224,49,49,.25)";
+      wrap.appendChild(mark);
+      wrap.setPointerCapture(ev.pointerId);
+    });
+    wrap.addEventListener("pointermove", function (ev) {
+      if (!start) { return; }
+      var p = point(ev);
+      mark.style.left = Math.min(start.x, p.x) * 100 + "%"; mark.style.top = Math.min(start.y, p.y) * 100 + "%";
+      mark.style.width = Math.abs(p.x - start.x) * 100 + "%"; mark.style.height = Math.abs(p.y - start.y) * 100 + "%";
+    });
+    wrap.addEventListener("pointerup", function (ev) {
+      if (!start) { return; }
+      var p = point(ev), w = Math.abs(p.x - start.x), h = Math.abs(p.y - start.y);
+      if (w > 0.01 && h > 0.01) {
+        boxes.push([Math.min(start.x, p.x), Math.min(start.y, p.y), w, h].map(function (v) { return v.toFixed(4); }).join(","));
+        field.value = boxes.join(";");
+      } else { wrap.removeChild(mark); }
+      start = null;
+    });
   });
 })();
