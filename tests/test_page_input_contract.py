@@ -88,7 +88,7 @@ def world(db):
     problem, _ = report_services.report_create(
         actor=people["worker"], category=ReportCategory.objects.get(code="exposed_garbage"),
         lat=39.72, lng=116.11, area=tree["ylj"], photo_ids=[photo.pk])
-    ids = {"problem_id": problem.pk, "photo_id": photo.pk,
+    ids = {"problem_id": problem.pk, "photo_id": photo.pk, "client_id": 1,
            "station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
            "offer_id": offer.pk, "appeal_id": appeal.pk, "worker_id": worker.worker_profile.pk,
            "contact_id": tree["gc"].contacts.first().pk, "redemption_id": 1, "attachment_id": 1,

@@ -90,7 +90,11 @@ def seed_reports() -> dict:
     first = User.objects.filter(mobile=data.DEMO_ACCOUNTS[0][0]).first()
     if first is not None:
         workers = [first, *(w for w in workers if w.pk != first.pk)]
-    assert len(workers) >= 3, "demo workers are seeded first"
+    if len(workers) < 3:  # a small demo (few sample workers): any worker of the district
+        workers += [w for w in User.objects.filter(worker_profile__isnull=False)
+                    .order_by("mobile")[:12] if w not in workers]
+    if not workers:
+        return {"problems": 0, "created": 0}
     for w in workers:
         w.auth_level = AuthLevel.CODE
     assert street.center_lat is not None and street.center_lng is not None
@@ -102,8 +106,8 @@ def seed_reports() -> dict:
             actor=reporter, category=ReportCategory.objects.get(code=code),
             lat=street.center_lat + dlat, lng=street.center_lng + dlng, description=text,
             photo_ids=[photo.pk], client_key=f"demo-{i}", area=street)
-        if i % 3 == 0:  # a second courier saw it too
-            other = workers[(i + 1) % len(workers)]
+        other = workers[(i + 1) % len(workers)]
+        if i % 3 == 0 and other.pk != reporter.pk:  # a second courier saw it too
             services.report_follow(actor=other, problem_id=problem.pk, lat=problem.lat,
                                    lng=problem.lng)
         _advance(problem, state, centre, reporter, made, i)
