@@ -588,6 +588,15 @@ EXPECT: dict[str, list[E]] = {
                              foreign={"attachment_id": lambda w: w.attachment_other.pk},
                              foreign_ok=_s("worker_other", "department_other",
                                            "area_admin_other", "district_admin"))],
+    # --- service cards and handbooks: public, like the printed ones their QR codes lead from ---
+    "cards:mine": [E(roles=WORKER_ROLE, ok=WORKERS, status=302)],
+    "cards:page": [E(public=True, ok=ALL, missing=("code",))],
+    "cards:pdf": [E(public=True, ok=ALL, missing=("code",))],
+    "cards:sheet": [E(public=True, ok=ALL, missing=("code",))],
+    "cards:png": [E(public=True, ok=ALL, missing=("code",))],
+    "cards:handbook": [E(public=True, ok=ALL, missing=("code",))],
+    "cards:handbook_a5": [E(public=True, ok=ALL, missing=("code",))],
+    "cards:handbook_booklet": [E(public=True, ok=ALL, missing=("code",))],
     # --- notices and contact groups: everyone's inbox, the admins' desk ---
     "notices:inbox": [E(ok=SIGNED_IN, marker="MARKNOTICE_own", sees=_s("worker")),
                       E(method="POST", ok=SIGNED_IN, status=302)],

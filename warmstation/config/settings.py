@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "warmstation.benefits",
     "warmstation.stations",
     "warmstation.volunteering",
+    "warmstation.documents",
     "warmstation.reports",
     "warmstation.demo",
     "django.contrib.admin",
@@ -233,6 +234,7 @@ TASKS = {
 PERIODIC_JOBS = [
     ("outbox", "warmstation.outreach.services.outbox_retry_due"),
     ("notices", "warmstation.outreach.services.notice_publish_due"),
+    ("handbooks", "warmstation.documents.services.handbook_refresh_due"),
     ("points_holds", "warmstation.points.services.hold_expire_due"),
     ("redemptions", "warmstation.benefits.services.redemption_expire_due"),
     ("appeal_reminders", "warmstation.appeals.services.appeal_remind_due"),

@@ -26,6 +26,7 @@ urlpatterns = [
     path("appeals/", include("warmstation.appeals.urls")),
     path("notices/", include("warmstation.outreach.urls")),
     path("volunteer/", include("warmstation.volunteering.urls")),
+    path("cards/", include("warmstation.documents.urls")),
     path("reports/", include("warmstation.reports.urls")),
     path("open311/v2/", include("warmstation.reports.urls_open311")),
 ]
