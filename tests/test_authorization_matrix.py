@@ -64,15 +64,16 @@ PERSONAS: dict[str, str | None] = {
     "organiser": Role.ORGANISER, "organiser_other": Role.ORGANISER,
     "housing_office": Role.HOUSING_OFFICE, "housing_office_other": Role.HOUSING_OFFICE,
     "union_staff": Role.UNION_STAFF, "union_staff_other": Role.UNION_STAFF,
+    "command_centre": Role.COMMAND_CENTRE, "command_centre_other": Role.COMMAND_CENTRE,
 }
 SIGNED_IN = frozenset(p for p in PERSONAS if p != ANON)
 ALL = frozenset(PERSONAS)
 MISSING_ID = 987654321
 
 
-def _jpeg() -> bytes:
+def _jpeg(color: str = "orange") -> bytes:
     buf = io.BytesIO()
-    Image.new("RGB", (16, 16), "orange").save(buf, "JPEG")
+    Image.new("RGB", (16, 16), color).save(buf, "JPEG")
     return buf.getvalue()
 
 
@@ -133,6 +134,8 @@ def build_world(media_root) -> World:
         "housing_office_other": make_user(Role.HOUSING_OFFICE, xl, mobile="13600000032"),
         "union_staff": make_user(Role.UNION_STAFF, gc, mobile="13600000033"),
         "union_staff_other": make_user(Role.UNION_STAFF, xl, mobile="13600000034"),
+        "command_centre": make_user(Role.COMMAND_CENTRE, gc, mobile="13600000015"),
+        "command_centre_other": make_user(Role.COMMAND_CENTRE, xl, mobile="13600000016"),
     }
     for persona, user in people.items():
         as_level(user, ROLE_MIN_LEVEL[PERSONAS[persona]])
@@ -251,6 +254,28 @@ def build_world(media_root) -> World:
     volunteer_errands.errand_worker_verify(actor=people["organiser"], worker=people["worker"])
     _housing_world(w)
     _union_world(w)
+    # Street reports: each street's worker filed one (with its photo), filed (立案) and sent to
+    # the street's centre; each worker also has a photo uploaded ahead and not yet used.
+    from warmstation.reports import services as reports
+
+    with override_settings(MEDIA_ROOT=media_root):
+        from warmstation.reports.models import ReportCategory
+
+        reports.report_categories_seed()  # a flushing (transactional) test may have emptied it
+        garbage = ReportCategory.objects.get(code="exposed_garbage")
+        for side, area, lat in (("", ylj, 39.733), ("_other", sz, 39.705)):
+            worker = people[f"worker{side}"]
+            photo = reports.photo_upload(actor=worker, data=_jpeg())
+            problem, _ = reports.report_create(
+                actor=worker, category=garbage, lat=lat, lng=116.14, area=area,
+                photo_ids=[photo.pk], description=f"MARKREPORT{side or '_own'}")
+            reports.problem_transition(actor=admin, problem_id=problem.pk, action="accept",
+                                       department=w["cgzx" if not side else "xlzx"])
+            w[f"report{side}"], w[f"report_photo{side}"] = problem, photo
+            w[f"pending_photo{side}"] = reports.photo_upload(
+                actor=worker, data=_jpeg(color="navy"))
+        w["open311_client"], _key = reports.open311_client_issue(actor=admin, name="对接系统",
+                                                                 areas=[gc])
 
     # Bearer tokens for the API, sessions for the pages.
     w["tokens"] = {p: api_token_issue(user=u, auth_level=ROLE_MIN_LEVEL[PERSONAS[p]])
@@ -380,6 +405,15 @@ STAFF_PERSONAS = _s("department", "department_other", *ADMINS)
 DISPATCHERS = _roles(R.AREA_ADMIN, R.DISTRICT_ADMIN)
 RAISERS = _roles(R.WORKER, R.STEWARD, R.AREA_ADMIN, R.DISTRICT_ADMIN)
 CASE_SEERS = _s("worker", "department", "area_admin", "district_admin")  # of the own case
+CENTRES = _s("command_centre", "command_centre_other")
+REPORT_STAFF = _roles(R.COMMAND_CENTRE, R.DEPARTMENT, R.AREA_ADMIN, R.DISTRICT_ADMIN)
+REPORT_STAFF_PERSONAS = _s("department", "department_other", *ADMINS, *CENTRES)
+REPORT_UPLOADERS = REPORT_STAFF | _roles(R.WORKER)
+REPORT_SEERS = _s("worker", "department", "area_admin", "district_admin", "command_centre")
+REPORT_SEERS_OTHER = _s("worker_other", "department_other", "area_admin_other", "district_admin",
+                        "command_centre_other")
+REPORT_TRIAGE = _s("area_admin", "district_admin", "command_centre")
+REPORT_PLACE = {"lat": "39.733", "lng": "116.14"}
 ADMIN_ROLES = _roles(R.AREA_ADMIN, R.DISTRICT_ADMIN)
 WORKER_ROLE = _roles(R.WORKER)
 DISTRICT = _roles(R.DISTRICT_ADMIN)
@@ -455,6 +489,11 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "resource_id": lambda w: w.resource.pk,
     "rental_id": lambda w: w.rental.pk,
     "booking_id": lambda w: w.booking.pk,
+    "problem_id": lambda w: w.report.pk,
+    "client_id": lambda w: w.open311_client.pk,
+    "fmt": lambda w: "json",
+    "request_id": lambda w: w.report.pk,
+    "rest": lambda w: "nothing-here.json",
 }
 MISSING = {"code": "NOPE", "number": "NOPE1", "token": "nope", "join_token": "nope",
            "service_id": str(uuid.UUID(int=1)),
@@ -534,7 +573,7 @@ EXPECT: dict[str, list[E]] = {
                                    "department", "department_other", *ADMINS, "organiser",
                                    "organiser_other", "housing_office",
                                    "housing_office_other", "union_staff",
-                                   "union_staff_other"),
+                                   "union_staff_other", *CENTRES),
                              special={"worker": LOGIN, "worker_other": LOGIN,
                                       "resident": LOGIN})],
     "accounts:register": [E(ok=SIGNED_IN)],
@@ -879,6 +918,82 @@ EXPECT: dict[str, list[E]] = {
     # --- the Django admin: district admins (signed in with TOTP) only ---
     "admin:*": [E(ok=_s("district_admin"),
                   special={p: LOGIN for p in SIGNED_IN - {"district_admin"}})],
+    # --- street reports (随手拍) ---
+    "reports:mine": [E(roles=WORKER_ROLE, ok=WORKERS, marker="MARKREPORT_own", sees=_s("worker"))],
+    "reports:new": [
+        E(roles=WORKER_ROLE, ok=WORKERS),
+        # a photo uploaded ahead by somebody else is refused beside the photos field
+        E(method="POST", roles=WORKER_ROLE, ok=_s("worker"), status=302, form=True,
+          body=lambda w: {"category": "exposed_garbage", **REPORT_PLACE,
+                          "photo_ids": w.pending_photo.pk},
+          special={"worker_other": FORM_REFUSAL}),
+    ],
+    "reports:nearby": [E(roles=WORKER_ROLE, ok=WORKERS,
+                         query={"category": "exposed_garbage", **REPORT_PLACE})],
+    "reports:photo_upload": [E(method="POST", roles=REPORT_UPLOADERS, status=201, form=True,
+                               ok=WORKERS | REPORT_STAFF_PERSONAS,
+                               body=lambda w: {"image": io.BytesIO(_jpeg())})],
+    # a report's photo: personal; only those who see the problem (never the public /media/)
+    "reports:photo": [E(ok=REPORT_SEERS, public=True, special={ANON: 404}, missing=("photo_id",),
+                        kwargs={"photo_id": lambda w: w.report_photo.pk},
+                        foreign={"photo_id": lambda w: w.report_photo_other.pk},
+                        foreign_ok=REPORT_SEERS_OTHER)],
+    "reports:photo_thumb": [E(ok=REPORT_SEERS, public=True, special={ANON: 404}, missing=("photo_id",),
+                              kwargs={"photo_id": lambda w: w.report_photo.pk},
+                              foreign={"photo_id": lambda w: w.report_photo_other.pk},
+                              foreign_ok=REPORT_SEERS_OTHER)],
+    "reports:photo_publish": [E(method="POST", roles=REPORT_STAFF, ok=REPORT_TRIAGE, status=302,
+                                form=True, body={"public": "1"}, missing=("photo_id",),
+                                kwargs={"photo_id": lambda w: w.report_photo.pk},
+                                foreign={"photo_id": lambda w: w.report_photo_other.pk},
+                                foreign_ok=_s("area_admin_other", "district_admin",
+                                              "command_centre_other"))],
+    "reports:queue": [
+        E(roles=REPORT_STAFF, ok=REPORT_STAFF_PERSONAS, query={"status": ""},
+          marker="MARKREPORT_own", sees=REPORT_SEERS - {"worker"}),
+        E(method="POST", roles=REPORT_STAFF, ok=REPORT_STAFF_PERSONAS, status=302, form=True,
+          body=lambda w: {"ids": [w.report.pk], "action": "dispatch", "department": "xl-zx"},
+          unchanged=_s("department", "department_other", "area_admin_other",
+                       "command_centre_other")),
+    ],
+    "reports:public": [E(public=True, ok=ALL)],
+    "reports:clients": [
+        E(roles=DISTRICT, ok=_s("district_admin")),
+        E(method="POST", roles=DISTRICT, ok=_s("district_admin"), status=201, form=True,
+          body={"name": "新对接系统", "areas": "GC"}),
+    ],
+    "reports:client_revoke": [E(method="POST", roles=DISTRICT, ok=_s("district_admin"),
+                                status=302, missing=("client_id",))],
+    # --- Open311 GeoReport v2: reading is public (what the public map shows); writing needs an
+    # api_key, which no persona sends here: 403 for everyone, in the specification's format ---
+    "open311:discovery": [E(public=True, ok=ALL)],
+    "open311:services": [E(public=True, ok=ALL)],
+    "open311:service": [E(public=True, ok=ALL, missing=("code",),
+                          kwargs={"code": lambda w: "exposed_garbage"})],
+    "open311:requests": [
+        E(public=True, ok=ALL),
+        E(method="POST", public=True, form=True, body={"service_code": "exposed_garbage"},
+          special={p: 403 for p in ALL}),
+    ],
+    "open311:request": [E(public=True, ok=ALL, missing=("request_id",))],
+    # the world has no request filed through Open311, so no token answers
+    "open311:token": [E(public=True, ok=ALL, status=404,
+                        kwargs={"token": lambda w: "0123456789abcdef"})],
+    "open311:updates": [
+        E(public=True, ok=ALL),
+        E(method="POST", public=True, form=True, special={p: 403 for p in ALL},
+          body=lambda w: {"service_request_id": w.report.pk, "description": "x"}),
+    ],
+    "open311:not_found": [E(public=True, ok=ALL, status=404)],
+    "reports:public_detail": [E(public=True, ok=ALL, missing=("problem_id",))],
+    "reports:detail": [E(ok=REPORT_SEERS, missing=("problem_id",),
+                         foreign={"problem_id": lambda w: w.report_other.pk},
+                         foreign_ok=REPORT_SEERS_OTHER)],
+    "reports:act": [E(method="POST", ok=_s("department", *REPORT_TRIAGE), status=302,
+                      form=True, body={"action": "note", "note": "已联系"},
+                      missing=("problem_id",), special={"worker": 302})],
+    "reports:follow": [E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302, form=True,
+                         body=REPORT_PLACE, missing=("problem_id",))],
     # --- API and HSDS documents ---
     "api:openapi-json": [E(public=True, ok=ALL)],
     "api:openapi-view": [E(public=True, ok=ALL)],
@@ -1146,6 +1261,34 @@ API: dict[str, E] = {
                                                           "mobile": "13600000037"}]}),
     "get_enrolment_batch": E(roles=_roles(R.STEWARD, *ROLL), ok=BATCH_SEERS,
                              missing=("batch_id",)),
+    # street reports (随手拍)
+    "list_report_categories": E(ok=SIGNED_IN),
+    "upload_report_photo": E(method="POST", roles=REPORT_UPLOADERS, status=201, form=True,
+                             ok=WORKERS | REPORT_STAFF_PERSONAS,
+                             body=lambda w: {"image": io.BytesIO(_jpeg())}),
+    "same_problem_candidates": E(roles=WORKER_ROLE, ok=WORKERS,
+                                 query={"category": "exposed_garbage", **REPORT_PLACE}),
+    "create_report": E(method="POST", roles=WORKER_ROLE, ok=_s("worker"), status=201,
+                       body=lambda w: {"category": "exposed_garbage", "lat": 39.733,
+                                       "lng": 116.14, "photo_ids": [w.pending_photo.pk]},
+                       special={"worker_other": 422}),
+    "list_my_reports": E(roles=WORKER_ROLE, ok=WORKERS, marker="MARKREPORT_own",
+                         sees=_s("worker")),
+    "list_reports": E(roles=REPORT_STAFF, ok=REPORT_STAFF_PERSONAS, marker="MARKREPORT_own",
+                      sees=REPORT_SEERS - {"worker"}),
+    "bulk_reports": E(method="POST", roles=REPORT_STAFF, ok=REPORT_STAFF_PERSONAS,
+                      body=lambda w: {"ids": [w.report.pk], "action": "dispatch",
+                                      "department": "xl-zx"},
+                      unchanged=_s("department", "department_other", "area_admin_other",
+                                   "command_centre_other")),
+    "get_report": E(ok=REPORT_SEERS, missing=("problem_id",),
+                    foreign={"problem_id": lambda w: w.report_other.pk},
+                    foreign_ok=REPORT_SEERS_OTHER),
+    "follow_report": E(method="POST", roles=WORKER_ROLE, ok=WORKERS,
+                       body={"lat": 39.733, "lng": 116.14}, missing=("problem_id",)),
+    "act_on_report": E(method="POST", ok=_s("department", *REPORT_TRIAGE),
+                       body={"action": "note", "note": "已联系"}, missing=("problem_id",),
+                       special={"worker": 403}),
     # HSDS 3.0: the public service directory
     "getAPIMetaInformation": E(public=True, ok=ALL),
     "getPaginatedListOfServices": E(public=True, ok=ALL),

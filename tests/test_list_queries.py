@@ -477,6 +477,36 @@ def seed_union_members(w, n):
                 area=w["ylj"], station=w["station"], brand=BrandFactory(),
                 rows=[BatchRow(i, f"会员{next(_seq)}", f"1390{next(_seq):07d}")
                       for i in range(1, n + 1)], consent_confirmed=True)
+def seed_reports(w, n):
+    from warmstation.reports import services
+    from warmstation.reports.models import ReportCategory
+    from warmstation.reports.tests.factories import jpeg
+
+    services.report_categories_seed()  # a flushing (transactional) test may have emptied it
+    garbage = ReportCategory.objects.get(code="exposed_garbage")
+    for _ in range(n):
+        i = next(_seq)
+        photo = services.photo_upload(actor=w["worker"], data=jpeg(color=(i % 250, 9, 9)))
+        lat, lng = _near(i)
+        services.report_create(actor=w["worker"], category=garbage, lat=lat, lng=lng,
+                               area=w["ylj"], photo_ids=[photo.pk], description=f"垃圾{i}")
+
+
+def seed_public_reports(w, n):
+    from warmstation.reports.models import Problem
+    from warmstation.reports.services import problem_transition
+
+    seed_reports(w, n)
+    for pk in Problem.objects.filter(status="submitted").values_list("pk", flat=True):
+        problem_transition(actor=w["district"], problem_id=pk, action="accept")
+
+
+def seed_report_categories(w, n):
+    from warmstation.reports.models import ReportCategory
+
+    for _ in range(n):
+        i = next(_seq)
+        ReportCategory.objects.create(code=f"rc{i}", group_zh="市容环境", name_zh=f"类{i}")
 
 
 @dataclass(frozen=True)
@@ -521,6 +551,10 @@ API = {
     "list_membership_applications": ListCase("union", "/api/v1/union/applications",
                                              seed_applications),
     "list_union_members": ListCase("union", "/api/v1/union/members", seed_union_members),
+    "list_report_categories": ListCase("worker", "/api/v1/reports/categories",
+                                       seed_report_categories),
+    "list_my_reports": ListCase("worker", "/api/v1/reports/mine", seed_reports),
+    "list_reports": ListCase("district", "/api/v1/reports", seed_reports),
 }
 
 NEARBY = "lat=39.7207&lng=116.1101&radius_m=5000"
@@ -560,6 +594,10 @@ PAGES = {
     "flat desk": ListCase("steward", "/housing/desk/", seed_bookings, counted=False),
     "flat calendar": ListCase("worker", lambda w: f"/housing/flats/{_flat(w).pk}/",
                               seed_bookings, counted=False),
+    "my street reports": ListCase("worker", "/reports/", seed_reports, counted=False),
+    "report queue": ListCase("district", "/reports/queue/", seed_reports, counted=False),
+    "public street reports": ListCase("anonymous", "/reports/public/", seed_public_reports,
+                                      counted=False),
     "needs export (xlsx)": ListCase("district", "/appeals/export.xlsx", seed_appeals,
                                     counted=False),
     "volunteer tasks": ListCase("worker", "/volunteer/", seed_tasks, counted=False),

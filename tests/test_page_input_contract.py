@@ -33,7 +33,7 @@ from tests.factories import (
 )
 from warmstation.accounts.models import AuthLevel, Role
 
-SKIP_PREFIXES = ("api/", "hsds/", "admin/", "^media", "i18n/", "healthz", "readyz", "logout/",
+SKIP_PREFIXES = ("api/", "hsds/", "open311/", "admin/", "^media", "i18n/", "healthz", "readyz", "logout/",
                  "me/close/")
 
 
@@ -53,6 +53,16 @@ FIELDS = sorted({name for path in Path(settings.BASE_DIR, "warmstation").rglob("
 BAD = ["9" * 25, str(2**63), "-5", "0", "1e30", "NaN", "Infinity", "0001-01-01", "9999-12-31",
        "2024-02-30", "25:99", "12345", "长" * 5000, "١٢٣", "²", "１２", "", " ", "%", "' OR 1=1 --"]
 CONTROL = ["a\x00b", "\x1b[2J", "a\x7fb", "a\u2028b"]
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), "orange").save(buf, "JPEG")
+    return buf.getvalue()
 
 
 @pytest.fixture
@@ -97,9 +107,19 @@ def world(db):
     resource = resource_save(actor=None, resource=Resource(), kind="dormitory", name="宿舍",
                              area=tree["ylj"], address="拱辰")
     rental = rental_apply(worker=worker, resource=resource)
+    from warmstation.reports import services as report_services
+    from warmstation.reports.models import ReportCategory
+
+    report_services.report_categories_seed()  # a flushing test may have emptied it
+    photo = report_services.photo_upload(actor=people["worker"], data=_jpeg())
+    problem, _ = report_services.report_create(
+        actor=people["worker"], category=ReportCategory.objects.get(code="exposed_garbage"),
+        lat=39.72, lng=116.11, area=tree["ylj"], photo_ids=[photo.pk])
     ids = {"survey_id": survey.pk, "resource_id": resource.pk, "rental_id": rental.pk,
            "application_id": application.pk, "batch_id": batch.pk,
-           "flat_id": flat.pk, "booking_id": booking.pk, "station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
+           "flat_id": flat.pk, "booking_id": booking.pk,
+           "problem_id": problem.pk, "photo_id": photo.pk, "client_id": 1,
+           "station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
            "offer_id": offer.pk, "appeal_id": appeal.pk, "worker_id": worker.worker_profile.pk,
            "contact_id": tree["gc"].contacts.first().pk, "redemption_id": 1, "attachment_id": 1,
            "code": "GC", "token": station.checkin_token, "notice_id": 1, "group_id": 1,

@@ -32,7 +32,13 @@ from warmstation.appeals.models import (
     RoutingRule,
 )
 from warmstation.appeals.permissions import DISPATCHERS, access_case_by_id, capacities
-from warmstation.appeals.workflow import ACTION_LABELS, NOTE_REQUIRED, OPEN, TRANSITIONS
+from warmstation.appeals.workflow import (
+    ACTION_LABELS,
+    NOTE_REQUIRED,
+    OPEN,
+    TRANSITIONS,
+    transition_check,
+)
 from warmstation.areas.models import Area
 from warmstation.areas.scoping import area_in_scope
 from warmstation.core.audit import audit_record
@@ -231,14 +237,8 @@ def meeting_record(*, actor: User, title: str, held_on: date, area: Area,
 # --- the workflow -----------------------------------------------------------------------------
 
 def _check(appeal: Appeal, action: str, caps: set[str]) -> None:
-    allowed_from, _to, who = TRANSITIONS[action]
-    if not caps & who:
-        raise PermissionDenied()
-    if appeal.status not in allowed_from:
-        raise Conflict(
-            f"当前状态为“{appeal.get_status_display()}”，不能{ACTION_LABELS[action]}。",
-            f"A case that is {appeal.status} cannot be given '{action}'.",
-            code="invalid_transition")
+    transition_check(TRANSITIONS, ACTION_LABELS, status=appeal.status,
+                     status_label=appeal.get_status_display(), action=action, caps=caps)
 
 
 def _start_step(appeal: Appeal, department: Department, now: datetime,

@@ -5,9 +5,12 @@ the services that enforce it and by the pages that offer only the actions a view
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.utils.translation import gettext_lazy as _
 
 from warmstation.appeals.models import Appeal
+from warmstation.core.errors import Conflict, PermissionDenied
 
 S = Appeal.Status
 OPEN: set[str] = {S.RECEIVED, S.RETURNED, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.ANSWERED,
@@ -47,3 +50,20 @@ ACTION_NAMES = {
     "urgent": _("标记紧急"), "note": _("备注"), "remind": _("催办"),
 }
 NOTE_REQUIRED = {"return", "answer", "transfer", "followup", "reopen"}
+
+
+Transitions = Mapping[str, tuple[set[str], str | None, set[str]]]
+
+
+def transition_check(transitions: Transitions, labels: Mapping[str, str], *, status: str,
+                     status_label: str, action: str, caps: set[str]) -> None:
+    """Refuse a step the table does not allow: 403 when none of the actor's capacities may take
+    it, 409 naming the state when the case is not in a state it starts from. Shared by every
+    workflow of this shape (needs here, street reports in reports/workflow.py)."""
+    allowed_from, _to, who = transitions[action]
+    if not caps & who:
+        raise PermissionDenied()
+    if status not in allowed_from:
+        raise Conflict(f"当前状态为“{status_label}”，不能{labels[action]}。",
+                       f"A case that is {status} cannot be given '{action}'.",
+                       code="invalid_transition")

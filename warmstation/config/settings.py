@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "warmstation.documents",
     "warmstation.housing",
     "warmstation.union",
+    "warmstation.reports",
     "warmstation.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -203,6 +204,12 @@ MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 # would sit ~500 m off on GCJ-02 tiles. docs/operations.md#map-tiles has an example of each.
 MAP_TILE_CRS = os.environ.get("MAP_TILE_CRS", "wgs84").lower()
 assert MAP_TILE_CRS in ("wgs84", "gcj02"), "MAP_TILE_CRS must be wgs84 or gcj02"
+# Open311 GeoReport v2 (reports/open311.py): our jurisdiction_id (Fangshan's division code)
+# and the contact discovery names. A media_url on a private or loopback address is refused;
+# only tests that serve pictures from 127.0.0.1 turn this on.
+OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "110111")
+OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "房山区城市管理指挥中心 010-89351008")
+OPEN311_MEDIA_ALLOW_PRIVATE = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed names (cached a year, immutable) and .br/.gz beside each file; needs collectstatic

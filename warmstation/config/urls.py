@@ -30,6 +30,8 @@ urlpatterns = [
     path("cards/", include("warmstation.documents.urls")),
     path("housing/", include("warmstation.housing.urls")),
     path("union/", include("warmstation.union.urls")),
+    path("reports/", include("warmstation.reports.urls")),
+    path("open311/v2/", include("warmstation.reports.urls_open311")),
 ]
 
 if settings.SERVE_MEDIA:

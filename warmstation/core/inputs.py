@@ -276,14 +276,16 @@ class InputContractMiddleware:
     """Pages: every query and form value is refused, before any view runs, when it holds NUL or
     another control character (tab and newline only in multi-line fields) or is beyond any
     field's length — with the refusal page (422) saying so in the page's language. The API
-    holds its input to the same rules in its schemas (core/schemas.py), so it is left alone.
+    holds its input to the same rules in its schemas (core/schemas.py), and Open311 in its
+    parameter reader (its errors have the specification's format), so they are left alone.
     Per-field limits are the models' max_length, checked on save (`model_value_check`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(("/api/", "/hsds/")):
+        # The API, HSDS and Open311 answer refusals in their own formats, from their own checks.
+        if not request.path.startswith(("/api/", "/hsds/", "/open311/")):
             try:
                 for source in (request.GET, request.POST):
                     for name, values in source.lists():

@@ -180,6 +180,10 @@ def seed_demo(*, workers: int = 300) -> dict:
     from warmstation.demo.union import seed_union
 
     union = seed_union()
+    from warmstation.demo.reports import seed_reports
+
+    reports = seed_reports()
     return {"areas": len(areas), "workers_created": created, "accounts": accounts,
             "stations": stations, "benefits": benefits, "appeals": appeals,
-            "volunteering": volunteering, "housing": housing, "union": union}
+            "volunteering": volunteering, "housing": housing, "union": union,
+            "reports": reports}
