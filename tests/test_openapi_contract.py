@@ -36,7 +36,8 @@ OPERATIONS = sorted(
 # too often), and uploads whose bytes are not a picture. "Schema-valid request rejected" does
 # not apply to them.
 CONTENT_CHECKED = {"/api/v1/auth/sms-code", "/api/v1/auth/sms-token",
-                   "/api/v1/auth/staff-token", "/api/v1/stations/{station_id}/photos"}
+                   "/api/v1/auth/staff-token", "/api/v1/stations/{station_id}/photos",
+                   "/api/v1/reports/photos"}
 
 
 def schema_valid_data_passes_validation(ctx, response, case):
