@@ -30,6 +30,7 @@ def env(tmp_path_factory):
     var = tmp_path_factory.mktemp("system-var")
     env = system_env(var)
     manage(env, "migrate", "-v0")
+    manage(env, "collectstatic_if_stale")  # pages link hashed static names, as `make run` does
     return env
 
 

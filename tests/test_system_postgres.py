@@ -125,6 +125,7 @@ class Load(threading.Thread):
 def test_the_system_comes_back_by_itself_after_database_restarts(cluster, tmp_path):
     env = system_env(tmp_path / "var", DATABASE_URL=cluster.url)
     manage(env, "migrate", "-v0")
+    manage(env, "collectstatic_if_stale")  # pages link hashed static names, as `make run` does
     system = System(env, free_port(), tmp_path / "system.log", "--web-workers", "1",
                     "--periodic-every", "2")
     port = system.port

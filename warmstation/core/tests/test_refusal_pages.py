@@ -140,7 +140,8 @@ def test_an_htmx_refusal_answers_the_partial_with_the_message(tree):
 
 def test_htmx_is_told_to_swap_refusals():
     """htmx swaps only 2xx by default: base.html configures 409/422/429 to be swapped."""
-    base = (Path(settings.BASE_DIR) / "warmstation" / "templates" / "base.html").read_text()
+    base = (Path(settings.BASE_DIR) / "warmstation" / "core" / "templates" / "core" /
+            "_htmx.html").read_text()
     assert '{"code": "409|422|429", "swap": true, "error": false}' in base
 
 
