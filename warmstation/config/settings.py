@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "warmstation.housing",
     "warmstation.union",
     "warmstation.reports",
+    "warmstation.dashboard",
     "warmstation.demo",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -32,6 +32,8 @@ urlpatterns = [
     path("union/", include("warmstation.union.urls")),
     path("reports/", include("warmstation.reports.urls")),
     path("open311/v2/", include("warmstation.reports.urls_open311")),
+    path("district/data/", include("warmstation.dashboard.urls_data")),
+    path("district/", include("warmstation.dashboard.urls")),
 ]
 
 if settings.SERVE_MEDIA:
