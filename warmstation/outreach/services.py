@@ -312,6 +312,35 @@ def group_create(*, actor: User, area: Area, name: str, patch: str = "",
     return group
 
 
+def group_update(*, actor: User, group: Group, name: str | None = None,
+                 patch: str | None = None, is_active: bool | None = None,
+                 request: HttpRequest | None = None) -> Group:
+    """Rename a group, change its patch, or switch it off (its members keep their inbox; no
+    new notice reaches them through it) or on. None leaves a field as it is."""
+    changed: dict[str, object] = {}
+    if name is not None:
+        name = clean_text(name, max_length=64, field="name")
+        if not name:
+            raise InvalidInput(_("请填写群组名称。"), field="name")
+        changed["name"] = name
+    if patch is not None:
+        changed["patch"] = clean_text(patch, max_length=64, field="patch")
+    if is_active is not None:
+        changed["is_active"] = is_active
+    if not changed:
+        return group
+    for field, value in changed.items():
+        setattr(group, field, value)
+    try:
+        with transaction.atomic():
+            group.save(update_fields=[*changed, "updated_at"])
+    except IntegrityError:
+        raise Conflict(_("该区域已有同名群组。"), code="duplicate", field="name") from None
+    audit_record("outreach.group_update", actor=actor, obj=group, request=request,
+                 detail={k: v for k, v in changed.items()})
+    return group
+
+
 def group_join(*, user: User, group: Group, request: HttpRequest | None = None) -> GroupMember:
     """A worker joins by scanning the group's QR code. Joining again changes nothing."""
     if not group.is_active:
