@@ -13,7 +13,7 @@ from warmstation.appeals.models import Department
 from warmstation.areas.models import Area, AreaContact
 from warmstation.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD
 from warmstation.demo.seed import seed_demo
-from warmstation.outreach.models import OutboxMessage
+from warmstation.outreach.models import Group, GroupMember, Notice, OutboxMessage
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def demo(db):
 
 def _counts():
     return [m.objects.count() for m in (Area, AreaContact, User, RoleGrant, WorkerProfile,
-                                         Department)]
+                                         Department, Group, GroupMember, Notice)]
 
 
 def test_seed_is_idempotent(demo):

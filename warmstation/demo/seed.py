@@ -183,7 +183,10 @@ def seed_demo(*, workers: int = 300) -> dict:
     from warmstation.demo.reports import seed_reports
 
     reports = seed_reports()
+    from warmstation.demo.outreach import seed_outreach
+
+    outreach = seed_outreach()
     return {"areas": len(areas), "workers_created": created, "accounts": accounts,
             "stations": stations, "benefits": benefits, "appeals": appeals,
             "volunteering": volunteering, "housing": housing, "union": union,
-            "reports": reports}
+            "reports": reports, "outreach": outreach}
