@@ -41,6 +41,7 @@ from warmstation.outreach.models import (
     Notice,
     NoticeReceipt,
     OutboxMessage,
+    RateWindow,
 )
 
 if TYPE_CHECKING:
@@ -102,8 +103,36 @@ RATE_WINDOW = timedelta(minutes=1)
 
 
 def channel_rate(channel: DeliveryChannel) -> int | None:
-    """Messages a minute the channel accepts (None: no limit of ours)."""
+    """Messages a minute the channel accepts (None: no limit of ours). SMS is limited as a
+    whole instead (sms_slot): the gateway's rate is the account's, whatever the group."""
     return ROBOT_PER_MINUTE if channel.is_robot else None
+
+
+SMS_WINDOW = "sms-notice"
+
+
+def rate_slot(key: str, limit: int, now: datetime) -> datetime | None:
+    """Take one of `limit` slots of the current minute of the shared rate `key`: None if taken,
+    else when the next minute begins. A fixed window (one row per minute, counted by a
+    conditional UPDATE), so at most `limit` are taken in any calendar minute whatever the
+    number of workers; across a minute's edge up to twice `limit` may go within sixty
+    seconds."""
+    start = now.replace(second=0, microsecond=0)
+    window = RateWindow.objects.filter(key=key, starts_at=start)
+    for _try in range(2):
+        if window.filter(used__lt=limit).update(used=F("used") + 1):
+            return None
+        if window.exists():
+            break
+        RateWindow.objects.bulk_create([RateWindow(key=key, starts_at=start)],
+                                       ignore_conflicts=True)
+    return start + RATE_WINDOW
+
+
+def sms_slot(now: datetime) -> datetime | None:
+    """A notice SMS's place within NOTICE_SMS_PER_MINUTE (None: it may go now)."""
+    limit = settings.NOTICE_SMS_PER_MINUTE
+    return rate_slot(SMS_WINDOW, limit, now) if limit > 0 else None
 
 
 def _send(message: OutboxMessage) -> str:
@@ -131,9 +160,18 @@ def _claim(message_id: int, now: datetime) -> bool | datetime:
     and each claim records a ChannelAttempt, so two workers cannot both take the window's last
     slot; the lock is released before the network call."""
     row = OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING) \
-        .values("delivery_channel_id").first()
+        .values("delivery_channel_id", "channel", "purpose").first()
     if row is None:
         return False
+    if row["channel"] == OutboxMessage.Channel.SMS and row["purpose"] == "notice":
+        # A notice's SMS waits for a slot of the gateway's minute (sign-in codes never do). The
+        # slot is taken before the claim: a claim then lost to another worker wastes it, which
+        # errs on the slow side only.
+        free_at = sms_slot(now)
+        if free_at is not None:
+            OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING) \
+                .update(next_attempt_at=free_at)
+            return free_at
     pending = OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING)
     claim = {"status": OutboxMessage.Status.SENDING, "claimed_at": now,
              "attempts": F("attempts") + 1}
@@ -178,6 +216,14 @@ def _channel_broken(channel: DeliveryChannel, reason: str) -> None:
 
 
 def outbox_deliver(*, message_id: int, now: datetime | None = None) -> OutboxMessage | None:
+    """Deliver one message (_deliver); one held back by a rate waits in a deferred task."""
+    message, wait_until = _deliver(message_id, now or timezone.now())
+    if wait_until is not None:
+        _defer(message_id, wait_until)
+    return message
+
+
+def _deliver(message_id: int, now: datetime) -> tuple[OutboxMessage | None, datetime | None]:
     """Try to deliver one message, at least once and normally exactly once.
 
     Claim, commit, send, record: the claim is a conditional UPDATE (pending → sending), so two
@@ -185,16 +231,15 @@ def outbox_deliver(*, message_id: int, now: datetime | None = None) -> OutboxMes
     SQLite a held write lock would stop every other writer for the gateway's timeout). A worker
     that dies mid-send leaves the claim, which outbox_retry_due releases after the claim
     timeout. A sent or dead message is left alone. A message whose channel has used its rate
-    for the minute waits (no attempt is counted) until a slot is free."""
-    now = now or timezone.now()
+    for the minute waits (no attempt is counted) until a slot is free: the second value
+    returned is when (None otherwise)."""
     claimed = _claim(message_id, now)
     if isinstance(claimed, datetime):
-        _defer(message_id, claimed)
-        return OutboxMessage.objects.filter(pk=message_id).first()
+        return OutboxMessage.objects.filter(pk=message_id).first(), claimed
     message = OutboxMessage.objects.select_related("delivery_channel").filter(pk=message_id) \
         .first()
     if not claimed or message is None:
-        return message
+        return message, None
     error, permanent, retry_at = "", False, None
     try:
         provider_id = _send(message)
@@ -230,16 +275,37 @@ def outbox_deliver(*, message_id: int, now: datetime | None = None) -> OutboxMes
                                 "last_error", "body", "claimed_at"])
     if message.status == OutboxMessage.Status.PENDING and message.next_attempt_at:
         _defer(message.pk, message.next_attempt_at)
-    return message
+    return message, None
 
 
 def outbox_deliver_batch(*, message_ids: Iterable[int]) -> int:
-    """Deliver messages one by one (a notice's fan-out); returns how many went out."""
+    """Deliver messages one by one (a notice's fan-out); returns how many went out.
+
+    When the SMS minute is used up, the rest of the batch waits for the next minute as ONE
+    deferred task (not one task per message, which for a notice to 100,000 would be 100,000
+    task rows a minute); a robot's own limit defers just its message."""
+    ids = list(message_ids)
     sent = 0
-    for pk in message_ids:
-        message = outbox_deliver(message_id=pk)
+    for i, pk in enumerate(ids):
+        message, wait_until = _deliver(pk, timezone.now())
+        if wait_until is not None and message is not None \
+                and message.channel == OutboxMessage.Channel.SMS:
+            _defer_batch(ids[i:], wait_until)
+            break
+        if wait_until is not None:
+            _defer(pk, wait_until)
         sent += bool(message and message.status == OutboxMessage.Status.SENT)
     return sent
+
+
+def _defer_batch(ids: list[int], when: datetime) -> None:
+    from warmstation.outreach.tasks import deliver_outbox_batch
+
+    OutboxMessage.objects.filter(pk__in=ids, status=OutboxMessage.Status.PENDING) \
+        .update(next_attempt_at=when)
+    # Without deferral (the immediate backend) they stay pending; outbox_retry_due queues them.
+    if deliver_outbox_batch.get_backend().supports_defer:
+        deliver_outbox_batch.using(run_after=when).enqueue(ids)
 
 
 def outbox_retry_due(*, now: datetime | None = None) -> int:
@@ -264,6 +330,7 @@ def outbox_retry_due(*, now: datetime | None = None) -> int:
         deliver_outbox_message.enqueue(pk)
     # The rate windows only need their last minute.
     ChannelAttempt.objects.filter(at__lt=now - 10 * RATE_WINDOW).delete()
+    RateWindow.objects.filter(starts_at__lt=now - 10 * RATE_WINDOW).delete()
     return len(ids)
 
 
