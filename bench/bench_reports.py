@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
 PG_USER = os.environ.get("PGUSER", "postgres")
-DB = "warmstation_bench_reports"
+DB = os.environ.get("BENCH_DB", "warmstation_bench_reports")
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Street reports"
 CLIENTS = 4

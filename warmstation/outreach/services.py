@@ -8,12 +8,12 @@ import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -578,20 +578,38 @@ def _subtree(area: Area) -> Q:
     return Q(area__path__startswith=area.path)
 
 
-def notice_recipient_ids(notice: Notice) -> list[int]:
-    """Who gets the notice in their inbox: a group's members; for an area, every worker who
-    works there and every member of its groups; for everyone, all workers and members."""
+def notice_recipients(notice: Notice) -> QuerySet[User, Any]:
+    """Who gets the notice in their inbox (their ids): a group's members; for an area, every
+    worker who works there and every member of its groups; for everyone, all workers and
+    members. Active people only."""
+    from warmstation.accounts.models import User
+
     members = GroupMember.objects.filter(user__is_active=True, group__is_active=True)
+    people = User.objects.filter(is_active=True)
     if notice.audience == Notice.Audience.GROUP:
-        ids = set(members.filter(group=notice.group).values_list("user_id", flat=True))
-        return sorted(ids)
-    workers = WorkerProfile.objects.filter(user__is_active=True)
-    if notice.audience == Notice.Audience.AREA:
-        members = members.filter(group__area__path__startswith=notice.area.path)
-        workers = workers.filter(areas__path__startswith=notice.area.path)
-    ids = set(members.values_list("user_id", flat=True))
-    ids.update(workers.values_list("user_id", flat=True))
-    return sorted(ids)
+        people = people.filter(pk__in=members.filter(group=notice.group).values("user_id"))
+    else:
+        workers = WorkerProfile.objects.all()
+        if notice.audience == Notice.Audience.AREA:
+            members = members.filter(group__area__path__startswith=notice.area.path)
+            workers = workers.filter(areas__path__startswith=notice.area.path)
+        people = people.filter(Q(pk__in=members.values("user_id"))
+                               | Q(pk__in=workers.values("user_id")))
+    return people.order_by().values("pk")
+
+
+def _receipts_write(notice: Notice) -> int:
+    """Every recipient's inbox row, in one INSERT … SELECT: a notice to 100,000 people is one
+    statement in the database, not 100,000 ids read into Python and written back in batches.
+    Returns how many people it reached."""
+    sql, params = notice_recipients(notice).query.sql_with_params()
+    table = connection.ops.quote_name(NoticeReceipt._meta.db_table)
+    with connection.cursor() as cursor:
+        # `WHERE 1 = 1`: SQLite needs a WHERE before ON CONFLICT after INSERT … SELECT.
+        cursor.execute(f'INSERT INTO {table} ("notice_id", "user_id") '  # noqa: S608
+                       f'SELECT %s, r."pk" FROM ({sql}) AS r WHERE 1 = 1 '
+                       "ON CONFLICT DO NOTHING", [notice.pk, *params])
+    return NoticeReceipt.objects.filter(notice=notice).count()
 
 
 def notice_channels(notice: Notice) -> list[DeliveryChannel]:
@@ -673,16 +691,12 @@ def notice_publish(*, notice_id: int, now: datetime | None = None) -> bool:
                 .update(status=Notice.Status.PUBLISHED, published_at=now):
             return False
         notice = Notice.objects.select_related("area", "group").get(pk=notice_id)
-        ids = notice_recipient_ids(notice)
-        for start in range(0, len(ids), BATCH):
-            NoticeReceipt.objects.bulk_create(
-                [NoticeReceipt(notice=notice, user_id=u) for u in ids[start:start + BATCH]],
-                ignore_conflicts=True)
+        reached = _receipts_write(notice)
         rows, capped = _notice_messages(notice, now)
         outbox_enqueue_many(rows)
-        Notice.objects.filter(pk=notice_id).update(recipient_count=len(ids))
+        Notice.objects.filter(pk=notice_id).update(recipient_count=reached)
         audit_record("outreach.notice_publish", obj=notice,
-                     detail={"recipients": len(ids), "messages": len(rows),
+                     detail={"recipients": reached, "messages": len(rows),
                              "sms_capped": capped})
     return True
 
