@@ -336,26 +336,30 @@ def _counters(merchants: set[Merchant]) -> dict[int, User]:
     return counters
 
 
-def _volunteering(world: World) -> None:
+def _volunteering(world: World, present: datetime) -> list[tuple[Any, list]]:
+    """The present-day demo's tasks (found again by it), made a year ago: their past shifts
+    are the history's. Returns those that still need their upcoming shifts."""
     from warmstation.demo import volunteering as demo_volunteering
 
     codes = [demo_volunteering.CHANGYANG, demo_volunteering.GONGCHEN, demo_volunteering.YANSHAN,
              "110111105901"]
     areas = {a.code: a for a in Area.objects.filter(code__in=codes)}
     if len(areas) < len(codes):
-        return
+        return []
     world.organiser = demo_volunteering._organiser(areas)
-    today = timezone.now().astimezone(LOCAL)
-    # The same tasks as the present-day demo (found again by it): their past shifts are here.
+    made = []
     for code, kind, title, place, offset, shifts in demo_volunteering.TASKS:
         if code not in areas:
             continue
         task = demo_volunteering._task(world.organiser, areas[code], kind, title, place, offset,
-                                       shifts, today)
+                                       shifts, present, upcoming=False)
+        if not task.shifts.filter(starts_at__gt=present).exists():
+            made.append((task, shifts))
         if kind == "patrol":
             world.patrol = task
         elif code == "110111105901":
             world.checkpoint = task
+    return made
 
 
 def _reports(world: World) -> None:
@@ -373,13 +377,21 @@ def seed_history(*, days: int = DAYS, scale: float = 1.0, today: date | None = N
     if has_past():
         return {"created": False}
     today = today or timezone.localdate()
-    world = _world()
-    if not world.workers or not world.categories:
-        return {"created": False}
-    _volunteering(world)
-    _reports(world)
-    rng = random.Random(SEED)
     start = today - timedelta(days=days)
+    present = timezone.now().astimezone(LOCAL)
+    # The partners' cashiers, the volunteer tasks and the command centre existed all year.
+    with clock(at_local(start, 8)):
+        world = _world()
+        if not world.workers or not world.categories:
+            return {"created": False}
+        tasks = _volunteering(world, present)
+        _reports(world)
+    if world.organiser is not None:  # the tasks' next shifts, made today
+        from warmstation.demo.volunteering import upcoming_shifts
+
+        for task, shifts in tasks:
+            upcoming_shifts(world.organiser, task, shifts, present)
+    rng = random.Random(SEED)
     sim = Simulation(world, rng, end=at_local(today, 0))
     with override_settings(TASKS=IMMEDIATE), _quiet():
         for i in range(days):
@@ -703,13 +715,10 @@ def _activity(sim: Simulation, moment: datetime) -> None:
     rng, w = sim.rng, sim.world
     assert w.organiser is not None
     local = moment.astimezone(LOCAL)
-    kinds = [("visit", "走访慰问快递网点小哥"), ("initiative", "文明骑行倡议"),
-             ("care_delivery" if local.month in (6, 7, 8) else "visit",
-              "夏日送清凉" if local.month in (6, 7, 8) else "冬日送温暖"),
-             ("shared_service", "共享服务：免费理发、洗浴")]
-    kind, title = kinds[local.month % len(kinds)]
-    if kind == "care_delivery":
-        kind = "visit"  # goods from a station's cabinet are the present-day demo's
+    summer, winter = local.month in (6, 7, 8), local.month in (12, 1, 2)
+    kind, title = ("visit", "夏日送清凉") if summer else ("visit", "冬日送温暖") if winter else \
+        rng.choice([("visit", "走访慰问快递网点小哥"), ("initiative", "文明骑行倡议"),
+                    ("shared_service", "共享服务：免费理发、洗浴")])
     area = Area.objects.get(code=rng.choice([demo_volunteering.CHANGYANG,
                                              demo_volunteering.GONGCHEN,
                                              demo_volunteering.YANSHAN]))
