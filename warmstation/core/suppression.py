@@ -23,8 +23,10 @@ def protect[K: Hashable](counts: Mapping[K, int], *, total: int | None) -> dict[
     shown: dict[K, int | None] = {k: (None if hidden(n) else n) for k, n in counts.items()}
     gone = [k for k, v in shown.items() if v is None]
     if total is not None and len(gone) == 1:
-        others = sorted(((n, str(k), k) for k, n in counts.items() if k not in gone and n > 0),
-                        key=lambda t: (t[0], t[1]))
+        others = sorted(
+            ((n, str(k), k) for k, n in counts.items() if k not in gone and n > 0),
+            key=lambda t: (t[0], t[1]),
+        )
         if others:
             shown[others[0][2]] = None
     return shown

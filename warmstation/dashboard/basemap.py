@@ -50,48 +50,106 @@ def _convert(geometry: dict[str, Any], point: Point) -> list[Any]:
     return [[[point(lat, lng) for lng, lat in ring] for ring in poly] for poly in polys]
 
 
-def layers(*, paths: list[str], wanted: list[str], point: Point, polygon: Polygon,
-           ) -> dict[str, dict[str, Any]]:
+def layers(
+    *,
+    paths: list[str],
+    wanted: list[str],
+    point: Point,
+    polygon: Polygon,
+) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     if "stations" in wanted:
-        rows = Station.objects.filter(_in(paths), is_active=True).order_by("name") \
+        stations_qs: Any = (
+            Station.objects.filter(_in(paths), is_active=True)
+            .order_by("name")
             .values("id", "name", "lat", "lng", "is_24h", "temporarily_closed")
-        total = rows.count()
-        out["stations"] = {"total": total, "items": [
-            {"name": r["name"], "at": point(r["lat"], r["lng"]), "h24": r["is_24h"],
-             "closed": r["temporarily_closed"]} for r in rows[:LIMIT]]}
+        )
+        total = stations_qs.count()
+        out["stations"] = {
+            "total": total,
+            "items": [
+                {
+                    "name": r["name"],
+                    "at": point(r["lat"], r["lng"]),
+                    "h24": r["is_24h"],
+                    "closed": r["temporarily_closed"],
+                }
+                for r in stations_qs[:LIMIT]
+            ],
+        }
     if "meals" in wanted:
-        rows = Merchant.objects.filter(_in(paths), is_active=True,
-                                       kind=Merchant.Kind.RESTAURANT).order_by("name") \
+        meals_qs: Any = (
+            Merchant.objects.filter(_in(paths), is_active=True, kind=Merchant.Kind.RESTAURANT)
+            .order_by("name")
             .values("name", "lat", "lng")
-        out["meals"] = {"total": rows.count(), "items": [
-            {"name": r["name"], "at": point(r["lat"], r["lng"])} for r in rows[:LIMIT]]}
+        )
+        out["meals"] = {
+            "total": meals_qs.count(),
+            "items": [
+                {"name": r["name"], "at": point(r["lat"], r["lng"])} for r in meals_qs[:LIMIT]
+            ],
+        }
     if "flats" in wanted:
-        rows = Flat.objects.filter(_in(paths), is_active=True).annotate(
-            plat=Coalesce(F("station__lat"), F("area__center_lat")),
-            plng=Coalesce(F("station__lng"), F("area__center_lng"))) \
-            .filter(plat__isnull=False).order_by("name").values("name", "plat", "plng")
-        out["flats"] = {"total": rows.count(), "items": [
-            {"name": r["name"], "at": point(r["plat"], r["plng"])} for r in rows[:LIMIT]]}
+        flats_qs: Any = (
+            Flat.objects.filter(_in(paths), is_active=True)
+            .annotate(
+                plat=Coalesce(F("station__lat"), F("area__center_lat")),
+                plng=Coalesce(F("station__lng"), F("area__center_lng")),
+            )
+            .filter(plat__isnull=False)
+            .order_by("name")
+            .values("name", "plat", "plng")
+        )
+        out["flats"] = {
+            "total": flats_qs.count(),
+            "items": [
+                {"name": r["name"], "at": point(r["plat"], r["plng"])} for r in flats_qs[:LIMIT]
+            ],
+        }
     if "groups" in wanted:
-        rows = Group.objects.filter(_in(paths), is_active=True, area__center_lat__isnull=False) \
-            .values("area__name_zh", "area__center_lat", "area__center_lng") \
-            .annotate(groups=Count("id", distinct=True), members=Count("members", distinct=True)) \
+        groups_qs: Any = (
+            Group.objects.filter(_in(paths), is_active=True, area__center_lat__isnull=False)
+            .values("area__name_zh", "area__center_lat", "area__center_lng")
+            .annotate(
+                n_groups=Count("id", distinct=True), n_members=Count("members", distinct=True)
+            )
             .order_by("area__name_zh")
-        out["groups"] = {"total": len(rows), "items": [
-            {"name": r["area__name_zh"], "groups": r["groups"],
-             "members": None if hidden(r["members"]) else r["members"],
-             "at": point(r["area__center_lat"], r["area__center_lng"])} for r in rows[:LIMIT]]}
+        )
+        out["groups"] = {
+            "total": len(groups_qs),
+            "items": [
+                {
+                    "name": r["area__name_zh"],
+                    "groups": r["n_groups"],
+                    "members": None if hidden(r["n_members"]) else r["n_members"],
+                    "at": point(r["area__center_lat"], r["area__center_lng"]),
+                }
+                for r in groups_qs[:LIMIT]
+            ],
+        }
     if "density" in wanted:
-        points = coverage.demand_points(paths=paths, signals=coverage.SIGNALS,
-                                        since=timezone.now() - timedelta(days=coverage.DAYS))
+        points = coverage.demand_points(
+            paths=paths,
+            signals=coverage.SIGNALS,
+            since=timezone.now() - timedelta(days=coverage.DAYS),
+        )
         cells = coverage.demand_cells(points)
         shown = sorted(((c, n) for c, n in cells.items() if not hidden(n)), key=lambda t: -t[1])
-        out["density"] = {"total": len(shown), "hidden": len(cells) - len(shown),
-                          "max": shown[0][1] if shown else 0,
-                          "items": [{"n": n, "shape": polygon(c)} for c, n in shown[:LIMIT]]}
+        out["density"] = {
+            "total": len(shown),
+            "hidden": len(cells) - len(shown),
+            "max": shown[0][1] if shown else 0,
+            "items": [{"n": n, "shape": polygon(c)} for c, n in shown[:LIMIT]],
+        }
     if "boundaries" in wanted:
-        rows = AreaBoundary.objects.filter(_in(paths)).select_related("area").order_by("area__path")
-        out["boundaries"] = {"total": rows.count(), "items": [
-            {"name": b.area.name_zh, "rings": _convert(b.geometry, point)} for b in rows[:500]]}
+        bounds_qs: Any = (
+            AreaBoundary.objects.filter(_in(paths)).select_related("area").order_by("area__path")
+        )
+        out["boundaries"] = {
+            "total": bounds_qs.count(),
+            "items": [
+                {"name": b.area.name_zh, "rings": _convert(b.geometry, point)}
+                for b in bounds_qs[:500]
+            ],
+        }
     return out

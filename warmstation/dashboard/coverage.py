@@ -74,8 +74,10 @@ class Coverage:
     @property
     def gaps(self) -> list[tuple[str, int]]:
         """Uncovered cells with workers, most first."""
-        return sorted(((c, n) for c, n in self.demand.items() if c not in self.covered),
-                      key=lambda t: (-t[1], t[0]))
+        return sorted(
+            ((c, n) for c, n in self.demand.items() if c not in self.covered),
+            key=lambda t: (-t[1], t[0]),
+        )
 
 
 def _paths_q(paths: list[str], prefix: str) -> Q:
@@ -85,31 +87,49 @@ def _paths_q(paths: list[str], prefix: str) -> Q:
     return q
 
 
-def demand_points(*, paths: list[str], signals: tuple[str, ...], since: datetime,
-                  ) -> dict[str, list[tuple[float, float, int]]]:
+def demand_points(
+    *,
+    paths: list[str],
+    signals: tuple[str, ...],
+    since: datetime,
+) -> dict[str, list[tuple[float, float, int]]]:
     """signal → [(lat, lng, distinct workers)], each one GROUP BY."""
     out: dict[str, list[tuple[float, float, int]]] = {}
     if "registrations" in signals:
         through = WorkerProfile.areas.through
         # A worker counts once, at the first of their areas that has a centre.
-        per_area = (through.objects.filter(_paths_q(paths, "area__path"),
-                                           area__center_lat__isnull=False)
-                    .values("area__center_lat", "area__center_lng")
-                    .annotate(n=Count("workerprofile", distinct=True)).order_by())
-        out["registrations"] = [(r["area__center_lat"], r["area__center_lng"], r["n"])
-                                for r in per_area]
+        per_area: Any = (
+            through.objects.filter(_paths_q(paths, "area__path"), area__center_lat__isnull=False)
+            .values("area__center_lat", "area__center_lng")
+            .annotate(n=Count("workerprofile", distinct=True))
+            .order_by()
+        )
+        out["registrations"] = [
+            (r["area__center_lat"], r["area__center_lng"], r["n"]) for r in per_area
+        ]
     if "checkins" in signals:
-        rows = (ServiceRecord.objects.filter(_paths_q(paths, "station__area__path"),
-                                             kind=ServiceRecord.Kind.CHECK_IN, at__gte=since)
-                .values("station__lat", "station__lng")
-                .annotate(n=Count("worker", distinct=True)).order_by())
-        out["checkins"] = [(r["station__lat"], r["station__lng"], r["n"]) for r in rows if r["n"]]
+        visits: Any = (
+            ServiceRecord.objects.filter(
+                _paths_q(paths, "station__area__path"),
+                kind=ServiceRecord.Kind.CHECK_IN,
+                at__gte=since,
+            )
+            .values("station__lat", "station__lng")
+            .annotate(n=Count("worker", distinct=True))
+            .order_by()
+        )
+        out["checkins"] = [(r["station__lat"], r["station__lng"], r["n"]) for r in visits if r["n"]]
     if "reports" in signals:
-        rows = (Problem.objects.filter(_paths_q(paths, "area__path"), created_at__gte=since,
-                                       reporter__isnull=False)
-                .annotate(rlat=Round("lat", 3), rlng=Round("lng", 3))
-                .values("rlat", "rlng").annotate(n=Count("reporter", distinct=True)).order_by())
-        out["reports"] = [(r["rlat"], r["rlng"], r["n"]) for r in rows]
+        reports: Any = (
+            Problem.objects.filter(
+                _paths_q(paths, "area__path"), created_at__gte=since, reporter__isnull=False
+            )
+            .annotate(rlat=Round("lat", 3), rlng=Round("lng", 3))
+            .values("rlat", "rlng")
+            .annotate(n=Count("reporter", distinct=True))
+            .order_by()
+        )
+        out["reports"] = [(r["rlat"], r["rlng"], r["n"]) for r in reports]
     return out
 
 
@@ -144,8 +164,9 @@ def _within(lat: float, lng: float, distance_m: float, k: int) -> list[str]:
     return out
 
 
-def counting_stations(*, mode: str, bbox: tuple[float, float, float, float] | None,
-                      at: datetime | None = None) -> list[dict[str, Any]]:
+def counting_stations(
+    *, mode: str, bbox: tuple[float, float, float, float] | None, at: datetime | None = None
+) -> list[dict[str, Any]]:
     """The stations that cover, in the box (min_lat, min_lng, max_lat, max_lng)."""
     qs = Station.objects.filter(is_active=True, temporarily_closed=False)
     if bbox is not None:
@@ -156,21 +177,34 @@ def counting_stations(*, mode: str, bbox: tuple[float, float, float, float] | No
     if mode == "open_now":
         at = at or timezone.now()
         today = timezone.localdate(at)
-        stations = qs.prefetch_related("hours").prefetch_related(
-            "exceptions").only("id", "name", "lat", "lng", "is_24h", "temporarily_closed")
-        rows = [{"id": s.pk, "name": s.name, "lat": s.lat, "lng": s.lng}
-                for s in stations
-                if schedule_of(s, s.hours.all(),
-                               [e for e in s.exceptions.all()
-                                if today - timedelta(days=1) <= e.date <= today]).is_open(at)]
+        stations = (
+            qs.prefetch_related("hours")
+            .prefetch_related("exceptions")
+            .only("id", "name", "lat", "lng", "is_24h", "temporarily_closed")
+        )
+        rows = [
+            {"id": s.pk, "name": s.name, "lat": s.lat, "lng": s.lng}
+            for s in stations
+            if schedule_of(
+                s,
+                s.hours.all(),
+                [e for e in s.exceptions.all() if today - timedelta(days=1) <= e.date <= today],
+            ).is_open(at)
+        ]
     else:
-        rows = list(qs.values("id", "name", "lat", "lng"))
+        rows = [dict(r) for r in qs.values("id", "name", "lat", "lng")]
     return rows
 
 
-def analyse(*, paths: list[str], distance_m: int = DISTANCE_DEFAULT, mode: str = "open_now",
-            signals: tuple[str, ...] = SIGNALS, candidates: int = CANDIDATES_DEFAULT,
-            at: datetime | None = None) -> Coverage:
+def analyse(
+    *,
+    paths: list[str],
+    distance_m: int = DISTANCE_DEFAULT,
+    mode: str = "open_now",
+    signals: tuple[str, ...] = SIGNALS,
+    candidates: int = CANDIDATES_DEFAULT,
+    at: datetime | None = None,
+) -> Coverage:
     """The coverage of the workers in the areas under `paths` by the stations that count, and
     the ranked candidates for the next stations."""
     at = at or timezone.now()
@@ -188,14 +222,21 @@ def analyse(*, paths: list[str], distance_m: int = DISTANCE_DEFAULT, mode: str =
     covered: set[str] = set()
     for s in stations:
         covered.update(c for c in _within(s["lat"], s["lng"], distance_m, k) if c in demand)
-    result = Coverage(distance_m=distance_m, mode=mode, signals=signals, stations=stations,
-                      demand=demand, covered=covered)
+    result = Coverage(
+        distance_m=distance_m,
+        mode=mode,
+        signals=signals,
+        stations=stations,
+        demand=demand,
+        covered=covered,
+    )
     result.candidates = greedy(demand, covered, distance_m=distance_m, k=k, limit=candidates)
     return result
 
 
-def greedy(demand: dict[str, int], covered: set[str], *, distance_m: float, k: int,
-           limit: int) -> list[Candidate]:
+def greedy(
+    demand: dict[str, int], covered: set[str], *, distance_m: float, k: int, limit: int
+) -> list[Candidate]:
     """Greedy maximal covering with lazy evaluation (a candidate's gain only falls as others
     are chosen, so a stale heap top is re-scored and pushed back until the top is fresh)."""
     open_cells = {c: n for c, n in demand.items() if c not in covered and n > 0}
@@ -219,19 +260,33 @@ def greedy(demand: dict[str, int], covered: set[str], *, distance_m: float, k: i
         done.update(reach[c])
         total += gain
         lat, lng = h3.cell_to_latlng(c)
-        out.append(Candidate(rank=len(out) + 1, cell=c, lat=round(lat, 6), lng=round(lng, 6),
-                             new_workers=gain, cumulative=total))
+        out.append(
+            Candidate(
+                rank=len(out) + 1,
+                cell=c,
+                lat=round(lat, 6),
+                lng=round(lng, 6),
+                new_workers=gain,
+                cumulative=total,
+            )
+        )
     return out
 
 
 def area_of_cells(cells: list[str]) -> dict[str, str]:
     """The name of the nearest area centre (community or village) to each cell, for the list."""
-    leaves = list(Area.objects.filter(center_lat__isnull=False, depth__gte=2)
-                  .values_list("name_zh", "center_lat", "center_lng"))
+    leaves: list[Any] = list(
+        Area.objects.filter(center_lat__isnull=False, depth__gte=2).values_list(
+            "name_zh", "center_lat", "center_lng"
+        )
+    )
     if not leaves:
-        leaves = list(Area.objects.filter(center_lat__isnull=False)
-                      .values_list("name_zh", "center_lat", "center_lng"))
-    out = {}
+        leaves = list(
+            Area.objects.filter(center_lat__isnull=False).values_list(
+                "name_zh", "center_lat", "center_lng"
+            )
+        )
+    out: dict[str, str] = {}
     for c in cells:
         lat, lng = h3.cell_to_latlng(c)
         best = min(leaves, key=lambda a: geo.distance_m(lat, lng, a[1], a[2]), default=None)

@@ -31,8 +31,9 @@ class Figure(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["area", "grain", "metric", "dim", "period"],
-                                    name="figure_unique"),
+            models.UniqueConstraint(
+                fields=["area", "grain", "metric", "dim", "period"], name="figure_unique"
+            ),
         ]
         indexes = [models.Index(fields=["grain", "period"], name="figure_grain_period")]
 

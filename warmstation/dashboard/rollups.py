@@ -68,9 +68,17 @@ def _day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _grouped(qs: QuerySet[Any], *, grain: str, field: str, area: str, since: date | None,
-             value: Any = None, dims: tuple[str, ...] = (), is_date: bool = False,
-             ) -> Iterator[Row]:
+def _grouped(
+    qs: QuerySet[Any],
+    *,
+    grain: str,
+    field: str,
+    area: str,
+    since: date | None,
+    value: Any = None,
+    dims: tuple[str, ...] = (),
+    is_date: bool = False,
+) -> Iterator[Row]:
     """One GROUP BY over `qs`: rows (area, period, dim, value, n) with n = the rows counted."""
     qs = qs.filter(_since_q(field, since, is_date=is_date)).order_by()
     qs = qs.annotate(_p=_trunc(grain, field, is_date=is_date)).values(area, "_p", *dims)
@@ -92,34 +100,47 @@ def _home_area() -> Subquery:
     """A worker's home area: the first of the areas they work in (a worker in two communities is
     counted once, in the lower id), so area totals add up to the district's."""
     through = WorkerProfile.areas.through
-    return Subquery(through.objects.filter(workerprofile_id=OuterRef("pk"))
-                    .order_by("area_id").values("area_id")[:1])
+    return Subquery(
+        through.objects.filter(workerprofile_id=OuterRef("pk"))
+        .order_by("area_id")
+        .values("area_id")[:1]
+    )
 
 
 def _user_home_area() -> Subquery:
     through = WorkerProfile.areas.through
-    return Subquery(through.objects.filter(workerprofile__user_id=OuterRef("user_id"))
-                    .order_by("area_id").values("area_id")[:1])
+    return Subquery(
+        through.objects.filter(workerprofile__user_id=OuterRef("user_id"))
+        .order_by("area_id")
+        .values("area_id")[:1]
+    )
 
 
 def src_workers(grain: str, since: date | None) -> Iterable[Row]:
     """Registrations (by the day the account was made), by brand and by job type."""
-    qs = WorkerProfile.objects.annotate(home=_home_area(), brand_code=F("brand__code"),
-                                        job=F("job_type"))
-    return _grouped(qs, grain=grain, field="user__date_joined", area="home", since=since,
-                    dims=("brand_code", "job"))
+    qs = WorkerProfile.objects.annotate(
+        home=_home_area(), brand_code=F("brand__code"), job=F("job_type")
+    )
+    return _grouped(
+        qs,
+        grain=grain,
+        field="user__date_joined",
+        area="home",
+        since=since,
+        dims=("brand_code", "job"),
+    )
 
 
 def src_members(grain: str, since: date | None) -> Iterable[Row]:
-    return _grouped(Member.objects.all(), grain=grain, field="enrolled_at", area="area_id",
-                    since=since)
+    return _grouped(
+        Member.objects.all(), grain=grain, field="enrolled_at", area="area_id", since=since
+    )
 
 
 def src_visits(grain: str, since: date | None) -> Iterable[Row]:
     """Station use (服务人次): check-ins and services given, by kind."""
     qs = ServiceRecord.objects.annotate(station_area=F("station__area_id"))
-    return _grouped(qs, grain=grain, field="at", area="station_area", since=since,
-                    dims=("kind",))
+    return _grouped(qs, grain=grain, field="at", area="station_area", since=since, dims=("kind",))
 
 
 def src_reports(grain: str, since: date | None) -> Iterable[Row]:
@@ -141,37 +162,50 @@ def src_resolve_seconds(grain: str, since: date | None) -> Iterable[Row]:
 
 def src_points_in(grain: str, since: date | None) -> Iterable[Row]:
     """Points issued to workers (their side of earn transactions, and reversals in their favour)."""
-    qs = LedgerTransaction.objects.filter(user__isnull=False, points__gt=0) \
-        .annotate(home=_user_home_area())
-    return _grouped(qs, grain=grain, field="created_at", area="home", since=since,
-                    value=Sum("points"))
+    qs = LedgerTransaction.objects.filter(user__isnull=False, points__gt=0).annotate(
+        home=_user_home_area()
+    )
+    return _grouped(
+        qs, grain=grain, field="created_at", area="home", since=since, value=Sum("points")
+    )
 
 
 def src_points_out(grain: str, since: date | None) -> Iterable[Row]:
     """Points spent by workers (at merchants, or taken back)."""
-    qs = LedgerTransaction.objects.filter(user__isnull=False, points__lt=0) \
-        .annotate(home=_user_home_area())
-    for area, period, dim, value, n in _grouped(qs, grain=grain, field="created_at", area="home",
-                                                since=since, value=Sum("points")):
+    qs = LedgerTransaction.objects.filter(user__isnull=False, points__lt=0).annotate(
+        home=_user_home_area()
+    )
+    for area, period, dim, value, n in _grouped(
+        qs, grain=grain, field="created_at", area="home", since=since, value=Sum("points")
+    ):
         yield area, period, dim, -value, n
 
 
 def src_volunteer_minutes(grain: str, since: date | None) -> Iterable[Row]:
     """Confirmed volunteer service: shifts (by check-out) and errands (by completion)."""
-    shifts = Signup.objects.filter(confirmed_at__isnull=False, minutes__gt=0,
-                                   checked_out_at__isnull=False) \
-        .annotate(task_area=F("shift__task__area_id"))
-    yield from _grouped(shifts, grain=grain, field="checked_out_at", area="task_area", since=since,
-                        value=Sum("minutes"))
-    errands = Errand.objects.filter(status=Errand.Status.CONFIRMED, minutes__gt=0,
-                                    done_at__isnull=False)
-    yield from _grouped(errands, grain=grain, field="done_at", area="area_id", since=since,
-                        value=Sum("minutes"))
+    shifts = Signup.objects.filter(
+        confirmed_at__isnull=False, minutes__gt=0, checked_out_at__isnull=False
+    ).annotate(task_area=F("shift__task__area_id"))
+    yield from _grouped(
+        shifts,
+        grain=grain,
+        field="checked_out_at",
+        area="task_area",
+        since=since,
+        value=Sum("minutes"),
+    )
+    errands = Errand.objects.filter(
+        status=Errand.Status.CONFIRMED, minutes__gt=0, done_at__isnull=False
+    )
+    yield from _grouped(
+        errands, grain=grain, field="done_at", area="area_id", since=since, value=Sum("minutes")
+    )
 
 
 def src_bookings(grain: str, since: date | None) -> Iterable[Row]:
-    qs = Booking.objects.exclude(status=Booking.Status.CANCELLED) \
-        .annotate(flat_area=F("flat__area_id"))
+    qs = Booking.objects.exclude(status=Booking.Status.CANCELLED).annotate(
+        flat_area=F("flat__area_id")
+    )
     return _grouped(qs, grain=grain, field="check_in", area="flat_area", since=since, is_date=True)
 
 
@@ -204,9 +238,14 @@ def _ancestors() -> tuple[dict[int, list[int]], int | None]:
     out: dict[int, list[int]] = {}
     for pk, path in rows:
         parts = [p for p in path.split("/") if p]
-        out[pk] = [by_path[p] for p in ("/" + "/".join(parts[:i + 1]) + "/"
-                                        for i in range(len(parts))) if p in by_path]
-    root = Area.objects.filter(parent__isnull=True).order_by("pk").values_list("pk", flat=True).first()
+        out[pk] = [
+            by_path[p]
+            for p in ("/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts)))
+            if p in by_path
+        ]
+    root = (
+        Area.objects.filter(parent__isnull=True).order_by("pk").values_list("pk", flat=True).first()
+    )
     return out, root
 
 
@@ -223,8 +262,10 @@ def _compute(since: dict[str, date | None]) -> list[Figure]:
                     cell = acc[(a, grain, period, metric, dim)]
                     cell[0] += value
                     cell[1] += n
-    return [Figure(area_id=a, grain=g, period=p, metric=m, dim=d, value=v, n=n)
-            for (a, g, p, m, d), (v, n) in acc.items()]
+    return [
+        Figure(area_id=a, grain=g, period=p, metric=m, dim=d, value=v, n=n)
+        for (a, g, p, m, d), (v, n) in acc.items()
+    ]
 
 
 def window_start(grain: str, today: date) -> date:
@@ -238,8 +279,9 @@ def window_start(grain: str, today: date) -> date:
     return first
 
 
-def _write(figures: list[Figure], since: dict[str, date | None], started: float, *,
-           full: bool) -> int:
+def _write(
+    figures: list[Figure], since: dict[str, date | None], started: float, *, full: bool
+) -> int:
     with transaction.atomic():
         for grain, start in since.items():
             old = Figure.objects.filter(grain=grain)

@@ -27,11 +27,20 @@ WEEKS = 26
 MONTHS = 12
 # Stocks (counted since the beginning): the rest are flows over the chosen window.
 STOCKS = ("workers", "members")
-FLOWS = ("visits", "reports", "resolved", "resolve_s", "points_in", "points_out", "vol_minutes",
-         "bookings", "nights")
+FLOWS = (
+    "visits",
+    "reports",
+    "resolved",
+    "resolve_s",
+    "points_in",
+    "points_out",
+    "vol_minutes",
+    "bookings",
+    "nights",
+)
 
 
-def scope_areas(user) -> list[Area]:
+def scope_areas(user: Any) -> list[Area]:
     """The areas whose figures the viewer sees: those of their district or area admin grants
     (a grant covers everything below its area)."""
     paths = scope_paths(user, VIEWERS)
@@ -50,7 +59,7 @@ def periods(grain: str, today: date) -> list[date]:
     return out[::-1]
 
 
-def _shown(value: int | float | None, n: int) -> int | float | None:
+def _shown(value: int, n: int) -> int | None:
     return None if hidden(n) else value
 
 
@@ -76,9 +85,17 @@ def _series_rows(scope: Scope) -> dict[tuple[str, str], dict[date, tuple[int, in
     """(metric, dim) → period → (value, n) over the chart's periods, summed over the viewer's
     areas: ONE query."""
     out: dict[tuple[str, str], dict[date, tuple[int, int]]] = defaultdict(dict)
-    rows = (Figure.objects.filter(area_id__in=scope.ids, grain=scope.grain,
-                                  period__gte=scope.periods[0], period__lte=scope.periods[-1])
-            .values("metric", "dim", "period").annotate(v=Sum("value"), c=Sum("n")).order_by())
+    rows = (
+        Figure.objects.filter(
+            area_id__in=scope.ids,
+            grain=scope.grain,
+            period__gte=scope.periods[0],
+            period__lte=scope.periods[-1],
+        )
+        .values("metric", "dim", "period")
+        .annotate(v=Sum("value"), c=Sum("n"))
+        .order_by()
+    )
     for r in rows:
         out[(r["metric"], r["dim"])][r["period"]] = (r["v"] or 0, r["c"] or 0)
     return out
@@ -86,18 +103,32 @@ def _series_rows(scope: Scope) -> dict[tuple[str, str], dict[date, tuple[int, in
 
 def _stock_rows(scope: Scope, *, until: date) -> dict[tuple[str, str], tuple[int, int]]:
     """(metric, dim) → (value, n) of the stocks since the beginning, up to `until`."""
-    rows = (Figure.objects.filter(area_id__in=scope.ids, grain=Figure.Grain.MONTH,
-                                  metric__in=STOCKS, period__lte=until)
-            .values("metric", "dim").annotate(v=Sum("value"), c=Sum("n")).order_by())
+    rows = (
+        Figure.objects.filter(
+            area_id__in=scope.ids, grain=Figure.Grain.MONTH, metric__in=STOCKS, period__lte=until
+        )
+        .values("metric", "dim")
+        .annotate(v=Sum("value"), c=Sum("n"))
+        .order_by()
+    )
     return {(r["metric"], r["dim"]): (r["v"] or 0, r["c"] or 0) for r in rows}
 
 
 def _stock_before(scope: Scope) -> dict[str, int]:
     """Each stock's value before the chart's first period (the base of its cumulative line):
     the same grain's rows before it (a full rebuild writes weeks and months since the first)."""
-    rows = (Figure.objects.filter(area_id__in=scope.ids, grain=scope.grain, dim="",
-                                  metric__in=STOCKS, period__lt=scope.periods[0])
-            .values("metric").annotate(v=Sum("value")).order_by())
+    rows = (
+        Figure.objects.filter(
+            area_id__in=scope.ids,
+            grain=scope.grain,
+            dim="",
+            metric__in=STOCKS,
+            period__lt=scope.periods[0],
+        )
+        .values("metric")
+        .annotate(v=Sum("value"))
+        .order_by()
+    )
     return {r["metric"]: r["v"] or 0 for r in rows}
 
 
@@ -105,10 +136,16 @@ def _children_rows(children: list[Area], scope: Scope) -> dict[tuple[int, str], 
     """(area id, metric) → (value, n) per child area: stocks since the beginning, flows over
     the chart's window."""
     ids = [c.pk for c in children]
-    start = scope.periods[0] if scope.grain == Figure.Grain.MONTH else scope.periods[0].replace(day=1)
+    start = (
+        scope.periods[0] if scope.grain == Figure.Grain.MONTH else scope.periods[0].replace(day=1)
+    )
     q = Q(metric__in=STOCKS) | Q(metric__in=FLOWS, period__gte=start)
-    rows = (Figure.objects.filter(q, area_id__in=ids, grain=Figure.Grain.MONTH, dim="")
-            .values("area_id", "metric").annotate(v=Sum("value"), c=Sum("n")).order_by())
+    rows = (
+        Figure.objects.filter(q, area_id__in=ids, grain=Figure.Grain.MONTH, dim="")
+        .values("area_id", "metric")
+        .annotate(v=Sum("value"), c=Sum("n"))
+        .order_by()
+    )
     return {(r["area_id"], r["metric"]): (r["v"] or 0, r["c"] or 0) for r in rows}
 
 
@@ -116,8 +153,13 @@ def _timestamp(day: date) -> int:
     return int(datetime.combine(day, datetime.min.time(), tzinfo=LOCAL).timestamp())
 
 
-def _line(rows: dict[date, tuple[int, int]], scope: Scope, *, scale: float = 1.0,
-          mean_of: dict[date, tuple[int, int]] | None = None) -> list[float | None]:
+def _line(
+    rows: dict[date, tuple[int, int]],
+    scope: Scope,
+    *,
+    scale: float = 1.0,
+    mean_of: dict[date, tuple[int, int]] | None = None,
+) -> list[float | None]:
     """One chart line over the periods, a suppressed point as None (a gap). With `mean_of`,
     the value is rows' value ÷ mean_of's value (e.g. seconds to resolve ÷ reports resolved)."""
     out: list[float | None] = []
@@ -131,18 +173,31 @@ def _line(rows: dict[date, tuple[int, int]], scope: Scope, *, scale: float = 1.0
     return out
 
 
-def _breakdown(keys: list[tuple[str, str]], counts: dict[str, tuple[int, int]],
-               total_n: int | None) -> list[dict[str, Any]]:
+def _breakdown(
+    keys: list[tuple[str, str]], counts: dict[str, tuple[int, int]], total_n: int | None
+) -> list[dict[str, Any]]:
     """Rows (key, label, value) with small groups hidden, complemented so that no hidden group
     can be had by subtracting the shown ones from a shown total."""
     ns = {k: counts.get(k, (0, 0))[1] for k, _ in keys}
     shown = protect(ns, total=total_n)
-    return [{"key": k, "label": label, "value": counts.get(k, (0, 0))[0] if shown[k] is not None
-             else None, "n": shown[k]} for k, label in keys]
+    return [
+        {
+            "key": k,
+            "label": label,
+            "value": counts.get(k, (0, 0))[0] if shown[k] is not None else None,
+            "n": shown[k],
+        }
+        for k, label in keys
+    ]
 
 
-def dashboard(*, user, grain: str = Figure.Grain.MONTH, area: Area | None = None,
-              today: date | None = None) -> dict[str, Any]:
+def dashboard(
+    *,
+    user: Any,
+    grain: str = Figure.Grain.MONTH,
+    area: Area | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
     """Every panel of the dashboard for `user` (or for `area`, one of the areas they cover)."""
     today = today or timezone.localdate()
     areas = [area] if area is not None else scope_areas(user)
@@ -164,7 +219,7 @@ def dashboard(*, user, grain: str = Figure.Grain.MONTH, area: Area | None = None
         rows = s(metric, dim).values()
         return sum(v for v, _ in rows), sum(n for _, n in rows)
 
-    def cumulative(metric: str) -> list[float | None]:
+    def cumulative(metric: str) -> list[int | None]:
         run, out = base.get(metric, 0), []
         for p in scope.periods:
             run += s(metric).get(p, (0, 0))[0]
@@ -194,44 +249,96 @@ def dashboard(*, user, grain: str = Figure.Grain.MONTH, area: Area | None = None
     panels: dict[str, Any] = {
         "workers": {
             "total": stock("workers"),
-            "by_area": _breakdown(child_keys, child_counts("workers"), _shown(workers_n, workers_n)),
-            "by_brand": _breakdown([(k, brands.get(k.split(":", 1)[1], k.split(":", 1)[1]))
-                                    for k in brand_keys], stock_counts, _shown(workers_n, workers_n)),
-            "by_job": _breakdown([(k, str(job_labels.get(k.split(":", 1)[1], k)))
-                                  for k in job_keys], stock_counts, _shown(workers_n, workers_n)),
+            "by_area": _breakdown(
+                child_keys, child_counts("workers"), _shown(workers_n, workers_n)
+            ),
+            "by_brand": _breakdown(
+                [(k, brands.get(k.split(":", 1)[1], k.split(":", 1)[1])) for k in brand_keys],
+                stock_counts,
+                _shown(workers_n, workers_n),
+            ),
+            "by_job": _breakdown(
+                [(k, str(job_labels.get(k.split(":", 1)[1], k))) for k in job_keys],
+                stock_counts,
+                _shown(workers_n, workers_n),
+            ),
             "chart": {"x": x, "series": [cumulative("workers"), _line(s("workers"), scope)]},
         },
-        "stations": {**station_figures(areas), "visits": _shown(*visits_total),
-                     "checkins": _shown(*window_total("visits", "kind:check_in")),
-                     "services": _shown(*window_total("visits", "kind:service")),
-                     "by_area": _breakdown(child_keys, child_counts("visits"), _shown(visits_total[1], visits_total[1])),
-                     "chart": {"x": x, "series": [_line(s("visits", "kind:check_in"), scope),
-                                                  _line(s("visits", "kind:service"), scope)]}},
-        "members": {"total": stock("members"),
-                    "by_area": _breakdown(child_keys, child_counts("members"),
-                                          _shown(members_n, members_n)),
-                    "chart": {"x": x, "series": [cumulative("members"), _line(s("members"), scope)]}},
-        "reports": {"count": _shown(*reports_total), "resolved": _shown(*resolved_total),
-                    "mean_hours": None if not resolved_total[0] or hidden(resolved_total[1])
-                    else round(resolve_s[0] / resolved_total[0] / 3600, 1),
-                    "by_area": _breakdown(child_keys, child_counts("reports"), _shown(reports_total[1], reports_total[1])),
-                    "chart": {"x": x, "series": [_line(s("reports"), scope), _line(s("resolved"), scope),
-                                                 _line(s("resolve_s"), scope, scale=1 / 3600, mean_of=s("resolved"))]}},
-        "points": {"issued": _shown(*pin), "spent": _shown(*pout),
-                   "by_area": _breakdown(child_keys, child_counts("points_in"), _shown(pin[1], pin[1])),
-                   "chart": {"x": x, "series": [_line(s("points_in"), scope), _line(s("points_out"), scope)]}},
-        "volunteering": {"hours": None if hidden(vol[1]) else round(vol[0] / 60, 1),
-                         "by_area": [{**r, "value": None if r["value"] is None else round(r["value"] / 60, 1)}
-                                     for r in _breakdown(child_keys, child_counts("vol_minutes"), _shown(vol[1], vol[1]))],
-                         "chart": {"x": x, "series": [_line(s("vol_minutes"), scope, scale=1 / 60)]}},
-        "housing": {"bookings": _shown(*bookings), "nights": _shown(*nights),
-                    "by_area": _breakdown(child_keys, child_counts("nights"), _shown(nights[1], nights[1])),
-                    "chart": {"x": x, "series": [_line(s("bookings"), scope), _line(s("nights"), scope)]}},
+        "stations": {
+            **station_figures(areas),
+            "visits": _shown(*visits_total),
+            "checkins": _shown(*window_total("visits", "kind:check_in")),
+            "services": _shown(*window_total("visits", "kind:service")),
+            "by_area": _breakdown(
+                child_keys, child_counts("visits"), _shown(visits_total[1], visits_total[1])
+            ),
+            "chart": {
+                "x": x,
+                "series": [
+                    _line(s("visits", "kind:check_in"), scope),
+                    _line(s("visits", "kind:service"), scope),
+                ],
+            },
+        },
+        "members": {
+            "total": stock("members"),
+            "by_area": _breakdown(
+                child_keys, child_counts("members"), _shown(members_n, members_n)
+            ),
+            "chart": {"x": x, "series": [cumulative("members"), _line(s("members"), scope)]},
+        },
+        "reports": {
+            "count": _shown(*reports_total),
+            "resolved": _shown(*resolved_total),
+            "mean_hours": None
+            if not resolved_total[0] or hidden(resolved_total[1])
+            else round(resolve_s[0] / resolved_total[0] / 3600, 1),
+            "by_area": _breakdown(
+                child_keys, child_counts("reports"), _shown(reports_total[1], reports_total[1])
+            ),
+            "chart": {
+                "x": x,
+                "series": [
+                    _line(s("reports"), scope),
+                    _line(s("resolved"), scope),
+                    _line(s("resolve_s"), scope, scale=1 / 3600, mean_of=s("resolved")),
+                ],
+            },
+        },
+        "points": {
+            "issued": _shown(*pin),
+            "spent": _shown(*pout),
+            "by_area": _breakdown(child_keys, child_counts("points_in"), _shown(pin[1], pin[1])),
+            "chart": {
+                "x": x,
+                "series": [_line(s("points_in"), scope), _line(s("points_out"), scope)],
+            },
+        },
+        "volunteering": {
+            "hours": None if hidden(vol[1]) else round(vol[0] / 60, 1),
+            "by_area": [
+                {**r, "value": None if r["value"] is None else round(r["value"] / 60, 1)}
+                for r in _breakdown(child_keys, child_counts("vol_minutes"), _shown(vol[1], vol[1]))
+            ],
+            "chart": {"x": x, "series": [_line(s("vol_minutes"), scope, scale=1 / 60)]},
+        },
+        "housing": {
+            "bookings": _shown(*bookings),
+            "nights": _shown(*nights),
+            "by_area": _breakdown(child_keys, child_counts("nights"), _shown(nights[1], nights[1])),
+            "chart": {"x": x, "series": [_line(s("bookings"), scope), _line(s("nights"), scope)]},
+        },
     }
     panels["needs"] = needs_figures(user=user, month=today.replace(day=1))
     state = FigureRefresh.objects.filter(pk=1).first()
-    return {"grain": grain, "periods": scope.periods, "areas": areas, "panels": panels,
-            "min_group": MIN_GROUP, "refreshed_at": state.refreshed_at if state else None}
+    return {
+        "grain": grain,
+        "periods": scope.periods,
+        "areas": areas,
+        "panels": panels,
+        "min_group": MIN_GROUP,
+        "refreshed_at": state.refreshed_at if state else None,
+    }
 
 
 def station_figures(areas: list[Area]) -> dict[str, Any]:
@@ -240,16 +347,22 @@ def station_figures(areas: list[Area]) -> dict[str, Any]:
     for a in areas:
         q |= Q(area__path__startswith=a.path)
     agg = Station.objects.filter(q, is_active=True).aggregate(
-        total=Count("id"), h24=Count("id", filter=Q(is_24h=True, temporarily_closed=False)),
-        closed=Count("id", filter=Q(temporarily_closed=True)))
+        total=Count("id"),
+        h24=Count("id", filter=Q(is_24h=True, temporarily_closed=False)),
+        closed=Count("id", filter=Q(temporarily_closed=True)),
+    )
     return {"count": agg["total"], "h24": agg["h24"], "closed": agg["closed"]}
 
 
 def _rate_shown(row: dict[str, Any]) -> dict[str, Any]:
     """A rates row with each rate hidden when its denominator rests on too few cases."""
     out = dict(row)
-    for rate, denominator in (("response", "dispatched"), ("resolution", "rated"),
-                              ("satisfaction", "rated"), ("on_time", "answered")):
+    for rate, denominator in (
+        ("response", "dispatched"),
+        ("resolution", "rated"),
+        ("satisfaction", "rated"),
+        ("on_time", "answered"),
+    ):
         if hidden(row.get(denominator) or 0):
             out[rate] = None
     if hidden(row.get("cases") or 0):
@@ -258,15 +371,21 @@ def _rate_shown(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def needs_figures(*, user, month: date) -> dict[str, Any]:
+def needs_figures(*, user: Any, month: date) -> dict[str, Any]:
     """The three rates and the on-time rate, in total, per department and per street, this
     month, and their monthly trend — appeals' own board (its MonthlyStat roll-up), suppressed."""
     b = rates.board(user=user, month=month)
     trend = b["trend"]
-    return {"month": month, "totals": _rate_shown(b["totals"]),
-            "departments": [_rate_shown(r) for r in b["departments"]],
-            "streets": [_rate_shown(r) for r in b["streets"]],
-            "chart": {"x": [_timestamp(t["month"]) for t in trend],
-                      "series": [[None if (r := _rate_shown(t))[k] is None else round(r[k] * 100, 1)
-                                  for t in trend] for k in ("response", "resolution", "satisfaction",
-                                                            "on_time")]}}
+    return {
+        "month": month,
+        "totals": _rate_shown(b["totals"]),
+        "departments": [_rate_shown(r) for r in b["departments"]],
+        "streets": [_rate_shown(r) for r in b["streets"]],
+        "chart": {
+            "x": [_timestamp(t["month"]) for t in trend],
+            "series": [
+                [None if (r := _rate_shown(t))[k] is None else round(r[k] * 100, 1) for t in trend]
+                for k in ("response", "resolution", "satisfaction", "on_time")
+            ],
+        },
+    }

@@ -36,8 +36,11 @@ def figures_refresh_due(*, now: datetime | None = None) -> int:
 def _convert_ring(ring: list[Any], crs: str) -> list[list[float]]:
     out = []
     for point in ring:
-        if not (isinstance(point, list | tuple) and len(point) >= 2
-                and all(isinstance(c, int | float) for c in point[:2])):
+        if not (
+            isinstance(point, list | tuple)
+            and len(point) >= 2
+            and all(isinstance(c, int | float) for c in point[:2])
+        ):
             raise InvalidInput("坐标不是 [经度, 纬度]。", "A coordinate is not [lng, lat].")
         lng, lat = float(point[0]), float(point[1])
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
@@ -49,30 +52,41 @@ def _convert_ring(ring: list[Any], crs: str) -> list[list[float]]:
 
 def _convert_geometry(geometry: Any, crs: str) -> dict[str, Any]:
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        raise InvalidInput("只接受 Polygon 或 MultiPolygon 边界。",
-                            "Only Polygon or MultiPolygon boundaries are accepted.")
+        raise InvalidInput(
+            "只接受 Polygon 或 MultiPolygon 边界。",
+            "Only Polygon or MultiPolygon boundaries are accepted.",
+        )
     coords = geometry.get("coordinates")
     if not isinstance(coords, list) or not coords:
         raise InvalidInput("边界没有坐标。", "The boundary has no coordinates.")
     if geometry["type"] == "Polygon":
         return {"type": "Polygon", "coordinates": [_convert_ring(r, crs) for r in coords]}
-    return {"type": "MultiPolygon",
-            "coordinates": [[_convert_ring(r, crs) for r in poly] for poly in coords]}
+    return {
+        "type": "MultiPolygon",
+        "coordinates": [[_convert_ring(r, crs) for r in poly] for poly in coords],
+    }
 
 
-def boundaries_load(*, collection: Any, crs: str, key: str = "code",
-                    source_name: str = "") -> tuple[int, list[str]]:
+def boundaries_load(
+    *, collection: Any, crs: str, key: str = "code", source_name: str = ""
+) -> tuple[int, list[str]]:
     """Store the outlines of a GeoJSON FeatureCollection, each feature matched to an area by the
     property `key` (an area code, or `name` for the Chinese name). Coordinates in `crs`
     (wgs84, gcj02 or bd09) are converted to WGS-84. Returns (loaded, names not matched); a
     malformed file changes nothing."""
     if crs not in geo.CRS:
-        raise InvalidInput("坐标系只能是 wgs84、gcj02 或 bd09。",
-                            "The coordinate system must be wgs84, gcj02 or bd09.")
-    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection" \
-            or not isinstance(collection.get("features"), list):
-        raise InvalidInput("文件不是 GeoJSON FeatureCollection。",
-                            "The file is not a GeoJSON FeatureCollection.")
+        raise InvalidInput(
+            "坐标系只能是 wgs84、gcj02 或 bd09。",
+            "The coordinate system must be wgs84, gcj02 or bd09.",
+        )
+    if (
+        not isinstance(collection, dict)
+        or collection.get("type") != "FeatureCollection"
+        or not isinstance(collection.get("features"), list)
+    ):
+        raise InvalidInput(
+            "文件不是 GeoJSON FeatureCollection。", "The file is not a GeoJSON FeatureCollection."
+        )
     field = "name_zh" if key == "name" else "code"
     areas = {getattr(a, field): a for a in Area.objects.all()}
     matched: list[tuple[Area, dict[str, Any]]] = []
@@ -88,6 +102,11 @@ def boundaries_load(*, collection: Any, crs: str, key: str = "code",
     with transaction.atomic():
         for area, geometry in matched:
             AreaBoundary.objects.update_or_create(
-                area=area, defaults={"geometry": geometry, "source_crs": crs,
-                                     "source_name": source_name[:128]})
+                area=area,
+                defaults={
+                    "geometry": geometry,
+                    "source_crs": crs,
+                    "source_name": source_name[:128],
+                },
+            )
     return len(matched), missing

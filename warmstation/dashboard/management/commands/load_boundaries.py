@@ -8,9 +8,11 @@ from warmstation.dashboard.services import boundaries_load
 
 
 class Command(BaseCommand):
-    help = ("Load area boundaries from a GeoJSON FeatureCollection the district supplies; each "
-            "feature names its area by code (or by Chinese name with --key name). Coordinates "
-            "in WGS-84 (default), GCJ-02 or BD-09 are stored as WGS-84.")
+    help = (
+        "Load area boundaries from a GeoJSON FeatureCollection the district supplies; each "
+        "feature names its area by code (or by Chinese name with --key name). Coordinates "
+        "in WGS-84 (default), GCJ-02 or BD-09 are stored as WGS-84."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path")
@@ -23,8 +25,9 @@ class Command(BaseCommand):
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot read {path}: {exc}") from None
         try:
-            loaded, missing = boundaries_load(collection=collection, crs=crs, key=key,
-                                              source_name=Path(path).name)
+            loaded, missing = boundaries_load(
+                collection=collection, crs=crs, key=key, source_name=Path(path).name
+            )
         except InvalidInput as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"boundaries loaded: {loaded}")
