@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import h3
 import pytest
-from django.db import transaction
 
 from tests.factories import (
     as_level,
@@ -18,6 +17,7 @@ from tests.factories import (
     make_station,
     make_user,
     make_worker,
+    once_per_module,
     signed_in,
 )
 from warmstation.accounts.models import Role
@@ -48,26 +48,20 @@ def _report(area, cell: str, reporter) -> None:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            tree = build_area_tree()
-            report_services.report_categories_seed()
-            workers = [make_worker([tree["ylj"]]) for _ in range(7)]
-            for cell, n in ((A, 6), (B, 7), (C, 5), (D, 6)):
-                for w in workers[:n]:
-                    _report(tree["ylj"], cell, w)
-            make_station(tree["ylj"], *h3.cell_to_latlng(A), name="全天驿站", is_24h=True)
-            make_station(tree["ylj"], *h3.cell_to_latlng(D), name="白天驿站")  # no hours: closed
-            yield {
-                "tree": tree,
-                "district": as_level(make_user(Role.DISTRICT_ADMIN, tree["district"])),
-                "xl_admin": as_level(make_user(Role.AREA_ADMIN, tree["xl"])),
-            }
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with once_per_module(django_db_blocker):
+        tree = build_area_tree()
+        report_services.report_categories_seed()
+        workers = [make_worker([tree["ylj"]]) for _ in range(7)]
+        for cell, n in ((A, 6), (B, 7), (C, 5), (D, 6)):
+            for w in workers[:n]:
+                _report(tree["ylj"], cell, w)
+        make_station(tree["ylj"], *h3.cell_to_latlng(A), name="全天驿站", is_24h=True)
+        make_station(tree["ylj"], *h3.cell_to_latlng(D), name="白天驿站")  # no hours: closed
+        yield {
+            "tree": tree,
+            "district": as_level(make_user(Role.DISTRICT_ADMIN, tree["district"])),
+            "xl_admin": as_level(make_user(Role.AREA_ADMIN, tree["xl"])),
+        }
 
 
 def _run(**kw):

@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from tests.factories import (
@@ -23,6 +22,7 @@ from tests.factories import (
     make_station,
     make_user,
     make_worker,
+    once_per_module,
     signed_in,
 )
 from warmstation.accounts.models import Brand, Role, User, WorkerProfile
@@ -111,14 +111,8 @@ def build() -> dict:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield build()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with once_per_module(django_db_blocker):
+        yield build()
 
 
 def _board(world, who: str, **kw):

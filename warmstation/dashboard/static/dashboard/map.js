@@ -58,6 +58,7 @@
   } else {
     var cov = L.layerGroup(), gaps = L.layerGroup(), st = L.layerGroup(), cand = L.layerGroup();
     data.covered.forEach(function (c) {
+      c.shape.forEach(remember);
       L.polygon(c.shape, { weight: 0.3, color: "#2b8a3e", fillColor: "#8ce99a", fillOpacity: 0.35 }).addTo(cov);
     });
     data.gaps.forEach(function (c) {
@@ -66,6 +67,7 @@
         .bindTooltip(text(c.n === null ? "<5" : String(c.n))).addTo(gaps);
     });
     data.stations.forEach(function (s) {
+      if (data.stations.length < 500) { remember(s.at); }
       L.circleMarker(s.at, { radius: 4, weight: 1, color: "#fff", fillColor: "#2b8a3e", fillOpacity: 0.9 })
         .bindTooltip(text(s.name)).addTo(st);
     });
