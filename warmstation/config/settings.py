@@ -197,9 +197,13 @@ STATIC_ROOT = VAR_DIR / "static"
 _leaflet = importlib.util.find_spec("leaflet")
 assert _leaflet is not None and _leaflet.submodule_search_locations, "django-leaflet is not installed"
 _LEAFLET_STATIC = Path(list(_leaflet.submodule_search_locations)[0]) / "static"
-# uPlot (the dashboard's charts) from npm: package.json pins it, `make setup` runs `npm ci`.
-STATICFILES_DIRS: list = [BASE_DIR / "warmstation" / "static", _LEAFLET_STATIC,
-                          ("uplot", BASE_DIR / "node_modules" / "uplot" / "dist")]
+STATICFILES_DIRS: list = [BASE_DIR / "warmstation" / "static", _LEAFLET_STATIC]
+# uPlot (the dashboard's charts) from npm: package.json pins it, `make setup` runs `npm ci`
+# (docs/decisions/0011-dashboard-rollups-and-charts.md). Until it has run, the dashboard shows
+# its tables without charts instead of failing.
+_UPLOT = BASE_DIR / "node_modules" / "uplot" / "dist"
+if _UPLOT.is_dir():
+    STATICFILES_DIRS.append(("uplot", _UPLOT))
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # e.g. a 天地图 or self-hosted XYZ template
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 # The coordinate system of those tiles: "wgs84" (天地图, OSM-style servers) or "gcj02" (AMap,
