@@ -11,6 +11,7 @@ import importlib.util
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -148,7 +149,7 @@ if DATABASE_POOL_MODE not in ("session", "transaction"):
     raise ImproperlyConfigured("DATABASE_POOL_MODE is session or transaction")
 
 
-def _pooled(database: dict) -> dict:
+def _pooled(database: Any) -> Any:
     if DATABASE_POOL_MODE == "transaction" and database["ENGINE"].endswith("postgresql"):
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
         database.setdefault("OPTIONS", {})["prepare_threshold"] = None

@@ -25,10 +25,12 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model
 from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
@@ -78,7 +80,7 @@ def _replica_connects() -> bool:
 
 
 class PrimaryReplicaRouter:
-    def db_for_read(self, model, **hints) -> str:
+    def db_for_read(self, model: type[Model], **hints: Any) -> str:
         if (not getattr(_state, "in_request", False) or _pinned()
                 or connections[DEFAULT_DB_ALIAS].in_atomic_block):
             return DEFAULT_DB_ALIAS
@@ -86,18 +88,20 @@ class PrimaryReplicaRouter:
             return DEFAULT_DB_ALIAS
         return REPLICA
 
-    def db_for_write(self, model, **hints) -> str:
+    def db_for_write(self, model: type[Model], **hints: Any) -> str:
         pin_to_primary()
         return DEFAULT_DB_ALIAS
 
-    def allow_relation(self, obj1, obj2, **hints) -> bool:
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool:
         return True  # the same data on both: an object read from either may point at the other
 
-    def allow_migrate(self, db: str, app_label: str, **hints) -> bool:
+    def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:
         return db == DEFAULT_DB_ALIAS  # the replica is a copy; only the primary is migrated
 
 
-def replica_routing_middleware(get_response: Callable[[HttpRequest], HttpResponse]):
+def replica_routing_middleware(
+        get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
     """Rule 3: the pin, from the cookie at the start, into the cookie at the end; and rule 4's
     second chance: a GET or HEAD that failed because the replica went away mid-request is
     answered again, once, from the primary. Placed above the session middleware so a session
