@@ -1289,6 +1289,18 @@ API: dict[str, E] = {
                                                           "mobile": "13600000037"}]}),
     "get_enrolment_batch": E(roles=_roles(R.STEWARD, *ROLL), ok=BATCH_SEERS,
                              missing=("batch_id",)),
+    # base data import: a batch is its uploader's and the district's
+    "list_import_batches": E(roles=ADMIN_ROLES, ok=ADMINS, marker="w.csv",
+                             sees=ADMINS_IN_SCOPE),
+    "create_import_batch": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS, status=201, form=True,
+                             body=lambda w: {"kind": "workers", "file": io.BytesIO(
+                                 "手机号,姓名,工作类型,工作区域\n13600000042,周,courier,YLJ\n"
+                                 .encode())}),
+    "get_import_batch": E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("batch_id",),
+                          kwargs={"batch_id": lambda w: w.import_batch.pk}),
+    "apply_import_batch": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                            body={"only_valid": False}, missing=("batch_id",),
+                            kwargs={"batch_id": lambda w: w.import_batch.pk}),
     # street reports (随手拍)
     "list_report_categories": E(ok=SIGNED_IN),
     "upload_report_photo": E(method="POST", roles=REPORT_UPLOADERS, status=201, form=True,

@@ -137,6 +137,7 @@ def _cell(cells: list[Any], columns: dict[str, int], key: str) -> Any:
 
 
 DEFAULTS = {"is_24h": False}  # an optional cell left blank
+NUMERIC_KEYS = {"lat", "lng", "opens", "closes"}  # read as numbers (a time is a day's fraction)
 
 
 def _read(
@@ -154,6 +155,8 @@ def _read(
         raw = _cell(cells, columns, column.key)
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)  # a mobile typed into Excel comes back as 13800000000.0
+        if isinstance(raw, (int, float)) and column.key not in NUMERIC_KEYS:
+            raw = str(raw)  # an area code, a mobile typed as a number: text from here on
         try:
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 if column.required:
