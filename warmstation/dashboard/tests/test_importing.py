@@ -234,13 +234,27 @@ def test_xlsx_formulas_numbers_and_times_are_read_as_a_person_typed_them(world):
     from warmstation.areas.services import area_upsert
 
     area_upsert(code="110111005", name_zh="拱辰街道二", level="street", parent=world["district"])
-    rows = [["餐馆甲", "restaurant", 110111005, "地址", 39.75, 116.14, "wgs84", "", 13900000000,
-             time(8, 0), 0.875],
-            ["餐馆乙", "restaurant", "YLJ", "=1+1", 39.748, 116.14, "wgs84", "", "", "8:00",
-             "20:00"]]
+    rows = [
+        [
+            "餐馆甲",
+            "restaurant",
+            110111005,
+            "地址",
+            39.75,
+            116.14,
+            "wgs84",
+            "",
+            13900000000,
+            time(8, 0),
+            0.875,
+        ],
+        ["餐馆乙", "restaurant", "YLJ", "=1+1", 39.748, 116.14, "wgs84", "", "", "8:00", "20:00"],
+    ]
     batch = _upload(world["district_admin"], "merchants", _xlsx("merchants", rows))
     assert batch.report[0]["action"] == "create", batch.report[0]
-    assert batch.rows[0]["values"]["closes"] == "21:00" and batch.rows[0]["values"]["opens"] == "08:00"
+    assert (
+        batch.rows[0]["values"]["closes"] == "21:00" and batch.rows[0]["values"]["opens"] == "08:00"
+    )
     assert _errors(batch)[3][0][0] == "address"
 
 
@@ -356,23 +370,40 @@ def test_the_api_uploads_reports_and_imports(world):
     token = api_token_issue(user=world["gc_admin"], auth_level=AuthLevel.MFA)
     client = signed_in(world["gc_admin"])
     auth = {"Authorization": f"Bearer {token}"}
-    response = client.post("/api/v1/data/imports", {"kind": "workers",
-                                                     "file": _csv("workers", WORKER_ROWS[:4])},
-                           headers=auth)
+    response = client.post(
+        "/api/v1/data/imports",
+        {"kind": "workers", "file": _csv("workers", WORKER_ROWS[:4])},
+        headers=auth,
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["rows_invalid"] == 2 and body["status"] == "validated"
     bad = next(r for r in body["report"] if r["row"] == 4)
     assert bad["errors"][0]["column"] == "mobile" and bad["errors"][0]["message"]["en"]
-    refused = client.post(f"/api/v1/data/imports/{body['id']}/apply", {"only_valid": False},
-                          content_type="application/json", headers=auth)
+    refused = client.post(
+        f"/api/v1/data/imports/{body['id']}/apply",
+        {"only_valid": False},
+        content_type="application/json",
+        headers=auth,
+    )
     assert refused.status_code == 409 and refused["Content-Type"] == "application/problem+json"
-    done = client.post(f"/api/v1/data/imports/{body['id']}/apply", {"only_valid": True},
-                       content_type="application/json", headers=auth)
+    done = client.post(
+        f"/api/v1/data/imports/{body['id']}/apply",
+        {"only_valid": True},
+        content_type="application/json",
+        headers=auth,
+    )
     assert done.status_code == 200 and done.json()["rows_create"] == 2
-    hostile = client.post("/api/v1/data/imports", {"kind": "workers", "file": SimpleUploadedFile(
-        "x.csv", b"a\x00b")}, headers=auth)
+    hostile = client.post(
+        "/api/v1/data/imports",
+        {"kind": "workers", "file": SimpleUploadedFile("x.csv", b"a\x00b")},
+        headers=auth,
+    )
     assert hostile.status_code == 422 and hostile.json()["code"] == "nul_in_file"
     other = api_token_issue(user=world["xl_admin"], auth_level=AuthLevel.MFA)
-    assert client.get(f"/api/v1/data/imports/{body['id']}",
-                      headers={"Authorization": f"Bearer {other}"}).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/data/imports/{body['id']}", headers={"Authorization": f"Bearer {other}"}
+        ).status_code
+        == 404
+    )
