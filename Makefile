@@ -11,8 +11,8 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages: Chromium for browser tests, CJK fonts for screenshots and PDFs, gettext for
-# translations, poppler for reading PDFs in tests.
-APT_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei gettext poppler-utils poppler-data wrk
+# translations, poppler for reading PDFs in tests, PgBouncer for the city setup test (tests/test_replica.py).
+APT_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei gettext poppler-utils poppler-data wrk pgbouncer
 
 .PHONY: help setup system-deps run test test-fast lint fmt bench totp clean
 
@@ -34,7 +34,13 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PY) -q
 	@touch $@
 
-setup: system-deps $(VENV)/.synced ## Create the environment and install everything
+# Browser assets from npm (uPlot), pinned by package-lock.json; no install scripts run.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found (install Node.js, e.g. Debian's nodejs + npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: system-deps $(VENV)/.synced node_modules/.installed ## Create the environment and install everything
 	@$(MANAGE) compilemessages -v0 --ignore=.venv
 
 run: setup ## Set up, migrate, load the Fangshan demo data, start web server + task worker + periodic jobs on :8000
@@ -47,13 +53,18 @@ run: setup ## Set up, migrate, load the Fangshan demo data, start web server + t
 	@# Ctrl-C, stops them all within 10 s; docs/operations.md#processes has the numbers.
 	@exec $(MANAGE) supervise --host $(HOST) --port $(PORT)
 
+# The suite runs in one process per core (pytest-xdist), a test module per process at a time, so
+# module-scoped data is still built once; TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
 test: setup ## Run the whole suite (browser tests included) on DATABASE_URL, SQLite by default
-	$(PY) -m pytest $(ARGS)
+	$(PYTEST) $(ARGS)
 
 test-fast: setup ## The suite without the browser tests
-	$(PY) -m pytest -m "not browser" $(ARGS)
+	$(PYTEST) -m "not browser" $(ARGS)
 
-lint: $(VENV)/.synced ## ruff, mypy, import layering (lint-imports), and models in step with migrations
+lint: $(VENV)/.synced node_modules/.installed ## ruff, mypy, import layering (lint-imports), and models in step with migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports

@@ -88,6 +88,8 @@ PAGES = [
     ("department", "/appeals/inbox/"), ("area_admin", "/areas/GC/"),
     ("area_admin", "/workers/"), ("area_admin", "/appeals/board/"),
     ("area_admin", "/district/data/"), ("area_admin", "/district/data/batches/{batch}/"),
+    ("area_admin", "/district/"), ("area_admin", "/district/?grain=week"),
+    ("area_admin", "/district/map/"), ("area_admin", "/district/coverage/"),
 ]
 
 

@@ -11,9 +11,11 @@ import importlib.util
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     # Pages and JSON compressed (gzip, with Django's BREACH padding); static files come
     # precompressed from whitenoise above and never reach it (core/compression.py).
     "warmstation.core.compression.PageGZipMiddleware",
+    # Where reads go (primary or replica): above sessions, so a sign-in's session write pins.
+    "warmstation.core.dbrouting.replica_routing_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "warmstation.config.api.api_problem_middleware",
@@ -136,6 +140,37 @@ else:
     # or the task worker for the operating system's TCP timeout (minutes): give up after 5 s,
     # and the request answers 503 (core/outage.py) while the worker waits and retries.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# PgBouncer in transaction mode in front of PostgreSQL (DATABASE_POOL_MODE=transaction): a
+# server connection serves one transaction, then another client, so nothing may outlive a
+# transaction on it — no server-side cursors, no prepared statements (psycopg prepares a query
+# it has run 5 times, unless told not to). docs/scaling.md.
+DATABASE_POOL_MODE = os.environ.get("DATABASE_POOL_MODE", "session")
+if DATABASE_POOL_MODE not in ("session", "transaction"):
+    raise ImproperlyConfigured("DATABASE_POOL_MODE is session or transaction")
+
+
+def _pooled(database: Any) -> Any:
+    if DATABASE_POOL_MODE == "transaction" and database["ENGINE"].endswith("postgresql"):
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    return database
+
+
+_pooled(DATABASES["default"])
+# A streaming replica for reads (DATABASE_REPLICA_URL): core/dbrouting.py sends reads there and
+# keeps a writer on the primary for REPLICA_PIN_SECONDS; a replica that does not answer is left
+# alone for REPLICA_RETRY_SECONDS while the primary serves. Tests mirror it onto the primary.
+REPLICA_PIN_SECONDS = int(os.environ.get("REPLICA_PIN_SECONDS", "10"))
+REPLICA_RETRY_SECONDS = int(os.environ.get("REPLICA_RETRY_SECONDS", "5"))
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True)
+    # The replica is reached directly (not through the pooler), so it may keep prepared
+    # statements; it gives up as fast as the primary does.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["warmstation.core.dbrouting.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -197,7 +232,13 @@ STATIC_ROOT = VAR_DIR / "static"
 _leaflet = importlib.util.find_spec("leaflet")
 assert _leaflet is not None and _leaflet.submodule_search_locations, "django-leaflet is not installed"
 _LEAFLET_STATIC = Path(list(_leaflet.submodule_search_locations)[0]) / "static"
-STATICFILES_DIRS = [BASE_DIR / "warmstation" / "static", _LEAFLET_STATIC]
+STATICFILES_DIRS: list = [BASE_DIR / "warmstation" / "static", _LEAFLET_STATIC]
+# uPlot (the dashboard's charts) from npm: package.json pins it, `make setup` runs `npm ci`
+# (docs/decisions/0011-dashboard-rollups-and-charts.md). Until it has run, the dashboard shows
+# its tables without charts instead of failing.
+_UPLOT = BASE_DIR / "node_modules" / "uplot" / "dist"
+if _UPLOT.is_dir():
+    STATICFILES_DIRS.append(("uplot", _UPLOT))
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # e.g. a 天地图 or self-hosted XYZ template
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 # The coordinate system of those tiles: "wgs84" (天地图, OSM-style servers) or "gcj02" (AMap,
@@ -254,7 +295,10 @@ PERIODIC_JOBS = [
     ("volunteering", "warmstation.volunteering.services.volunteering_tick"),
     ("idempotency_keys", "warmstation.points.idempotency.idempotency_purge_due"),
     ("audit_retention", "warmstation.core.retention.audit_purge_due"),
+    ("dashboard_figures", "warmstation.dashboard.services.figures_refresh_due"),
 ]
+# How old the dashboard's roll-ups may get before the periodic job refreshes them (minutes).
+DASHBOARD_REFRESH_MINUTES = int(os.environ.get("DASHBOARD_REFRESH_MINUTES", "10"))
 
 # The worker home's task launcher (accounts/launcher.py), in the order shown: (URL name with an
 # optional query, label, icon (one plain symbol such as ♨ ¥ ✎ ☰ — cheap phones lack
