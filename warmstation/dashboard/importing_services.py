@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import IO, TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -132,6 +133,18 @@ def import_batch_apply(
                         importing_rows.write(batch.kind, ctx, r.values, request)
                 except ApplicationError as exc:
                     r.fail(None, exc)
+                    r.action = "error"
+                except (ValidationError, IntegrityError):
+                    # A model check the row's judging did not foresee, or a record created
+                    # meanwhile by another import (the unique mobile): the row's refusal, not
+                    # a 500 for the whole file.
+                    r.fail(
+                        None,
+                        Conflict(
+                            _("这一行无法保存（可能刚被其他导入改动）：请重新上传后再试。"),
+                            code="row_not_saved",
+                        ),
+                    )
                     r.action = "error"
             if r.action == "error" and not only_valid:
                 raise Conflict(

@@ -407,3 +407,26 @@ def test_the_api_uploads_reports_and_imports(world):
         ).status_code
         == 404
     )
+
+
+def test_a_row_the_database_refuses_at_import_refuses_the_import_or_only_itself(world, monkeypatch):
+    from django.db import IntegrityError
+
+    from warmstation.dashboard import importing_rows
+
+    real = importing_rows.write
+
+    def flaky(kind, ctx, values, request):
+        real(kind, ctx, values, request)
+        if values["mobile"].endswith("2"):  # e.g. created meanwhile by another import
+            raise IntegrityError("unique mobile")
+
+    monkeypatch.setattr(importing_rows, "write", flaky)
+    batch = _upload(world["district_admin"], "workers", _csv("workers", WORKER_ROWS[:2]))
+    with pytest.raises(Conflict):
+        svc.import_batch_apply(actor=world["district_admin"], batch=batch, only_valid=False)
+    assert not User.objects.filter(mobile__in=["13800000001", "13800000002"]).exists()
+    batch = svc.import_batch_apply(actor=world["district_admin"], batch=batch, only_valid=True)
+    assert batch.rows_create == 1 and batch.rows_invalid == 1
+    assert User.objects.filter(mobile="13800000001").exists()
+    assert not User.objects.filter(mobile="13800000002").exists()
