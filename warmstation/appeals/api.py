@@ -334,7 +334,7 @@ def update_appeal_settings(request, payload: SettingsIn):
 
 @router.post("", url_name="appeals", operation_id="create_appeal",
              summary="Raise a need (a worker), or record one for a worker (steward, admin)",
-             response={201: AppealDetailOut, **ERR})
+             response={201: AppealDetailOut, 429: ProblemOut, **ERR})
 @require_roles(Role.WORKER, Role.STEWARD, *DISPATCHERS)
 def create_appeal(request, payload: AppealIn):
     area = access_area_by_code(request.user, payload.area_code)

@@ -50,6 +50,7 @@ from warmstation.core.errors import (
     PermissionDenied,
 )
 from warmstation.core.inputs import check_date, clean_text
+from warmstation.core.ratelimit import rate_limit
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import outbox_enqueue
 
@@ -168,6 +169,8 @@ def appeal_create(*, actor: User, category: Category, area: Area, title: str, bo
                   request: HttpRequest | None = None) -> Appeal:
     """Take in a need. A worker raises their own; a steward or an admin records one for a
     worker (`submitter`); a meeting's needs have no submitter and carry the company."""
+    if meeting is None:  # a meeting's needs are one record, counted by meeting_record's caller
+        rate_limit(request, "need")
     title, body = (title or "").strip(), (body or "").strip()
     if not title or not body or len(title) > 100 or len(body) > 4000:
         raise InvalidInput(_("请填写标题（100字以内）和具体内容（4000字以内）。"),
