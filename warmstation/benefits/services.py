@@ -21,7 +21,6 @@ from warmstation.benefits.models import Merchant, MerchantStaff, Offer, Redempti
 from warmstation.benefits.selectors import offer_served_now, schedule_of
 from warmstation.core import geo
 from warmstation.core.audit import audit_record, client_ip
-from warmstation.core.ratelimit import rate_limit, rate_limit_count
 from warmstation.core.crypto import decrypt, encrypt
 from warmstation.core.errors import (
     ApplicationError,
@@ -34,6 +33,7 @@ from warmstation.core.errors import (
     error_for_status,
 )
 from warmstation.core.inputs import nfkc, normalise_optional_phone
+from warmstation.core.ratelimit import rate_limit, rate_limit_count
 from warmstation.core.time import LOCAL
 from warmstation.points import services as points
 from warmstation.points.idempotency import (

@@ -293,7 +293,7 @@ RATE_LIMITS = {
 }
 for _scope, (_hits, _window, _key) in list(RATE_LIMITS.items()):
     if _override := os.environ.get(f"RATE_LIMIT_{_scope.upper()}"):
-        _h, _, _w = _override.partition("/")
+        _h, _sep, _w = _override.partition("/")
         RATE_LIMITS[_scope] = (int(_h), int(_w or _window), _key)
 # Scopes that refuse when the cache (Redis) does not answer; the others let requests through.
 RATE_LIMIT_FAIL_CLOSED = {"sign_in", "sms_code", "redeem_fail"}

@@ -55,7 +55,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
     sent by anyone else is ignored, so a client cannot choose its own address."""
     if request is None:
         return None
-    remote = request.META.get("REMOTE_ADDR") or None
+    remote: str | None = str(request.META.get("REMOTE_ADDR") or "") or None
     if remote and settings.TRUSTED_PROXIES and _trusted(remote):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):

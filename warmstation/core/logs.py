@@ -18,14 +18,35 @@ from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 from warmstation.core.masking import mask_id_number, mask_mobile
 
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:19|20)\d{2}[01]\d[0-3]\d\d{3}[\dXx](?![0-9A-Za-z])")
+_ID_NUMBER = re.compile(
+    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:19|20)\d{2}[01]\d[0-3]\d\d{3}[\dXx](?![0-9A-Za-z])"
+)
 _MOBILE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(1[3-9]\d{9})(?![0-9])")
 
 # Attributes every LogRecord has that are not free text worth scanning.
-_PLAIN = {"name", "levelname", "levelno", "pathname", "filename", "module", "funcName",
-          "lineno", "created", "msecs", "relativeCreated", "thread", "threadName",
-          "processName", "process", "taskName", "args", "msg", "exc_info", "exc_text",
-          "stack_info"}
+_PLAIN = {
+    "name",
+    "levelname",
+    "levelno",
+    "pathname",
+    "filename",
+    "module",
+    "funcName",
+    "lineno",
+    "created",
+    "msecs",
+    "relativeCreated",
+    "thread",
+    "threadName",
+    "processName",
+    "process",
+    "taskName",
+    "args",
+    "msg",
+    "exc_info",
+    "exc_text",
+    "stack_info",
+}
 
 
 def mask_text(text: str) -> str:
@@ -41,7 +62,10 @@ def _mask_value(value: Any) -> Any:
         return {k: _mask_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(_mask_value(v) for v in value)
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # An object (django.request's `request`): its text, as a formatter would print it.
+    return mask_text(str(value))
 
 
 class MaskPersonalData(logging.Filter):
@@ -57,7 +81,9 @@ class MaskPersonalData(logging.Filter):
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_text(record.exc_text)
+            # Formatters print exc_text when exc_info is gone (the JSON one would otherwise
+            # format the traceback again, unmasked).
+            record.exc_text, record.exc_info = mask_text(record.exc_text), None
         if record.stack_info:
             record.stack_info = mask_text(record.stack_info)
         for key, value in list(record.__dict__.items()):
@@ -72,7 +98,8 @@ class JsonFormatter(_JsonFormatter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("fmt", "%(asctime)s %(levelname)s %(name)s %(message)s")
-        kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level",
-                                            "name": "logger"})
+        kwargs.setdefault(
+            "rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"}
+        )
         kwargs.setdefault("json_ensure_ascii", False)
         super().__init__(*args, **kwargs)

@@ -72,18 +72,26 @@ def rate_limit(request: HttpRequest | None, scope: str, *, ident: str | None = N
             used = 1
     except Exception as exc:  # noqa: BLE001 — any cache failure: decide by the scope's rule
         if scope in settings.RATE_LIMIT_FAIL_CLOSED:
-            logger.error("rate limit %s: cache unavailable, refusing (%s)", scope,
-                         type(exc).__name__)
-            raise RateLimited(_("服务繁忙，请稍后再试。"), code="rate_limit_unavailable",
-                              extra={"retry_after": UNAVAILABLE_RETRY_AFTER}) from None
-        logger.warning("rate limit %s: cache unavailable, not limiting (%s)", scope,
-                       type(exc).__name__)
+            logger.error(
+                "rate limit %s: cache unavailable, refusing (%s)", scope, type(exc).__name__
+            )
+            raise RateLimited(
+                _("服务繁忙，请稍后再试。"),
+                code="rate_limit_unavailable",
+                extra={"retry_after": UNAVAILABLE_RETRY_AFTER},
+            ) from None
+        logger.warning(
+            "rate limit %s: cache unavailable, not limiting (%s)", scope, type(exc).__name__
+        )
         return
     if used > hits:
         retry_after = max(1, int((slot + 1) * window - now) + 1)
         logger.info("rate limit %s reached (%s hits in %s s)", scope, hits, window)
-        raise RateLimited(_("操作过于频繁，请 %(seconds)s 秒后再试。"),
-                          params={"seconds": retry_after}, extra={"retry_after": retry_after})
+        raise RateLimited(
+            _("操作过于频繁，请 %(seconds)s 秒后再试。"),
+            params={"seconds": retry_after},
+            extra={"retry_after": retry_after},
+        )
 
 
 def rate_limit_count(request: HttpRequest | None, scope: str, *, ident: str | None = None) -> int:
@@ -95,6 +103,9 @@ def rate_limit_count(request: HttpRequest | None, scope: str, *, ident: str | No
         return int(cache.get(f"rl:{scope}:{_who(request, key, ident)}:{slot}") or 0)
     except Exception:  # noqa: BLE001
         if scope in settings.RATE_LIMIT_FAIL_CLOSED:
-            raise RateLimited(_("服务繁忙，请稍后再试。"), code="rate_limit_unavailable",
-                              extra={"retry_after": UNAVAILABLE_RETRY_AFTER}) from None
+            raise RateLimited(
+                _("服务繁忙，请稍后再试。"),
+                code="rate_limit_unavailable",
+                extra={"retry_after": UNAVAILABLE_RETRY_AFTER},
+            ) from None
         return 0

@@ -82,7 +82,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     `Authorization: Bearer <METRICS_TOKEN>`; anyone else gets the 404 of a missing page."""
     import hmac
 
-    from django_prometheus.exports import ExportToDjangoView
+    from django_prometheus.exports import ExportToDjangoView  # type: ignore[import-untyped]
 
     token = settings.METRICS_TOKEN
     bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -90,7 +90,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         address_in(client_ip(request), settings.METRICS_ALLOWED)
     if not allowed:
         return page_not_found(request)
-    response = ExportToDjangoView(request)
+    response: HttpResponse = ExportToDjangoView(request)
     response["Cache-Control"] = "no-store"
     return response
 
