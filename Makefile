@@ -63,11 +63,16 @@ serve: $(VENV)/.synced ## Production: granian (several workers) + task workers +
 	@echo "warmstation (production): http://$(HOST):$(PORT)/ behind your TLS proxy"
 	@$(PROD) exec $(MANAGE) supervise --production --host $(HOST) --port $(PORT) --web-workers $(WEB_WORKERS) --task-workers $(TASK_WORKERS)
 
+# The suite runs in one process per core (pytest-xdist), a test module per process at a time, so
+# module-scoped data is still built once; TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
 test: setup ## Run the whole suite (browser tests included) on DATABASE_URL, SQLite by default
-	$(PY) -m pytest $(ARGS)
+	$(PYTEST) $(ARGS)
 
 test-fast: setup ## The suite without the browser tests
-	$(PY) -m pytest -m "not browser" $(ARGS)
+	$(PYTEST) -m "not browser" $(ARGS)
 
 lint: $(VENV)/.synced ## ruff, mypy, import layering (lint-imports), and models in step with migrations
 	$(VENV)/bin/ruff check .

@@ -57,6 +57,14 @@ def _sqlite_flush_past_append_only_triggers():
 def _static_collected(django_test_environment):
     # Pages link hashed static names (CompressedManifestStaticFilesStorage): collect once, and
     # again only when a source changed (core/staticfiles.py).
+    # The suite runs in several processes (pytest-xdist, `make test`): one collects, the
+    # others wait for it on the lock and then find the collection fresh.
+    import fcntl
+
+    from django.conf import settings
+
     from warmstation.core.staticfiles import ensure_collected
 
-    ensure_collected()
+    with open(settings.VAR_DIR / ".collectstatic.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ensure_collected()

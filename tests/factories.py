@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
+from collections.abc import Iterator
 
 import factory
+from django.db import transaction
 from django.test import Client
 
 from warmstation.accounts.middleware import SESSION_LEVEL, SESSION_STARTED
@@ -16,6 +19,23 @@ from warmstation.areas.services import area_upsert
 
 _mobiles = itertools.count(1)
 PASSWORD = "Correct-horse-37"
+
+
+@contextlib.contextmanager
+def once_per_module(django_db_blocker) -> Iterator[None]:
+    """Data built once for a test module, inside a transaction rolled back when the module
+    ends: each test's own transaction (pytest-django's `db`) and each call's savepoint nest
+    inside it, so a test's writes go and the module's data stays. Use it in a module-scoped
+    fixture that asks for `django_db_setup` and `django_db_blocker`; tests using the data also
+    ask for `db`."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 def next_mobile() -> str:

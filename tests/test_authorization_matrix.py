@@ -43,6 +43,7 @@ from tests.factories import (
     make_station,
     make_user,
     make_worker,
+    once_per_module,
     signed_in,
 )
 from warmstation.accounts.models import ROLE_MIN_LEVEL, Role
@@ -1364,24 +1365,18 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     end; each test's own transaction (pytest-django's `db`) and each call's savepoint nest
     inside it."""
     media = tmp_path_factory.mktemp("matrix-media")
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            w = build_world(media)
-            w["media"] = media
-            w["files"] = {p.relative_to(media): p.read_bytes()
-                          for p in media.rglob("*") if p.is_file()}
-            w["pages"] = {ANON: Client()}
-            w["api"] = {ANON: Client(enforce_csrf_checks=True)}
-            for persona, user in w["people"].items():
-                w["pages"][persona] = signed_in(user, ROLE_MIN_LEVEL[PERSONAS[persona]])
-                w["api"][persona] = Client(
-                    headers={"Authorization": f"Bearer {w['tokens'][persona]}"})
-            yield w
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with once_per_module(django_db_blocker):
+        w = build_world(media)
+        w["media"] = media
+        w["files"] = {p.relative_to(media): p.read_bytes()
+                      for p in media.rglob("*") if p.is_file()}
+        w["pages"] = {ANON: Client()}
+        w["api"] = {ANON: Client(enforce_csrf_checks=True)}
+        for persona, user in w["people"].items():
+            w["pages"][persona] = signed_in(user, ROLE_MIN_LEVEL[PERSONAS[persona]])
+            w["api"][persona] = Client(
+                headers={"Authorization": f"Bearer {w['tokens'][persona]}"})
+        yield w
 
 
 _WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from tests.factories import once_per_module
 from warmstation.accounts.models import RoleGrant, User, WorkerProfile
 from warmstation.appeals.models import Department
 from warmstation.areas.models import Area, AreaContact
@@ -16,9 +17,15 @@ from warmstation.demo.seed import seed_demo
 from warmstation.outreach.models import OutboxMessage
 
 
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    with once_per_module(django_db_blocker):
+        yield seed_demo(workers=40)
+
+
 @pytest.fixture
-def demo(db):
-    return seed_demo(workers=40)
+def demo(seeded, db):
+    return seeded
 
 
 def _counts():

@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from tests.factories import once_per_module
 
 # A copy of ../shared/peer/hsds/3.0 kept in the repository (tests/peer/README.md), so a clone
 # anywhere validates against the same official schemas.
@@ -134,15 +135,9 @@ def demo(django_db_setup, django_db_blocker):
     """The demo data, seeded once for the module inside a transaction rolled back at the end."""
     from warmstation.demo.seed import seed_demo
 
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            seed_demo(workers=5)
-            yield Client()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with once_per_module(django_db_blocker):
+        seed_demo(workers=5)
+        yield Client()
 
 
 class Checked:

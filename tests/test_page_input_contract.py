@@ -29,6 +29,7 @@ from tests.factories import (
     make_station,
     make_user,
     make_worker,
+    once_per_module,
     signed_in,
 )
 from warmstation.accounts.models import AuthLevel, Role
@@ -65,8 +66,18 @@ def _jpeg() -> bytes:
     return buf.getvalue()
 
 
+@pytest.fixture(scope="module")
+def world_once(django_db_setup, django_db_blocker):
+    with once_per_module(django_db_blocker):
+        yield _build_world()
+
+
 @pytest.fixture
-def world(db):
+def world(world_once, db):
+    return world_once
+
+
+def _build_world():
     from warmstation.appeals import services as appeal_services
     from warmstation.stations import services as station_services
 

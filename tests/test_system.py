@@ -14,7 +14,7 @@ import time
 import pytest
 from django.db import connection
 
-from tests.system import System, free_port, manage, port_is_free, request, system_env, wait_for
+from tests.system import System, free_port, port_is_free, ready_var, request, system_env, wait_for
 
 pytestmark = [
     pytest.mark.system,
@@ -29,8 +29,7 @@ STOP_BUDGET_S = 10.0
 def env(tmp_path_factory):
     var = tmp_path_factory.mktemp("system-var")
     env = system_env(var)
-    manage(env, "migrate", "-v0")
-    manage(env, "collectstatic_if_stale")  # pages link hashed static names, as `make run` does
+    ready_var(env)  # migrated, static files collected: as `make run` leaves it
     return env
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.system import System, free_port, manage, request, system_env, wait_for
+from tests.system import System, free_port, ready_var, request, system_env, wait_for
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -124,8 +124,7 @@ class Load(threading.Thread):
 
 def test_the_system_comes_back_by_itself_after_database_restarts(cluster, tmp_path):
     env = system_env(tmp_path / "var", DATABASE_URL=cluster.url)
-    manage(env, "migrate", "-v0")
-    manage(env, "collectstatic_if_stale")  # pages link hashed static names, as `make run` does
+    ready_var(env)  # migrated, static files collected: as `make run` leaves it
     system = System(env, free_port(), tmp_path / "system.log", "--web-workers", "1",
                     "--periodic-every", "2")
     port = system.port

@@ -13,7 +13,7 @@ import time
 import pytest
 from django.db import connection
 
-from tests.system import MANAGE, ROOT, manage, system_env, wait_for
+from tests.system import MANAGE, ROOT, manage, ready_var, system_env, wait_for
 from warmstation.outreach.tests.robots import start_robot
 
 pytestmark = [
@@ -65,7 +65,7 @@ def test_a_worker_killed_mid_delivery_delivers_once_after_restart(tmp_path):
     env = system_env(tmp_path / "var", OUTBOX_CLAIM_TIMEOUT_S="2")
     workers = []
     try:
-        manage(env, "migrate", "-v0")
+        ready_var(env)
         robot.stall = 4.0  # the first post hangs: the worker is killed while waiting for it
         _shell(env, SETUP.replace("{url}", robot.url))
         log = (tmp_path / "worker.log").open("ab")
