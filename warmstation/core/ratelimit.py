@@ -1,4 +1,4 @@
-"""Rate limits: the one mechanism every limited endpoint uses (docs/decisions/0011).
+"""Rate limits: the one mechanism every limited endpoint uses (docs/decisions/0012).
 
 `rate_limit(request, "sign_in")` counts one hit for the caller in the scope's current window and
 raises `RateLimited` (429 with `Retry-After`) once the scope's limit is passed. The scopes and
