@@ -34,7 +34,13 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PY) -q
 	@touch $@
 
-setup: system-deps $(VENV)/.synced ## Create the environment and install everything
+# Browser assets from npm (uPlot), pinned by package-lock.json; no install scripts run.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found (install Node.js, e.g. Debian's nodejs + npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: system-deps $(VENV)/.synced node_modules/.installed ## Create the environment and install everything
 	@$(MANAGE) compilemessages -v0 --ignore=.venv
 
 run: setup ## Set up, migrate, load the Fangshan demo data, start web server + task worker + periodic jobs on :8000
@@ -74,7 +80,7 @@ test: setup ## Run the whole suite (browser tests included) on DATABASE_URL, SQL
 test-fast: setup ## The suite without the browser tests
 	$(PYTEST) -m "not browser" $(ARGS)
 
-lint: $(VENV)/.synced ## ruff, mypy, import layering (lint-imports), and models in step with migrations
+lint: $(VENV)/.synced node_modules/.installed ## ruff, mypy, import layering (lint-imports), and models in step with migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports

@@ -599,6 +599,12 @@ EXPECT: dict[str, list[E]] = {
     "areas:contact_delete": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
                                status=302, missing=("contact_id",))],
     "audit:audit": [E(roles=DISTRICT, ok=_s("district_admin"))],
+    # --- the district view (#17): district admins everything, area admins their areas ---
+    "dashboard:home": [E(roles=ADMIN_ROLES, ok=ADMINS)],
+    "dashboard:map": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKSTATION_own",
+                        sees=ADMINS_IN_SCOPE)],
+    "dashboard:coverage": [E(roles=ADMIN_ROLES, ok=ADMINS)],
+    "dashboard:coverage_export": [E(roles=ADMIN_ROLES, ok=ADMINS)],
     "stations:manage": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKSTATION_own",
                           sees=ADMINS_IN_SCOPE)],
     "benefits:partners": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKMERCHANT_own",

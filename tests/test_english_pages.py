@@ -77,6 +77,8 @@ PAGES = [
     ("merchant", "/merchant/{merchant}/"), ("steward", "/steward/{station}/"),
     ("department", "/appeals/inbox/"), ("area_admin", "/areas/GC/"),
     ("area_admin", "/workers/"), ("area_admin", "/appeals/board/"),
+    ("area_admin", "/district/"), ("area_admin", "/district/?grain=week"),
+    ("area_admin", "/district/map/"), ("area_admin", "/district/coverage/"),
 ]
 
 

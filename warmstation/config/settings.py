@@ -229,7 +229,13 @@ STATIC_ROOT = VAR_DIR / "static"
 _leaflet = importlib.util.find_spec("leaflet")
 assert _leaflet is not None and _leaflet.submodule_search_locations, "django-leaflet is not installed"
 _LEAFLET_STATIC = Path(list(_leaflet.submodule_search_locations)[0]) / "static"
-STATICFILES_DIRS = [BASE_DIR / "warmstation" / "static", _LEAFLET_STATIC]
+STATICFILES_DIRS: list = [BASE_DIR / "warmstation" / "static", _LEAFLET_STATIC]
+# uPlot (the dashboard's charts) from npm: package.json pins it, `make setup` runs `npm ci`
+# (docs/decisions/0011-dashboard-rollups-and-charts.md). Until it has run, the dashboard shows
+# its tables without charts instead of failing.
+_UPLOT = BASE_DIR / "node_modules" / "uplot" / "dist"
+if _UPLOT.is_dir():
+    STATICFILES_DIRS.append(("uplot", _UPLOT))
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # e.g. a 天地图 or self-hosted XYZ template
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 # The coordinate system of those tiles: "wgs84" (天地图, OSM-style servers) or "gcj02" (AMap,
@@ -317,7 +323,10 @@ PERIODIC_JOBS = [
     ("volunteering", "warmstation.volunteering.services.volunteering_tick"),
     ("idempotency_keys", "warmstation.points.idempotency.idempotency_purge_due"),
     ("audit_retention", "warmstation.core.retention.audit_purge_due"),
+    ("dashboard_figures", "warmstation.dashboard.services.figures_refresh_due"),
 ]
+# How old the dashboard's roll-ups may get before the periodic job refreshes them (minutes).
+DASHBOARD_REFRESH_MINUTES = int(os.environ.get("DASHBOARD_REFRESH_MINUTES", "10"))
 
 # The worker home's task launcher (accounts/launcher.py), in the order shown: (URL name with an
 # optional query, label, icon (one plain symbol such as ♨ ¥ ✎ ☰ — cheap phones lack

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from warmstation.accounts.models import Brand, WorkerProfile
 from warmstation.areas.models import Area
+from warmstation.core.suppression import MIN_GROUP, protect
 from warmstation.housing.models import Booking, Flat, FlatNight, RentalApplication, Resource, Survey
 
 CALENDAR_DAYS_MAX = 120
@@ -58,23 +59,9 @@ def desk_bookings(bookings: QuerySet[Booking], *, upcoming: bool = True) -> Quer
 
 # --- the housing survey: aggregates that never single anyone out ---------------------------------
 
-# A group smaller than this is not shown (neither its size nor anything about it).
-MIN_GROUP = 5
+# The threshold and the complementary suppression are shared with the district dashboard
+# (core/suppression.py); re-exported here for the survey's callers and tests.
 SURVEY_DIMENSIONS = ("area", "brand", "job_type")
-
-
-def protect(counts: dict[str, int], *, total: int | None) -> dict[str, int | None]:
-    """`counts` with every count of 1..MIN_GROUP-1 hidden (None). When the total is shown
-    and exactly one count is hidden, it could be had by subtraction (total minus the others):
-    then the smallest shown non-zero count is hidden too (complementary suppression)."""
-    shown: dict[str, int | None] = {k: (None if 0 < n < MIN_GROUP else n)
-                                    for k, n in counts.items()}
-    hidden = [k for k, v in shown.items() if v is None]
-    if total is not None and len(hidden) == 1:
-        others = sorted((n, k) for k, n in counts.items() if k not in hidden and n > 0)
-        if others:
-            shown[others[0][1]] = None
-    return shown
 
 
 def _street_key(path: str) -> str:
