@@ -45,6 +45,8 @@ def web_argv(*, host: str, port: int, workers: int) -> list[str]:
 def programs(*, host: str, port: int, web_workers: int, periodic_every: int,
              task_workers: int = 1) -> list[Program]:
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+    # Task workers claim tasks with SELECT … FOR UPDATE SKIP LOCKED (django-tasks-db), so any
+    # number of them share one queue without taking a task twice.
     workers = [
         Program(name, [*manage, "db_worker", "--interval", "1", "--no-reload"],
                 env={"WARMSTATION_HEARTBEAT": name})
@@ -86,7 +88,8 @@ class Command(BaseCommand):
         parser.add_argument("--periodic-every", type=int, default=30,
                             help="seconds between rounds of the periodic jobs")
         parser.add_argument("--task-workers", type=int, default=1,
-                            help="task worker processes (db_worker), each with its heartbeat")
+                            help="task worker processes (db_worker), each with its heartbeat "
+                                 "(default 1; SQLite wants one writer)")
         parser.add_argument("--production", action="store_true",
                             help="make serve: metrics across granian workers, heartbeats of "
                                  "every task worker expected by /readyz")
