@@ -33,11 +33,11 @@ OPERATIONS = sorted(
     if (method.upper(), path) not in SKIP
 )
 # Refused by design although well-formed: credentials that are simply wrong (or a number asking
-# too often), and uploads whose bytes are not a picture. "Schema-valid request rejected" does
+# too often), and uploads whose bytes are not a picture (or not a spreadsheet). "Schema-valid request rejected" does
 # not apply to them.
 CONTENT_CHECKED = {"/api/v1/auth/sms-code", "/api/v1/auth/sms-token",
                    "/api/v1/auth/staff-token", "/api/v1/stations/{station_id}/photos",
-                   "/api/v1/reports/photos"}
+                   "/api/v1/reports/photos", "/api/v1/data/imports"}
 
 
 def schema_valid_data_passes_validation(ctx, response, case):

@@ -462,6 +462,51 @@ def worker_register(
     return profile
 
 
+def worker_enrol(
+    *, actor: User, mobile: str, real_name: str, job_type: str, brand: Brand | None,
+    areas: list[Area], request: HttpRequest | None = None,
+) -> WorkerProfile:
+    """An admin puts a worker on the district's list (a base-data import, dashboard/importing):
+    the account known by `mobile` (created without a password, as the first SMS sign-in would),
+    the worker profile and the worker role, or the profile updated. No consent is recorded on
+    the worker's behalf: they give their own when they sign in. The caller has checked that
+    `areas` (and a known worker's current areas) lie in the actor's scope; a number that
+    belongs to a disabled account, or to an account that is not a worker, is refused."""
+    mobile = normalise_mobile(mobile)
+    real_name = nfkc(real_name)
+    if not (1 < len(real_name) <= 32):
+        raise InvalidInput(_("请填写真实姓名（2–32个字）。"), code="invalid_name", field="real_name")
+    if job_type not in WorkerProfile.JobType.values:
+        raise InvalidInput(_("请选择工作类型。"), code="invalid_job_type", field="job_type")
+    if not areas or len(areas) > MAX_WORK_AREAS:
+        raise InvalidInput(_("工作区域须为 1 至 %(max)s 个。"), params={"max": MAX_WORK_AREAS},
+                           code="invalid_areas", field="areas")
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(mobile=mobile).first()
+        if user is not None and not user.is_active:
+            raise Conflict(_("该手机号的账号已停用。"), code="account_disabled", field="mobile")
+        if user is not None and not hasattr(user, "worker_profile"):
+            raise Conflict(_("该手机号已是其他账号（非小哥），不能作为小哥导入。"),
+                           code="mobile_taken", field="mobile")
+        created = user is None
+        if user is None:
+            user = User.objects.create_user(mobile, real_name=real_name)
+        elif user.real_name != real_name:
+            user.real_name = real_name
+            user.save(update_fields=["real_name"])
+        profile, _created = WorkerProfile.objects.update_or_create(
+            user=user, defaults={"job_type": job_type, "brand": brand})
+        profile.areas.set(areas)
+        root = Area.objects.get(code=areas[0].path.strip("/").split("/")[0])
+        if not user.grants.filter(role=Role.WORKER).exists():
+            role_grant(actor=actor, user=user, role=Role.WORKER, area=root, request=request)
+        audit_record("worker.enrol" if created else "worker.update", actor=actor, obj=profile,
+                     request=request,
+                     detail={"areas": [a.code for a in areas], "job_type": job_type,
+                             "source": "import"})
+    return profile
+
+
 def worker_data_export(*, user: User, request: HttpRequest | None = None) -> dict[str, Any]:
     """Everything the system holds about this person (PIPL art. 45: right to a copy): every
     app's registered section (core/privacy.py) — account, needs with their timelines,
