@@ -176,7 +176,9 @@ def _claim(message_id: int, now: datetime) -> bool | datetime:
     claim = {"status": OutboxMessage.Status.SENDING, "claimed_at": now,
              "attempts": F("attempts") + 1}
     channel_id = row["delivery_channel_id"]
-    if channel_id is None:
+    if channel_id is None or row["channel"] == OutboxMessage.Channel.SMS:
+        # No window of its own (SMS is limited as a whole, above): the conditional UPDATE is
+        # the whole claim — no transaction, no channel lock (the fan-out's hot path).
         return bool(pending.update(**claim))
     with transaction.atomic():
         channel = DeliveryChannel.objects.select_for_update().filter(pk=channel_id).first()
