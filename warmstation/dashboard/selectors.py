@@ -114,22 +114,17 @@ def _stock_rows(scope: Scope, *, until: date) -> dict[tuple[str, str], tuple[int
     return {(r["metric"], r["dim"]): (r["v"] or 0, r["c"] or 0) for r in rows}
 
 
-def _stock_before(scope: Scope) -> dict[str, int]:
+def _stock_before(
+    scope: Scope,
+    stocks: dict[tuple[str, str], tuple[int, int]],
+    series: dict[tuple[str, str], dict[date, tuple[int, int]]],
+) -> dict[str, int]:
     """Each stock's value before the chart's first period (the base of its cumulative line):
-    the same grain's rows before it (a full rebuild writes weeks and months since the first)."""
-    rows = (
-        Figure.objects.filter(
-            area_id__in=scope.ids,
-            grain=scope.grain,
-            dim="",
-            metric__in=STOCKS,
-            period__lt=scope.periods[0],
-        )
-        .values("metric")
-        .annotate(v=Sum("value"))
-        .order_by()
-    )
-    return {r["metric"]: r["v"] or 0 for r in rows}
+    the total to date less what the chart's periods add (weeks are kept for a year only)."""
+    return {
+        m: stocks.get((m, ""), (0, 0))[0] - sum(v for v, _ in series.get((m, ""), {}).values())
+        for m in STOCKS
+    }
 
 
 def _children_rows(children: list[Area], scope: Scope) -> dict[tuple[int, str], tuple[int, int]]:
@@ -204,7 +199,7 @@ def dashboard(
     scope = Scope(areas=areas, grain=grain, periods=periods(grain, today))
     series = _series_rows(scope)
     stocks = _stock_rows(scope, until=today)
-    base = _stock_before(scope)
+    base = _stock_before(scope, stocks, series)
     children = _children(areas) if areas else []
     per_child = _children_rows(children, scope)
     child_keys = [(str(c.pk), c.name_zh) for c in children]

@@ -25,7 +25,7 @@ from warmstation.core.suppression import MIN_GROUP, hidden
 from warmstation.core.time import LOCAL
 from warmstation.dashboard import basemap, coverage, selectors
 from warmstation.dashboard.models import Figure, FigureRefresh
-from warmstation.dashboard.rollups import figures_rebuild
+from warmstation.dashboard.tasks import refresh_figures
 
 VIEWERS = selectors.VIEWERS
 GRAINS = {"week": Figure.Grain.WEEK, "month": Figure.Grain.MONTH}
@@ -102,7 +102,10 @@ def dashboard(request):
         grain_key = "month"
     area = _chosen_area(request)
     if not FigureRefresh.objects.filter(pk=1).exists():
-        figures_rebuild()  # first visit on a fresh installation; the periodic job keeps it after
+        # A fresh installation whose periodic job has not run yet: ask for the first build (the
+        # task worker runs it; the figures show as soon as it is done), never build it inline
+        # in a request — at a city's scale that takes minutes.
+        refresh_figures.enqueue(full=True)
     data = selectors.dashboard(user=request.user, grain=GRAINS[grain_key], area=area)
     charts = {
         key: {
