@@ -105,6 +105,8 @@ def populate(scale: float) -> dict:
         FROM generate_series(1, 200) c;
         CREATE TEMP TABLE leaf AS SELECT row_number() OVER (ORDER BY id) AS i, id, center_lat, center_lng,
             code LIKE 'CITY-%' AS city FROM areas_area WHERE depth = 2;
+        CREATE TEMP TABLE nleaf AS SELECT row_number() OVER (ORDER BY id) AS i, id, center_lat, center_lng
+            FROM leaf WHERE NOT city;
         CREATE TEMP TABLE cityleaf AS SELECT row_number() OVER (ORDER BY id) AS i, id, center_lat, center_lng
             FROM leaf WHERE city;
         """)
@@ -129,7 +131,7 @@ def populate(scale: float) -> dict:
         INSERT INTO accounts_workerprofile_areas (workerprofile_id, area_id)
         SELECT p.id, CASE WHEN p.id % {max(1, n_workers // CITY_WORKERS)} = 0
                           THEN (SELECT id FROM cityleaf WHERE i = 1 + (p.id % 200))
-                          ELSE (SELECT id FROM leaf WHERE i = 1 + (p.id % {n_leaf})) END
+                          ELSE (SELECT id FROM nleaf WHERE i = 1 + (p.id % {n_leaf - 200})) END
         FROM accounts_workerprofile p;
         """)
         run(cur, f"{n_stations:,} stations", f"""
@@ -143,7 +145,7 @@ def populate(scale: float) -> dict:
         FROM (SELECT g, l.id AS aid, l.center_lat + (random() - 0.5) * 0.04 AS la,
                      l.center_lng + (random() - 0.5) * 0.05 AS ln
               FROM generate_series(1, {n_stations}) g
-              JOIN leaf l ON l.i = 1 + (g % {n_leaf})
+              JOIN nleaf l ON l.i = 1 + (g % {n_leaf - 200})
               WHERE g > {CITY_STATIONS}
               UNION ALL
               SELECT g, c.id, 39.52 + random() * 0.36, 115.92 + random() * 0.47

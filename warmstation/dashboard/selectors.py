@@ -23,6 +23,9 @@ from warmstation.dashboard.models import Figure, FigureRefresh
 from warmstation.stations.models import Station
 
 VIEWERS = (Role.DISTRICT_ADMIN, Role.AREA_ADMIN)
+# A breakdown table lists this many rows, largest first (a country has hundreds of streets:
+# the area selector narrows to one of them for its own breakdown).
+BREAKDOWN_ROWS = 15
 WEEKS = 26
 MONTHS = 12
 # Stocks (counted since the beginning): the rest are flows over the chosen window.
@@ -175,7 +178,7 @@ def _breakdown(
     can be had by subtracting the shown ones from a shown total."""
     ns = {k: counts.get(k, (0, 0))[1] for k, _ in keys}
     shown = protect(ns, total=total_n)
-    return [
+    rows = [
         {
             "key": k,
             "label": label,
@@ -184,6 +187,9 @@ def _breakdown(
         }
         for k, label in keys
     ]
+    # Largest first (the page lists the first BREAKDOWN_ROWS; hidden ones after the shown).
+    rows.sort(key=lambda r: -1 if r["value"] is None else -r["value"] - 1)
+    return rows
 
 
 def dashboard(
