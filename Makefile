@@ -11,8 +11,8 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages: Chromium for browser tests, CJK fonts for screenshots and PDFs, gettext for
-# translations, poppler for reading PDFs in tests.
-APT_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei gettext poppler-utils poppler-data wrk
+# translations, poppler for reading PDFs in tests, PgBouncer for the city setup test (tests/test_replica.py).
+APT_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei gettext poppler-utils poppler-data wrk pgbouncer
 
 .PHONY: help setup system-deps run test test-fast lint fmt bench totp clean
 

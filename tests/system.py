@@ -84,10 +84,12 @@ def ready_var(env: dict[str, str], *, migrate: bool = True) -> None:
 
 
 def request(port: int, method: str, path: str, body: dict | None = None, *,
-            timeout: float = 5.0) -> tuple[int, dict[str, str], bytes]:
+            timeout: float = 5.0, headers: dict[str, str] | None = None,
+            ) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
+        headers = {**({"Content-Type": "application/json"} if body is not None else {}),
+                   **(headers or {})}
         conn.request(method, path, body=json.dumps(body) if body is not None else None,
                      headers=headers)
         response = conn.getresponse()

@@ -16,76 +16,23 @@ the periodic jobs run again and /readyz is ready.
 """
 
 import contextlib
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
+from tests.pgcluster import Cluster, can_run_clusters
 from tests.system import System, free_port, ready_var, request, system_env, wait_for
-
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 pytestmark = [
     pytest.mark.system,
     pytest.mark.postgres,
     pytest.mark.skipif(connection.vendor != "postgresql",
                        reason="PostgreSQL restarts: run on the PostgreSQL pass"),
-    pytest.mark.skipif(not (PG_BIN / "pg_ctl").exists() or os.geteuid() != 0
-                       or not shutil.which("runuser"),
-                       reason="needs Debian's PostgreSQL binaries and root (to run them as "
+    pytest.mark.skipif(not can_run_clusters(), reason="needs Debian's PostgreSQL binaries and root (to run them as "
                               "the postgres user)"),
 ]
-
-
-class Cluster:
-    """A throw-away PostgreSQL cluster in a temp dir, owned by the postgres user."""
-
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="ws-pg-"))
-        postgres = pwd.getpwnam("postgres")
-        os.chown(self.dir, postgres.pw_uid, postgres.pw_gid)
-        self.data = self.dir / "data"
-        self.port = free_port()
-        self._as_postgres(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
-                          "--no-sync", "-E", "UTF8", "--locale=C")
-        self.url = f"postgres://postgres@127.0.0.1:{self.port}/warmstation"
-
-    def _as_postgres(self, *argv, check=True):
-        return subprocess.run(["runuser", "-u", "postgres", "--", *map(str, argv)], check=check,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
-
-    def start(self) -> None:
-        options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
-        self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-w",
-                          "-t", "30", "-o", options, "start")
-
-    def stop(self, mode: str = "fast") -> None:
-        self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", mode, "-w", "stop",
-                          check=False)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def sql(self, query: str, *params, dbname: str = "warmstation"):
-        import psycopg
-
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=dbname,
-                             autocommit=True, connect_timeout=5) as conn:
-            cursor = conn.execute(query, params)
-            return cursor.fetchall() if cursor.description else []
-
-    def destroy(self) -> None:
-        self.stop("immediate")
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture

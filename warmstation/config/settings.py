@@ -11,9 +11,11 @@ import importlib.util
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     # Pages and JSON compressed (gzip, with Django's BREACH padding); static files come
     # precompressed from whitenoise above and never reach it (core/compression.py).
     "warmstation.core.compression.PageGZipMiddleware",
+    # Where reads go (primary or replica): above sessions, so a sign-in's session write pins.
+    "warmstation.core.dbrouting.replica_routing_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "warmstation.config.api.api_problem_middleware",
@@ -136,6 +140,37 @@ else:
     # or the task worker for the operating system's TCP timeout (minutes): give up after 5 s,
     # and the request answers 503 (core/outage.py) while the worker waits and retries.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# PgBouncer in transaction mode in front of PostgreSQL (DATABASE_POOL_MODE=transaction): a
+# server connection serves one transaction, then another client, so nothing may outlive a
+# transaction on it — no server-side cursors, no prepared statements (psycopg prepares a query
+# it has run 5 times, unless told not to). docs/scaling.md.
+DATABASE_POOL_MODE = os.environ.get("DATABASE_POOL_MODE", "session")
+if DATABASE_POOL_MODE not in ("session", "transaction"):
+    raise ImproperlyConfigured("DATABASE_POOL_MODE is session or transaction")
+
+
+def _pooled(database: Any) -> Any:
+    if DATABASE_POOL_MODE == "transaction" and database["ENGINE"].endswith("postgresql"):
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    return database
+
+
+_pooled(DATABASES["default"])
+# A streaming replica for reads (DATABASE_REPLICA_URL): core/dbrouting.py sends reads there and
+# keeps a writer on the primary for REPLICA_PIN_SECONDS; a replica that does not answer is left
+# alone for REPLICA_RETRY_SECONDS while the primary serves. Tests mirror it onto the primary.
+REPLICA_PIN_SECONDS = int(os.environ.get("REPLICA_PIN_SECONDS", "10"))
+REPLICA_RETRY_SECONDS = int(os.environ.get("REPLICA_RETRY_SECONDS", "5"))
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True)
+    # The replica is reached directly (not through the pooler), so it may keep prepared
+    # statements; it gives up as fast as the primary does.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["warmstation.core.dbrouting.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

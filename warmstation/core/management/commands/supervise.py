@@ -37,11 +37,17 @@ def web_argv(*, host: str, port: int, workers: int) -> list[str]:
             "--host", host, "--port", str(port), "--workers", str(workers), *WEB_OPTIONS]
 
 
-def programs(*, host: str, port: int, web_workers: int, periodic_every: int) -> list[Program]:
+def programs(*, host: str, port: int, web_workers: int, periodic_every: int,
+             task_workers: int = 1) -> list[Program]:
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+    # Task workers claim tasks with SELECT … FOR UPDATE SKIP LOCKED (django-tasks-db), so any
+    # number of them share one queue without taking a task twice.
+    workers = [Program("worker" if i == 0 else f"worker-{i + 1}",
+                       [*manage, "db_worker", "--interval", "1", "--no-reload"])
+               for i in range(task_workers)]
     return [
         Program("web", web_argv(host=host, port=port, workers=web_workers)),
-        Program("worker", [*manage, "db_worker", "--interval", "1", "--no-reload"]),
+        *workers,
         Program("periodic", [*manage, "run_periodic", "--loop", str(periodic_every)]),
     ]
 
@@ -56,16 +62,18 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--web-workers", type=int, default=2,
                             help="granian worker processes (default 2: one per core here)")
+        parser.add_argument("--task-workers", type=int, default=1,
+                            help="db_worker processes (default 1; SQLite wants one writer)")
         parser.add_argument("--periodic-every", type=int, default=30,
                             help="seconds between rounds of the periodic jobs")
         parser.add_argument("--stop-timeout", type=float, default=8.0,
                             help="seconds to let programs finish before killing them")
 
-    def handle(self, *args: Any, host: str, port: int, web_workers: int, periodic_every: int,
-               stop_timeout: float, **options: Any) -> None:
+    def handle(self, *args: Any, host: str, port: int, web_workers: int, task_workers: int,
+               periodic_every: int, stop_timeout: float, **options: Any) -> None:
         supervisor = Supervisor(
             programs(host=host, port=port, web_workers=web_workers,
-                     periodic_every=periodic_every),
+                     periodic_every=periodic_every, task_workers=task_workers),
             stop_timeout=stop_timeout,
         )
         sys.exit(supervisor.run())
