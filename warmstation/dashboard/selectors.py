@@ -178,7 +178,7 @@ def _breakdown(
     can be had by subtracting the shown ones from a shown total."""
     ns = {k: counts.get(k, (0, 0))[1] for k, _ in keys}
     shown = protect(ns, total=total_n)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "key": k,
             "label": label,
