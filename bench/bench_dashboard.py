@@ -157,7 +157,7 @@ def populate(scale: float) -> dict:
         run(cur, "check-ins (2 per worker)", f"""
         INSERT INTO stations_servicerecord (kind, worker_label, note, at, station_id, worker_id)
         SELECT 'check_in', '', '', now() - random() * interval '365 days',
-               {1} + (g * 7919) % (SELECT max(id) FROM stations_station),
+               1 + (g::bigint * 7919) % (SELECT max(id) FROM stations_station),
                (SELECT min(id) FROM accounts_user) + (g % {n_workers})
         FROM generate_series(1, {2 * n_workers}) g;
         """)

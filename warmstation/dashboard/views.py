@@ -12,6 +12,7 @@ import h3
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
@@ -101,10 +102,12 @@ def dashboard(request):
         )
         grain_key = "month"
     area = _chosen_area(request)
-    if not FigureRefresh.objects.filter(pk=1).exists():
-        # A fresh installation whose periodic job has not run yet: ask for the first build (the
-        # task worker runs it; the figures show as soon as it is done), never build it inline
-        # in a request — at a city's scale that takes minutes.
+    # A fresh installation whose periodic job has not run yet: ask for the first build once (the
+    # task worker runs it; the figures show as soon as it is done), never build it inline in a
+    # request — at a city's scale that takes minutes.
+    if not FigureRefresh.objects.filter(pk=1).exists() and cache.add(
+        "dashboard:first-build", 1, timeout=600
+    ):
         refresh_figures.enqueue(full=True)
     data = selectors.dashboard(user=request.user, grain=GRAINS[grain_key], area=area)
     charts = {
