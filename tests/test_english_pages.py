@@ -1,11 +1,15 @@
 """English mode is English: each page rendered in English may show Chinese only inside the
-names and addresses of places and people (and what people typed: a need's title and text), and
+names and addresses of places and people (and what people typed: a need's title and text, a
+reversal's reason), and
 the 中文 switch. Anything else in CJK — a label, a unit, a date, a status — fails, with where."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from tests.factories import (
     make_appeal_setup,
@@ -17,6 +21,12 @@ from tests.factories import (
 )
 from warmstation.accounts.models import AuthLevel, Role
 from warmstation.appeals import services as appeal_services
+from warmstation.points.services import (
+    hold_place,
+    hold_post,
+    points_reverse,
+    system_account_open,
+)
 from warmstation.points.tests.factories import fund
 from warmstation.stations.models import Amenity
 
@@ -35,6 +45,19 @@ def world(tree):
     merchant = make_merchant(tree["ylj"], 39.7485, 116.1405, name="拱辰爱心餐馆", staff=owner)
     make_offer(merchant, title="爱心套餐")
     fund(s["worker"], 100)
+    # A wrong award and a meal paid in points, both reversed by staff: the wallet shows each
+    # reversal in English around the reason typed (the stored memos stay Chinese).
+    wrong = fund(s["worker"], 20)
+    points_reverse(actor=None, transaction_id=wrong["transaction_id"], reason="重复发放，予以冲正",
+                   idempotency_key="english-pages-reversal-1")
+    system_account_open(code=merchant.settlement_code, kind="settlement", name=merchant.name)
+    with transaction.atomic():
+        hold = hold_place(user=s["worker"], amount=10, payee_code=merchant.settlement_code,
+                          expires_at=timezone.now() + timedelta(minutes=5),
+                          memo=f"{merchant.name}·爱心套餐")
+        spend = hold_post(hold_id=hold.pk)
+    points_reverse(actor=None, transaction_id=spend.pk, reason="商户退单",
+                   idempotency_key="english-pages-reversal-2")
     case = appeal_services.appeal_create(actor=s["worker"], category=s["cats"]["housing"],
                                          area=tree["ylj"], title="想找短租房", body="附近有没有？")
     return {"s": s, "tree": tree, "station": station, "merchant": merchant, "owner": owner,
@@ -47,6 +70,8 @@ def _allowed() -> set[str]:
     from warmstation.appeals.models import Appeal, Department
     from warmstation.areas.models import Area, AreaContact
     from warmstation.benefits.models import Merchant, Offer
+    from warmstation.points.labels import reversal_reason
+    from warmstation.points.models import LedgerTransaction
     from warmstation.stations.models import Station
 
     values: set[str] = {"中文", "简体中文"}
@@ -57,6 +82,8 @@ def _allowed() -> set[str]:
                           (Department, ["name_zh"]), (Appeal, ["title", "body"])):
         for row in model.objects.values_list(*fields):
             values.update(v for v in row if v)
+    values.update(reversal_reason(tx) for tx in LedgerTransaction.objects.filter(
+        kind=LedgerTransaction.Kind.REVERSAL))  # the reason staff typed, not the words around it
     return values
 
 
@@ -97,3 +124,11 @@ def test_english_pages_hold_no_chinese_outside_names(world, who, path):
     assert response.status_code == 200, url
     left = _chinese_left(response.content.decode())
     assert not left, f"{who} {url}: {left}"
+
+
+def test_english_wallet_says_what_each_reversal_reverses_and_why(world):
+    client = signed_in(world["s"]["worker"], AuthLevel.CODE)
+    client.cookies["django_language"] = "en"
+    html = client.get("/wallet/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert html.count("Reversal of #") == 2
+    assert "重复发放，予以冲正" in html and "商户退单" in html

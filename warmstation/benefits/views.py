@@ -23,6 +23,7 @@ from warmstation.benefits.permissions import (
 from warmstation.core.errors import ApplicationError, InvalidInput, NotFound
 from warmstation.core.pagination import page_list
 from warmstation.core.refusals import refused, refused_message
+from warmstation.points.labels import label_entries
 from warmstation.points.selectors import (
     active_holds,
     district_figures,
@@ -61,13 +62,8 @@ def wallet(request):
             o.next_served = selectors.offer_next_served(o, now)
             o.served_now = o.next_served is None and m["open_now"]
     entries = page_list(request, statement(user=request.user), per_page=30)
-    # An award's memo is its rule's Chinese name: in English, the rule's English name.
-    if (request.LANGUAGE_CODE or "").startswith("en"):
-        names = dict(earning_rule_list(active_only=False).exclude(name_en="")
-                     .values_list("action", "name_en"))
-        for e in entries:
-            if e.transaction.action in names:
-                e.transaction.memo = names[e.transaction.action]
+    # Stored memos are Chinese (append-only): the words around them are translated at display.
+    label_entries(entries, language=request.LANGUAGE_CODE)
     return render(request, "benefits/wallet.html", {
         "wallet": wallet_of(request.user), "entries": entries, "page": entries,
         "holds": active_holds(user=request.user), "nearby": nearby,

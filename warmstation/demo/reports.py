@@ -46,7 +46,7 @@ PROBLEMS = [
 ]
 
 
-def _picture(seed: int) -> bytes:
+def picture(seed: int, size: tuple[int, int] = (1280, 960)) -> bytes:
     """A stand-in street photo: sky, road, and a heap (no faces, no plates, no metadata)."""
     img = Image.new("RGB", (1280, 960), (150 + seed * 5 % 80, 190, 225))
     draw = ImageDraw.Draw(img)
@@ -54,6 +54,8 @@ def _picture(seed: int) -> bytes:
     x = 200 + seed * 53 % 700
     draw.ellipse((x, 480, x + 360, 720), fill=(90 + seed * 17 % 120, 70, 40))
     draw.rectangle((40, 380, 140, 600), fill=(60, 120, 60))
+    if size != img.size:
+        img = img.resize(size)
     out = io.BytesIO()
     img.save(out, "JPEG", quality=80)
     return out.getvalue()
@@ -69,8 +71,9 @@ def _centre_account(street: Area) -> User:
     return user
 
 
-@transaction.atomic
-def seed_reports() -> dict:
+def seed_report_setup() -> tuple[Area, User]:
+    """The categories and their departments, 拱辰's command-centre account and the rules:
+    what the present-day problems and the history's (demo/history.py) both need."""
     services.report_categories_seed()
     street = Area.objects.get(code=GONGCHEN)
     centre = _centre_account(street)
@@ -83,7 +86,14 @@ def seed_reports() -> dict:
         "source": "street_report", "name_zh": "随手拍·我也遇到", "name_en": "Street report (me too)",
         "points": 2, "daily_cap": 6, "monthly_cap": 60})
     services.report_settings()
-    if Problem.objects.exists():
+    return street, centre
+
+
+@transaction.atomic
+def seed_reports() -> dict:
+    street, centre = seed_report_setup()
+    # The present-day problems, once (the history's have their own keys).
+    if Problem.objects.filter(client_key__startswith="demo-").exists():
         return {"problems": Problem.objects.count(), "created": 0}
     workers = list(User.objects.filter(worker_profile__areas__path__startswith=street.path)
                    .distinct().order_by("mobile")[:12])
@@ -101,7 +111,7 @@ def seed_reports() -> dict:
     made: list[Problem] = []
     for i, (code, (dlat, dlng), text, state) in enumerate(PROBLEMS):
         reporter = workers[i % len(workers)]
-        photo = services.photo_upload(actor=reporter, data=_picture(i))
+        photo = services.photo_upload(actor=reporter, data=picture(i))
         problem, _ = services.report_create(
             actor=reporter, category=ReportCategory.objects.get(code=code),
             lat=street.center_lat + dlat, lng=street.center_lng + dlng, description=text,
@@ -133,7 +143,7 @@ def _advance(problem: Problem, state: str, centre: User, reporter: User,
         return
     step("accept", department=problem.category.department)
     if state in ("resolved", "closed"):
-        after = services.photo_upload(actor=centre, data=_picture(100 + i), kind="after")
+        after = services.photo_upload(actor=centre, data=picture(100 + i), kind="after")
         step("resolve", photo_ids=[after.pk], note="已清理")
     if state == "closed":
         step("close")

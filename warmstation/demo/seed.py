@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+from datetime import date
 from pathlib import Path
 
 from django.db import transaction
@@ -152,8 +153,25 @@ def _workers(areas: dict[str, Area], count: int) -> int:
     return created
 
 
-@transaction.atomic
-def seed_demo(*, workers: int = 300) -> dict:
+def seed_demo(*, workers: int = 300, history: bool = False, history_scale: float = 1.0,
+              history_today: date | None = None) -> dict:
+    """The demo: places, people, partners and the present day's cases, reports and shifts;
+    with `history`, twelve months of the past before the present day (demo/history.py; the
+    suite loads the demo without it, `manage.py seed_demo` with it)."""
+    with transaction.atomic():
+        base = _seed_setting(workers)
+    past = None
+    if history:  # its own transactions, a day each (demo/history.py says why)
+        from warmstation.demo.history import seed_history
+
+        past = seed_history(scale=history_scale, today=history_today)
+    with transaction.atomic():
+        present = _seed_present()
+    return {**base, **present, "history": past}
+
+
+def _seed_setting(workers: int) -> dict:
+    """Places, people, partners, and the present day's needs (no points move in them)."""
     from warmstation.demo.appeals import seed_departments
 
     areas = _areas()
@@ -171,6 +189,13 @@ def seed_demo(*, workers: int = 300) -> dict:
     from warmstation.demo.appeals import seed_appeals
 
     appeals = seed_appeals()
+    return {"areas": len(areas), "workers_created": created, "accounts": accounts,
+            "stations": stations, "benefits": benefits, "appeals": appeals}
+
+
+def _seed_present() -> dict:
+    """The present day's volunteering, housing, union and street reports: after the history,
+    so that the points they post follow the past's in the ledger's chain."""
     from warmstation.demo.volunteering import seed_volunteering
 
     volunteering = seed_volunteering()
@@ -183,7 +208,5 @@ def seed_demo(*, workers: int = 300) -> dict:
     from warmstation.demo.reports import seed_reports
 
     reports = seed_reports()
-    return {"areas": len(areas), "workers_created": created, "accounts": accounts,
-            "stations": stations, "benefits": benefits, "appeals": appeals,
-            "volunteering": volunteering, "housing": housing, "union": union,
+    return {"volunteering": volunteering, "housing": housing, "union": union,
             "reports": reports}

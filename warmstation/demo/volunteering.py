@@ -90,7 +90,7 @@ def _at(day: datetime, hour: int) -> datetime:
 
 def _task(organiser: User, area: Area, kind: str, title: str, place: str,
           offset: tuple[float, float], shifts: list[tuple[int, int, int]],
-          today: datetime) -> VolunteerTask:
+          today: datetime, *, upcoming: bool = True) -> VolunteerTask:
     existing = VolunteerTask.objects.filter(area=area, title=title).first()
     if existing is not None:
         return existing
@@ -100,6 +100,15 @@ def _task(organiser: User, area: Area, kind: str, title: str, place: str,
                               lat=round(area.center_lat + offset[0], 6),
                               lng=round(area.center_lng + offset[1], 6),
                               description="利用休息时间参与社区治理；到场扫码签到，离开扫码签退。")
+    if upcoming:
+        upcoming_shifts(organiser, task, shifts, today)
+    return task
+
+
+def upcoming_shifts(organiser: User, task: VolunteerTask, shifts: list[tuple[int, int, int]],
+                    today: datetime) -> None:
+    """The next three days' shifts of a task (the history makes its tasks a year ago, and
+    these at the present day)."""
     for days in (1, 2, 3):
         day = today + timedelta(days=days)
         for start, end, capacity in shifts:
@@ -108,7 +117,6 @@ def _task(organiser: User, area: Area, kind: str, title: str, place: str,
             services.shift_create(actor=organiser, task=task, starts_at=starts_at,
                                   ends_at=ends_at, capacity=capacity,
                                   now=starts_at - timedelta(days=7))
-    return task
 
 
 def _past_shift(task: VolunteerTask, organiser: User, workers: list[User],

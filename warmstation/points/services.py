@@ -26,6 +26,7 @@ from warmstation.core.inputs import clean_text
 from warmstation.core.time import LOCAL
 from warmstation.points.chain import GENESIS, tx_hash
 from warmstation.points.idempotency import idempotent
+from warmstation.points.labels import reversal_memo
 from warmstation.points.models import (
     EarningRule,
     Entry,
@@ -239,7 +240,7 @@ def points_reverse(*, actor: User | None, transaction_id: int, reason: str,
             with transaction.atomic():
                 tx = _post(kind=LedgerTransaction.Kind.REVERSAL, worker=worker,
                            worker_amount=-worker_line.amount, system=system_line.account,
-                           memo=f"冲正 #{original.pk}：{reason}", user=original.user,
+                           memo=reversal_memo(original.pk, reason), user=original.user,
                            action=original.action, source_ref=f"reversal:{original.pk}",
                            reverses=original, actor=actor)
         except IntegrityError:  # a concurrent reversal of the same transaction won
