@@ -255,6 +255,7 @@ def build_world(media_root) -> World:
     volunteer_errands.errand_worker_verify(actor=people["organiser"], worker=people["worker"])
     _housing_world(w)
     _union_world(w)
+    _data_world(w)
     # Street reports: each street's worker filed one (with its photo), filed (立案) and sent to
     # the street's centre; each worker also has a photo uploaded ahead and not yet used.
     from warmstation.reports import services as reports
@@ -343,6 +344,18 @@ def _union_world(w: World) -> None:
                                    station=w["station"],
                                    rows=[union.BatchRow(1, "张三", "13600000036")],
                                    consent_confirmed=True)
+
+
+def _data_world(w: World) -> None:
+    """The own street's area admin uploaded a spreadsheet of one worker (checked, not imported)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from warmstation.dashboard.importing_services import import_batch_create
+
+    data = "\ufeff手机号,姓名,工作类型,工作区域\n13600000041,MARKIMPORT,courier,YLJ\n".encode()
+    w["import_batch"] = import_batch_create(actor=w["people"]["area_admin"], kind="workers",
+                                            upload=SimpleUploadedFile("w.csv", data),
+                                            filename="w.csv")
 
 
 # --- the table --------------------------------------------------------------------------------
@@ -558,6 +571,9 @@ EXPECT: dict[str, list[E]] = {
     "healthz": [E(public=True, ok=ALL)],
     # public like /healthz; no task worker runs beside the tests, so it answers "waiting"
     "readyz": [E(public=True, ok=ALL, status=503)],
+    # For the monitor: the test client's address is loopback, in METRICS_ALLOWED (elsewhere 404,
+    # core/tests/test_production.py).
+    "metrics": [E(public=True, ok=ALL)],
     "set_language": [E(method="POST", public=True, ok=ALL, status=302, form=True,
                        body={"language": "en", "next": "/"})],
     "media": [E(public=True, ok=ALL, missing=("path",),
@@ -606,6 +622,21 @@ EXPECT: dict[str, list[E]] = {
                           sees=ADMINS_IN_SCOPE)],
     "benefits:partners": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKMERCHANT_own",
                             sees=ADMINS_IN_SCOPE)],
+    # --- base data import and export: a batch is its uploader's and the district's ---
+    "dashboard_data:index": [E(roles=ADMIN_ROLES, ok=ADMINS)],
+    "dashboard_data:template": [E(roles=ADMIN_ROLES, ok=ADMINS, query={"kind": "stations"})],
+    "dashboard_data:export": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKSTATION_own",
+                                sees=ADMINS_IN_SCOPE,
+                                query={"kind": "stations", "format": "csv"})],
+    "dashboard_data:batch": [E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("batch_id",),
+                               kwargs={"batch_id": lambda w: w.import_batch.pk})],
+    "dashboard_data:batch_apply": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                                     status=302, form=True, body={"mode": "all"},
+                                     missing=("batch_id",),
+                                     kwargs={"batch_id": lambda w: w.import_batch.pk})],
+    "dashboard_data:batch_discard": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                                       status=302, missing=("batch_id",),
+                                       kwargs={"batch_id": lambda w: w.import_batch.pk})],
     # --- workers ---
     "benefits:wallet": [E(roles=WORKER_ROLE, ok=WORKERS)],
     "benefits:code_issue": [E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302,
@@ -1268,6 +1299,18 @@ API: dict[str, E] = {
                                                           "mobile": "13600000037"}]}),
     "get_enrolment_batch": E(roles=_roles(R.STEWARD, *ROLL), ok=BATCH_SEERS,
                              missing=("batch_id",)),
+    # base data import: a batch is its uploader's and the district's
+    "list_import_batches": E(roles=ADMIN_ROLES, ok=ADMINS, marker="w.csv",
+                             sees=ADMINS_IN_SCOPE),
+    "create_import_batch": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS, status=201, form=True,
+                             body=lambda w: {"kind": "workers", "file": io.BytesIO(
+                                 "手机号,姓名,工作类型,工作区域\n13600000042,周,courier,YLJ\n"
+                                 .encode())}),
+    "get_import_batch": E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("batch_id",),
+                          kwargs={"batch_id": lambda w: w.import_batch.pk}),
+    "apply_import_batch": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                            body={"only_valid": False}, missing=("batch_id",),
+                            kwargs={"batch_id": lambda w: w.import_batch.pk}),
     # street reports (随手拍)
     "list_report_categories": E(ok=SIGNED_IN),
     "upload_report_photo": E(method="POST", roles=REPORT_UPLOADERS, status=201, form=True,

@@ -477,6 +477,18 @@ def seed_union_members(w, n):
                 area=w["ylj"], station=w["station"], brand=BrandFactory(),
                 rows=[BatchRow(i, f"会员{next(_seq)}", f"1390{next(_seq):07d}")
                       for i in range(1, n + 1)], consent_confirmed=True)
+def seed_import_batches(w, n):
+    """Spreadsheet imports checked by the district admin (their reports kept)."""
+    from warmstation.dashboard.importing_models import ImportBatch
+
+    ImportBatch.objects.bulk_create(
+        ImportBatch(kind="stations", filename=f"驿站{next(_seq)}.xlsx", sha256="0" * 64,
+                    created_by=w["district"], rows_total=1,
+                    report=[{"row": 2, "label": "x", "action": "create", "changes": [],
+                             "errors": []}])
+        for _ in range(n))
+
+
 def seed_reports(w, n):
     from warmstation.reports import services
     from warmstation.reports.models import ReportCategory
@@ -555,6 +567,7 @@ API = {
                                        seed_report_categories),
     "list_my_reports": ListCase("worker", "/api/v1/reports/mine", seed_reports),
     "list_reports": ListCase("district", "/api/v1/reports", seed_reports),
+    "list_import_batches": ListCase("district", "/api/v1/data/imports", seed_import_batches),
 }
 
 NEARBY = "lat=39.7207&lng=116.1101&radius_m=5000"
@@ -600,6 +613,14 @@ PAGES = {
                                       counted=False),
     "needs export (xlsx)": ListCase("district", "/appeals/export.xlsx", seed_appeals,
                                     counted=False),
+    "data imports": ListCase("district", "/district/data/", seed_import_batches, counted=False),
+    "station export (csv)": ListCase("district", "/district/data/export/?kind=stations&format=csv",
+                                     seed_stations, counted=False),
+    "worker export (xlsx)": ListCase("district", "/district/data/export/?kind=workers",
+                                     seed_workers, counted=False),
+    "merchant export (csv)": ListCase("district",
+                                      "/district/data/export/?kind=merchants&format=csv",
+                                      seed_merchants, counted=False),
     "volunteer tasks": ListCase("worker", "/volunteer/", seed_tasks, counted=False),
     "volunteer tasks near me": ListCase("worker", "/volunteer/?lat=39.7207&lng=116.1101",
                                         seed_tasks, counted=False),
