@@ -571,6 +571,9 @@ EXPECT: dict[str, list[E]] = {
     "healthz": [E(public=True, ok=ALL)],
     # public like /healthz; no task worker runs beside the tests, so it answers "waiting"
     "readyz": [E(public=True, ok=ALL, status=503)],
+    # For the monitor: the test client's address is loopback, in METRICS_ALLOWED (elsewhere 404,
+    # core/tests/test_production.py).
+    "metrics": [E(public=True, ok=ALL)],
     "set_language": [E(method="POST", public=True, ok=ALL, status=302, form=True,
                        body={"language": "en", "next": "/"})],
     "media": [E(public=True, ok=ALL, missing=("path",),

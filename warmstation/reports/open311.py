@@ -31,6 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 from warmstation.areas.models import Area
 from warmstation.core.errors import ApplicationError, InvalidInput, PermissionDenied
 from warmstation.core.inputs import FORM_VALUE_MAX, check_text, parse_id
+from warmstation.core.ratelimit import rate_limit
 from warmstation.reports import services, workflow
 from warmstation.reports.models import Open311Client, Photo, Problem, ProblemEvent, ReportCategory
 
@@ -120,11 +121,14 @@ def _error(fmt: str, status: int, description: str) -> HttpResponse:
 
 
 def _from_refusal(request: HttpRequest, fmt: str, exc: ApplicationError) -> HttpResponse:
-    status = {404: 404, 403: 403, 401: 403}.get(exc.status, 400)
+    status = {404: 404, 403: 403, 401: 403, 429: 429}.get(exc.status, 400)
     message = exc.message(getattr(request, "LANGUAGE_CODE", ""))
     if exc.field and exc.status == 422:
         message = f"{exc.field}: {message}"
-    return _error(fmt, status, message)
+    response = _error(fmt, status, message)
+    if status == 429:
+        response["Retry-After"] = str(int(exc.extra.get("retry_after", 60)))
+    return response
 
 
 def endpoint(view):
@@ -412,6 +416,8 @@ def _place(request: HttpRequest, client: Open311Client) -> tuple[float, float, A
 def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
     client = _client(request, required=True)
     assert client is not None
+    # Before anything costly (a media_url is fetched): per client address (core/ratelimit.py).
+    rate_limit(request, "open311_post")
     code = _param(request, "service_code")
     category = ReportCategory.objects.filter(code=code[:32], is_active=True).first() \
         if code else None
