@@ -14,7 +14,7 @@ PORT ?= 8000
 # translations, poppler for reading PDFs in tests, PgBouncer for the city setup test (tests/test_replica.py).
 APT_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei gettext poppler-utils poppler-data wrk pgbouncer
 
-.PHONY: help setup system-deps run test test-fast lint fmt bench totp clean
+.PHONY: help setup system-deps run serve test test-fast lint fmt bench totp clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,6 +52,22 @@ run: setup ## Set up, migrate, load the Fangshan demo data, start web server + t
 	@# The supervisor (warmstation/core/supervisor.py) restarts a program that exits and, on
 	@# Ctrl-C, stops them all within 10 s; docs/operations.md#processes has the numbers.
 	@exec $(MANAGE) supervise --host $(HOST) --port $(PORT)
+
+# Production (docs/operations.md#make-serve): settings from the environment, checked first.
+WEB_WORKERS ?= 2
+TASK_WORKERS ?= 2
+PROD := WARMSTATION_ENV=production
+serve: $(VENV)/.synced ## Production: granian (several workers) + task workers + periodic jobs on DATABASE_URL and REDIS_URL
+	@test -n "$$DJANGO_SECRET_KEY$$SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY (docs/operations.md#settings)"; exit 1; }
+	@test -n "$$DATABASE_URL" || { echo "make serve: set DATABASE_URL (PostgreSQL)"; exit 1; }
+	@test -n "$$REDIS_URL" || { echo "make serve: set REDIS_URL (rate limits shared by every process)"; exit 1; }
+	@test -n "$$ALLOWED_HOSTS" || { echo "make serve: set ALLOWED_HOSTS"; exit 1; }
+	@$(MANAGE) compilemessages -v0 --ignore=.venv
+	$(PROD) $(MANAGE) check --deploy --fail-level WARNING
+	$(PROD) $(MANAGE) migrate --noinput -v0
+	$(PROD) $(MANAGE) collectstatic --noinput -v0
+	@echo "warmstation (production): http://$(HOST):$(PORT)/ behind your TLS proxy"
+	@$(PROD) exec $(MANAGE) supervise --production --host $(HOST) --port $(PORT) --web-workers $(WEB_WORKERS) --task-workers $(TASK_WORKERS)
 
 # The suite runs in one process per core (pytest-xdist), a test module per process at a time, so
 # module-scoped data is still built once; TEST_WORKERS=0 runs it in this process.

@@ -255,6 +255,7 @@ def build_world(media_root) -> World:
     volunteer_errands.errand_worker_verify(actor=people["organiser"], worker=people["worker"])
     _housing_world(w)
     _union_world(w)
+    _data_world(w)
     # Street reports: each street's worker filed one (with its photo), filed (立案) and sent to
     # the street's centre; each worker also has a photo uploaded ahead and not yet used.
     from warmstation.reports import services as reports
@@ -343,6 +344,18 @@ def _union_world(w: World) -> None:
                                    station=w["station"],
                                    rows=[union.BatchRow(1, "张三", "13600000036")],
                                    consent_confirmed=True)
+
+
+def _data_world(w: World) -> None:
+    """The own street's area admin uploaded a spreadsheet of one worker (checked, not imported)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from warmstation.dashboard.importing_services import import_batch_create
+
+    data = "\ufeff手机号,姓名,工作类型,工作区域\n13600000041,MARKIMPORT,courier,YLJ\n".encode()
+    w["import_batch"] = import_batch_create(actor=w["people"]["area_admin"], kind="workers",
+                                            upload=SimpleUploadedFile("w.csv", data),
+                                            filename="w.csv")
 
 
 # --- the table --------------------------------------------------------------------------------
@@ -558,6 +571,9 @@ EXPECT: dict[str, list[E]] = {
     "healthz": [E(public=True, ok=ALL)],
     # public like /healthz; no task worker runs beside the tests, so it answers "waiting"
     "readyz": [E(public=True, ok=ALL, status=503)],
+    # For the monitor: the test client's address is loopback, in METRICS_ALLOWED (elsewhere 404,
+    # core/tests/test_production.py).
+    "metrics": [E(public=True, ok=ALL)],
     "set_language": [E(method="POST", public=True, ok=ALL, status=302, form=True,
                        body={"language": "en", "next": "/"})],
     "media": [E(public=True, ok=ALL, missing=("path",),
@@ -606,6 +622,21 @@ EXPECT: dict[str, list[E]] = {
                           sees=ADMINS_IN_SCOPE)],
     "benefits:partners": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKMERCHANT_own",
                             sees=ADMINS_IN_SCOPE)],
+    # --- base data import and export: a batch is its uploader's and the district's ---
+    "dashboard_data:index": [E(roles=ADMIN_ROLES, ok=ADMINS)],
+    "dashboard_data:template": [E(roles=ADMIN_ROLES, ok=ADMINS, query={"kind": "stations"})],
+    "dashboard_data:export": [E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKSTATION_own",
+                                sees=ADMINS_IN_SCOPE,
+                                query={"kind": "stations", "format": "csv"})],
+    "dashboard_data:batch": [E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("batch_id",),
+                               kwargs={"batch_id": lambda w: w.import_batch.pk})],
+    "dashboard_data:batch_apply": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                                     status=302, form=True, body={"mode": "all"},
+                                     missing=("batch_id",),
+                                     kwargs={"batch_id": lambda w: w.import_batch.pk})],
+    "dashboard_data:batch_discard": [E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                                       status=302, missing=("batch_id",),
+                                       kwargs={"batch_id": lambda w: w.import_batch.pk})],
     # --- workers ---
     "benefits:wallet": [E(roles=WORKER_ROLE, ok=WORKERS)],
     "benefits:code_issue": [E(method="POST", roles=WORKER_ROLE, ok=WORKERS, status=302,
@@ -1162,6 +1193,53 @@ API: dict[str, E] = {
     "mark_notice_read": E(method="POST", ok=_s("worker"), missing=("notice_id",)),
     "list_my_groups": E(ok=SIGNED_IN, marker="MARKGROUP_own", sees=_s("worker")),
     "join_group": E(method="POST", ok=SIGNED_IN, body=lambda w: {"token": w.group.join_token}),
+    # notices: the admins' side (the desk's pages in the API)
+    "list_notice_groups": E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKGROUP_own",
+                            sees=ADMINS_IN_SCOPE),
+    "create_notice_group": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=201,
+                             special={"area_admin_other": 422},
+                             body={"area_code": "YLJ", "name": "新群组"}),
+    "get_notice_group": E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("group_id",),
+                          foreign={"group_id": lambda w: w.group_other.pk},
+                          foreign_ok=_s("area_admin_other", "district_admin")),
+    "update_notice_group": E(method="PATCH", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                             missing=("group_id",), body={"patch": "一片区"}),
+    "list_group_members": E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("group_id",)),
+    "add_group_member": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=201,
+                          missing=("group_id",),
+                          body=lambda w: {"mobile": w.people["worker_other"].mobile}),
+    "remove_group_member": E(method="DELETE", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                             status=204, missing=("member_id",),
+                             foreign={"member_id": lambda w: w.member_other.pk},
+                             foreign_ok=_s("area_admin_other", "district_admin")),
+    "create_group_channel": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                              status=201, missing=("group_id",),
+                              body={"kind": "wecom", "name": "企业微信群",
+                                    "webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/"
+                                                   "webhook/send?key=abcdefgh"}),
+    "update_group_channel": E(method="PATCH", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                              body={"is_active": False}, missing=("channel_id",),
+                              foreign={"channel_id": lambda w: w.channel_other.pk},
+                              foreign_ok=_s("area_admin_other", "district_admin")),
+    "list_managed_notices": E(roles=ADMIN_ROLES, ok=ADMINS, marker="MARKNOTICE_own",
+                              sees=ADMINS_IN_SCOPE),
+    "create_notice": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=201,
+                       special={"area_admin_other": 422},
+                       body=lambda w: {"kind": "tip", "audience": "group",
+                                       "group_id": w.group.pk, "title": "新通知",
+                                       "body": "内容"}),
+    "get_managed_notice": E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("notice_id",),
+                            foreign={"notice_id": lambda w: w.notice_other.pk},
+                            foreign_ok=_s("area_admin_other", "district_admin")),
+    "cancel_notice": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                       kwargs={"notice_id": lambda w: w.scheduled.pk}, missing=("notice_id",)),
+    "list_notice_deliveries": E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("notice_id",)),
+    "list_notice_receipts": E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("notice_id",)),
+    "list_dead_letters": E(roles=ADMIN_ROLES, ok=ADMINS),
+    "retry_dead_letter": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                           missing=("message_id",),
+                           foreign={"message_id": lambda w: w.dead_other.pk},
+                           foreign_ok=_s("area_admin_other", "district_admin")),
     # volunteering
     "list_volunteer_tasks": E(roles=VOLUNTEER_READERS, ok=WORKERS | ORG_ALL,
                               marker="MARKTASK_own", sees=WORKERS | ORG_OK),
@@ -1268,6 +1346,18 @@ API: dict[str, E] = {
                                                           "mobile": "13600000037"}]}),
     "get_enrolment_batch": E(roles=_roles(R.STEWARD, *ROLL), ok=BATCH_SEERS,
                              missing=("batch_id",)),
+    # base data import: a batch is its uploader's and the district's
+    "list_import_batches": E(roles=ADMIN_ROLES, ok=ADMINS, marker="w.csv",
+                             sees=ADMINS_IN_SCOPE),
+    "create_import_batch": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS, status=201, form=True,
+                             body=lambda w: {"kind": "workers", "file": io.BytesIO(
+                                 "手机号,姓名,工作类型,工作区域\n13600000042,周,courier,YLJ\n"
+                                 .encode())}),
+    "get_import_batch": E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("batch_id",),
+                          kwargs={"batch_id": lambda w: w.import_batch.pk}),
+    "apply_import_batch": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+                            body={"only_valid": False}, missing=("batch_id",),
+                            kwargs={"batch_id": lambda w: w.import_batch.pk}),
     # street reports (随手拍)
     "list_report_categories": E(ok=SIGNED_IN),
     "upload_report_photo": E(method="POST", roles=REPORT_UPLOADERS, status=201, form=True,

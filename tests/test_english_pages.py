@@ -60,8 +60,18 @@ def world(tree):
                    idempotency_key="english-pages-reversal-2")
     case = appeal_services.appeal_create(actor=s["worker"], category=s["cats"]["housing"],
                                          area=tree["ylj"], title="想找短租房", body="附近有没有？")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import as_level
+    from warmstation.dashboard.importing_services import import_batch_create
+
+    # A report with a bad row of every kind of cell problem, for the report page in English.
+    data = ("手机号,姓名,工作类型,工作区域\n13800000051,张三,courier,YLJ\n12345,李四,骑手,MARS\n"
+            "13800000051,张三,courier,YLJ\n").encode()
+    batch = import_batch_create(actor=as_level(s["gc_admin"]), kind="workers",
+                                upload=SimpleUploadedFile("w.csv", data), filename="w.csv")
     return {"s": s, "tree": tree, "station": station, "merchant": merchant, "owner": owner,
-            "case": case}
+            "case": case, "batch": batch}
 
 
 def _allowed() -> set[str]:
@@ -104,6 +114,7 @@ PAGES = [
     ("merchant", "/merchant/{merchant}/"), ("steward", "/steward/{station}/"),
     ("department", "/appeals/inbox/"), ("area_admin", "/areas/GC/"),
     ("area_admin", "/workers/"), ("area_admin", "/appeals/board/"),
+    ("area_admin", "/district/data/"), ("area_admin", "/district/data/batches/{batch}/"),
     ("area_admin", "/district/"), ("area_admin", "/district/?grain=week"),
     ("area_admin", "/district/map/"), ("area_admin", "/district/coverage/"),
 ]
@@ -119,7 +130,7 @@ def test_english_pages_hold_no_chinese_outside_names(world, who, path):
     client = Client() if who == "anonymous" else signed_in(*users[who])
     client.cookies["django_language"] = "en"
     url = path.format(station=world["station"].pk, case=world["case"].pk,
-                      merchant=world["merchant"].pk)
+                      merchant=world["merchant"].pk, batch=world["batch"].pk)
     response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200, url
     left = _chinese_left(response.content.decode())

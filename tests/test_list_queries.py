@@ -477,6 +477,18 @@ def seed_union_members(w, n):
                 area=w["ylj"], station=w["station"], brand=BrandFactory(),
                 rows=[BatchRow(i, f"会员{next(_seq)}", f"1390{next(_seq):07d}")
                       for i in range(1, n + 1)], consent_confirmed=True)
+def seed_import_batches(w, n):
+    """Spreadsheet imports checked by the district admin (their reports kept)."""
+    from warmstation.dashboard.importing_models import ImportBatch
+
+    ImportBatch.objects.bulk_create(
+        ImportBatch(kind="stations", filename=f"驿站{next(_seq)}.xlsx", sha256="0" * 64,
+                    created_by=w["district"], rows_total=1,
+                    report=[{"row": 2, "label": "x", "action": "create", "changes": [],
+                             "errors": []}])
+        for _ in range(n))
+
+
 def seed_reports(w, n):
     from warmstation.reports import services
     from warmstation.reports.models import ReportCategory
@@ -535,6 +547,19 @@ API = {
     "search_policy": ListCase("worker", "/api/v1/appeals/policy?q=社保断缴", seed_policy),
     "list_my_notices": ListCase("worker", "/api/v1/notices/inbox", seed_notices),
     "list_my_groups": ListCase("worker", "/api/v1/notices/groups", seed_groups),
+    "list_notice_groups": ListCase("district", "/api/v1/notices/manage/groups", seed_groups),
+    "list_group_members": ListCase(
+        "district", lambda w: f"/api/v1/notices/manage/groups/{_notice_group(w).pk}/members",
+        seed_members),
+    "list_managed_notices": ListCase("district", "/api/v1/notices/manage/notices",
+                                     seed_notices),
+    "list_notice_deliveries": ListCase(
+        "district", lambda w: f"/api/v1/notices/manage/notices/{_status_notice(w).pk}/deliveries",
+        seed_status_rows),
+    "list_notice_receipts": ListCase(
+        "district", lambda w: f"/api/v1/notices/manage/notices/{_status_notice(w).pk}/receipts",
+        seed_status_rows),
+    "list_dead_letters": ListCase("district", "/api/v1/notices/manage/dead-letters", seed_dead),
     "list_volunteer_tasks": ListCase("worker", "/api/v1/volunteering/tasks", seed_tasks),
     "list_my_volunteer_signups": ListCase("worker", "/api/v1/volunteering/me/signups",
                                           seed_signups),
@@ -555,6 +580,7 @@ API = {
                                        seed_report_categories),
     "list_my_reports": ListCase("worker", "/api/v1/reports/mine", seed_reports),
     "list_reports": ListCase("district", "/api/v1/reports", seed_reports),
+    "list_import_batches": ListCase("district", "/api/v1/data/imports", seed_import_batches),
 }
 
 NEARBY = "lat=39.7207&lng=116.1101&radius_m=5000"
@@ -600,6 +626,14 @@ PAGES = {
                                       counted=False),
     "needs export (xlsx)": ListCase("district", "/appeals/export.xlsx", seed_appeals,
                                     counted=False),
+    "data imports": ListCase("district", "/district/data/", seed_import_batches, counted=False),
+    "station export (csv)": ListCase("district", "/district/data/export/?kind=stations&format=csv",
+                                     seed_stations, counted=False),
+    "worker export (xlsx)": ListCase("district", "/district/data/export/?kind=workers",
+                                     seed_workers, counted=False),
+    "merchant export (csv)": ListCase("district",
+                                      "/district/data/export/?kind=merchants&format=csv",
+                                      seed_merchants, counted=False),
     "volunteer tasks": ListCase("worker", "/volunteer/", seed_tasks, counted=False),
     "volunteer tasks near me": ListCase("worker", "/volunteer/?lat=39.7207&lng=116.1101",
                                         seed_tasks, counted=False),

@@ -34,7 +34,7 @@ from tests.factories import (
 )
 from warmstation.accounts.models import AuthLevel, Role
 
-SKIP_PREFIXES = ("api/", "hsds/", "open311/", "admin/", "^media", "i18n/", "healthz", "readyz", "logout/",
+SKIP_PREFIXES = ("api/", "hsds/", "open311/", "admin/", "^media", "i18n/", "healthz", "readyz", "metrics", "logout/",
                  "me/close/")
 
 

@@ -46,7 +46,7 @@ def request_sms_code(request, payload: SmsCodeIn):
 
 @auth_router.post("/sms-token", auth=None, url_name="auth_sms_token", operation_id="sms_token",
                   summary="Exchange an SMS code for a bearer token (workers, residents)",
-                  response={200: TokenOut, 403: ProblemOut, 422: ProblemOut})
+                  response={200: TokenOut, 403: ProblemOut, 422: ProblemOut, 429: ProblemOut})
 def sms_token(request, payload: SmsVerifyIn):
     user = services.sms_code_verify(mobile=payload.mobile, code=payload.code, request=request)
     raw = services.api_token_issue(user=user, auth_level=AuthLevel.CODE,

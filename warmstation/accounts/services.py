@@ -31,7 +31,7 @@ from warmstation.accounts.models import (
     WorkerProfile,
 )
 from warmstation.areas.models import Area
-from warmstation.core.audit import audit_record, client_ip
+from warmstation.core.audit import audit_record
 from warmstation.core.errors import (
     ApplicationError,
     Conflict,
@@ -42,6 +42,7 @@ from warmstation.core.errors import (
 from warmstation.core.inputs import nfkc, normalise_code, normalise_mobile
 from warmstation.core.models import AuditEvent
 from warmstation.core.privacy import person_erase, person_export
+from warmstation.core.ratelimit import rate_limit
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import outbox_enqueue
 
@@ -69,22 +70,14 @@ def _local_day_start(now: datetime) -> datetime:
 
 def _check_ip_budget(request: HttpRequest | None) -> None:
     """At most SMS_CODE_PER_IP_HOUR code requests per client address per hour, whatever the
-    numbers: one address cycling through many numbers is an SMS-bombing or a cost attack."""
-    ip = client_ip(request)
-    if not ip:
-        return
-    key = f"sms-code-ip:{ip}"
-    cache.add(key, 0, timeout=3600)
+    numbers: one address cycling through many numbers is an SMS-bombing or a cost attack
+    (core/ratelimit.py, scope `sms_code`; refused while the cache is down)."""
     try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        used = 1
-    if used > settings.SMS_CODE_PER_IP_HOUR:
+        rate_limit(request, "sms_code")
+    except RateLimited as exc:
         audit_record("auth.sms_code", result=DENIED, request=request,
-                     detail={"reason": "ip_budget"})
-        raise RateLimited(_("此网络请求验证码过于频繁，请稍后再试。"),
-                          extra={"retry_after": 3600})
+                     detail={"reason": "ip_budget" if exc.code == "rate_limited" else exc.code})
+        raise
 
 
 def sms_code_request(*, mobile: str, request: HttpRequest | None = None) -> SmsCode:
@@ -141,6 +134,7 @@ def _sms_code_send(*, mobile: str, now: datetime, request: HttpRequest | None) -
 def sms_code_verify(*, mobile: str, code: str, request: HttpRequest | None = None) -> User:
     """Check a code; on success return the person (created on first sign-in, without roles
     until they register as a worker). Single use; SMS_CODE_MAX_ATTEMPTS wrong tries void it."""
+    rate_limit(request, "sign_in")
     mobile = normalise_mobile(mobile)
     code = normalise_code(code)
     now = timezone.now()
@@ -230,6 +224,7 @@ def staff_password_check(*, mobile: str, password: str, request: HttpRequest | N
     """Password sign-in for staff roles. Locks the account for STAFF_LOCKOUT_SECONDS after
     STAFF_LOCKOUT_THRESHOLD failures in a row (password or TOTP)."""
     global _DUMMY_HASH
+    rate_limit(request, "sign_in")
     wrong = InvalidInput(_("手机号或密码错误。"), code="bad_credentials", field="password")
     try:
         mobile = normalise_mobile(mobile)
@@ -297,6 +292,7 @@ def totp_enrolment_start(*, user: User) -> str:
 def totp_verify(*, user: User, code: str, request: HttpRequest | None = None) -> None:
     """Check a TOTP code (±30 s), refuse a replayed step, confirm a pending enrolment, and count
     failures toward the same lockout as passwords."""
+    rate_limit(request, "sign_in")
     code = nfkc(code).replace(" ", "")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
@@ -459,6 +455,51 @@ def worker_register(
         audit_record("worker.register" if created else "worker.update", actor=user,
                      obj=profile, request=request,
                      detail={"areas": [a.code for a in areas], "job_type": job_type})
+    return profile
+
+
+def worker_enrol(
+    *, actor: User, mobile: str, real_name: str, job_type: str, brand: Brand | None,
+    areas: list[Area], request: HttpRequest | None = None,
+) -> WorkerProfile:
+    """An admin puts a worker on the district's list (a base-data import, dashboard/importing):
+    the account known by `mobile` (created without a password, as the first SMS sign-in would),
+    the worker profile and the worker role, or the profile updated. No consent is recorded on
+    the worker's behalf: they give their own when they sign in. The caller has checked that
+    `areas` (and a known worker's current areas) lie in the actor's scope; a number that
+    belongs to a disabled account, or to an account that is not a worker, is refused."""
+    mobile = normalise_mobile(mobile)
+    real_name = nfkc(real_name)
+    if not (1 < len(real_name) <= 32):
+        raise InvalidInput(_("请填写真实姓名（2–32个字）。"), code="invalid_name", field="real_name")
+    if job_type not in WorkerProfile.JobType.values:
+        raise InvalidInput(_("请选择工作类型。"), code="invalid_job_type", field="job_type")
+    if not areas or len(areas) > MAX_WORK_AREAS:
+        raise InvalidInput(_("工作区域须为 1 至 %(max)s 个。"), params={"max": MAX_WORK_AREAS},
+                           code="invalid_areas", field="areas")
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(mobile=mobile).first()
+        if user is not None and not user.is_active:
+            raise Conflict(_("该手机号的账号已停用。"), code="account_disabled", field="mobile")
+        if user is not None and not hasattr(user, "worker_profile"):
+            raise Conflict(_("该手机号已是其他账号（非小哥），不能作为小哥导入。"),
+                           code="mobile_taken", field="mobile")
+        created = user is None
+        if user is None:
+            user = User.objects.create_user(mobile, real_name=real_name)
+        elif user.real_name != real_name:
+            user.real_name = real_name
+            user.save(update_fields=["real_name"])
+        profile, _created = WorkerProfile.objects.update_or_create(
+            user=user, defaults={"job_type": job_type, "brand": brand})
+        profile.areas.set(areas)
+        root = Area.objects.get(code=areas[0].path.strip("/").split("/")[0])
+        if not user.grants.filter(role=Role.WORKER).exists():
+            role_grant(actor=actor, user=user, role=Role.WORKER, area=root, request=request)
+        audit_record("worker.enrol" if created else "worker.update", actor=actor, obj=profile,
+                     request=request,
+                     detail={"areas": [a.code for a in areas], "job_type": job_type,
+                             "source": "import"})
     return profile
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Header, Router, Schema, Status
 from ninja.pagination import paginate
 
 from warmstation.accounts.models import Brand, Role
@@ -334,9 +334,13 @@ def update_appeal_settings(request, payload: SettingsIn):
 
 @router.post("", url_name="appeals", operation_id="create_appeal",
              summary="Raise a need (a worker), or record one for a worker (steward, admin)",
-             response={201: AppealDetailOut, **ERR})
+             response={201: AppealDetailOut, 429: ProblemOut, **ERR})
 @require_roles(Role.WORKER, Role.STEWARD, *DISPATCHERS)
-def create_appeal(request, payload: AppealIn):
+def create_appeal(request, payload: AppealIn,
+                  idempotency_key: str = Header("", alias="Idempotency-Key",
+                                                pattern=r"^([!-~]{1,64})?$")):
+    """The same Idempotency-Key from the same person (a retry, a double tap) answers the first
+    need again, with the same 201, and creates nothing."""
     area = access_area_by_code(request.user, payload.area_code)
     submitter = worker_by_mobile(payload.worker_mobile) if payload.worker_mobile else None
     appeal = services.appeal_create(
@@ -344,7 +348,7 @@ def create_appeal(request, payload: AppealIn):
         title=payload.title, body=payload.body, submitter=submitter,
         anonymous_public=payload.anonymous_public,
         hide_from_department=payload.hide_from_department, urgent=payload.urgent,
-        complex=payload.complex, request=request)
+        complex=payload.complex, client_key=idempotency_key, request=request)
     return Status(201, _out(access_case_by_id(request.user, appeal.pk), request.user,
                             detail=True))
 

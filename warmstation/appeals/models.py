@@ -239,6 +239,9 @@ class Appeal(TimeStampedModel):
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="duplicates")
     reopen_count = models.PositiveSmallIntegerField(default=0)
+    # The form's (or the API's Idempotency-Key) one-time key: a double tap or a retried request
+    # from the same person is the same need, not a second one.
+    client_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -247,6 +250,10 @@ class Appeal(TimeStampedModel):
             models.Index(fields=["status", "current_due"]),
             models.Index(fields=["month", "department", "street"]),
             models.Index(fields=["submitter", "-created_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["recorded_by", "client_key"],
+                                    condition=~Q(client_key=""), name="appeal_unique_client_key"),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +50,7 @@ from warmstation.core.errors import (
     PermissionDenied,
 )
 from warmstation.core.inputs import check_date, clean_text
+from warmstation.core.ratelimit import rate_limit
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import outbox_enqueue
 
@@ -164,10 +165,23 @@ def appeal_create(*, actor: User, category: Category, area: Area, title: str, bo
                   submitter: User | None = None, company: Brand | None = None, meeting: Meeting | None = None,
                   anonymous_public: bool = False, hide_from_department: bool = False,
                   urgent: bool = False, complex: bool = False,
-                  files: Iterable[UploadedFile[bytes]] = (),
+                  files: Iterable[UploadedFile[bytes]] = (), client_key: str = "",
                   request: HttpRequest | None = None) -> Appeal:
     """Take in a need. A worker raises their own; a steward or an admin records one for a
-    worker (`submitter`); a meeting's needs have no submitter and carry the company."""
+    worker (`submitter`); a meeting's needs have no submitter and carry the company.
+
+    The same `client_key` from the same person (the form's one-time key, the API's
+    Idempotency-Key) is the same need: a double tap or a retry answers the first one again and
+    creates nothing (a unique constraint settles two that arrive together)."""
+    if client_key:
+        if len(client_key) > 64 or not all("!" <= c <= "~" for c in client_key):
+            raise InvalidInput(_("客户端标识无效。"), field="client_key")
+        existing = Appeal.objects.filter(recorded_by=actor, client_key=client_key).first()
+        if existing is not None:
+            return existing
+    if meeting is None:  # a meeting is one record of many needs: not a client's burst
+        # After the replay check: a resent need is answered, not counted.
+        rate_limit(request, "need")
     title, body = (title or "").strip(), (body or "").strip()
     if not title or not body or len(title) > 100 or len(body) > 4000:
         raise InvalidInput(_("请填写标题（100字以内）和具体内容（4000字以内）。"),
@@ -195,19 +209,27 @@ def appeal_create(*, actor: User, category: Category, area: Area, title: str, bo
     dispatch_due = deadlines.add_clock(now, minutes=conf.dispatch_urgent_minutes) if urgent \
         else deadlines.add_working_day_hours(now, conf.dispatch_general_hours, cal)
     days = conf.complex_resolve_days if complex else category.resolve_days
-    with transaction.atomic():
-        appeal = Appeal.objects.create(
-            submitter=submitter, recorded_by=actor, channel=channel, company=company,
-            meeting=meeting, category=category, area=area, street=_street_of(area),
-            title=title, body=body, anonymous_public=anonymous_public,
-            hide_from_department=hide_from_department, urgent=urgent, complex=complex,
-            month=timezone.localdate(now).replace(day=1), dispatch_due=dispatch_due,
-            current_due=dispatch_due,
-            resolve_due=deadlines.add_working_days(now, days, cal))
-        _event(appeal, actor=actor, action="create", from_status="", files=files,
-               request=request, detail={"channel": channel})
-        _notify(appeal, "已受理，我们会尽快派给相关部门办理。")
-        _refresh_after_commit(_bucket(appeal))
+    try:
+        with transaction.atomic():
+            appeal = Appeal.objects.create(
+                submitter=submitter, recorded_by=actor, channel=channel, company=company,
+                meeting=meeting, category=category, area=area, street=_street_of(area),
+                title=title, body=body, anonymous_public=anonymous_public,
+                hide_from_department=hide_from_department, urgent=urgent, complex=complex,
+                month=timezone.localdate(now).replace(day=1), dispatch_due=dispatch_due,
+                current_due=dispatch_due,
+                resolve_due=deadlines.add_working_days(now, days, cal), client_key=client_key)
+            _event(appeal, actor=actor, action="create", from_status="", files=files,
+                   request=request, detail={"channel": channel})
+            _notify(appeal, "已受理，我们会尽快派给相关部门办理。")
+            _refresh_after_commit(_bucket(appeal))
+    except IntegrityError:
+        # The same key, committed meanwhile by a request that arrived together with this one.
+        existing = Appeal.objects.filter(recorded_by=actor, client_key=client_key).first() \
+            if client_key else None
+        if existing is None:
+            raise
+        return existing
     return appeal
 
 

@@ -4,6 +4,8 @@ board, meeting intake, the policy Q&A, and the spreadsheet export of any list on
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import redirect, render
@@ -77,7 +79,7 @@ def new(request):
     user = request.user
     on_behalf = user.has_role(Role.STEWARD, *DISPATCHERS)
     ctx = {"categories": Category.objects.filter(is_active=True), "areas": _area_choices(user),
-           "on_behalf": on_behalf, "form": request.POST or {}}
+           "on_behalf": on_behalf, "form": request.POST or {}, "client_key": uuid.uuid4().hex}
     if request.method == "POST":
         p = request.POST
         try:
@@ -93,7 +95,8 @@ def new(request):
                 anonymous_public=bool(p.get("anonymous_public")),
                 hide_from_department=bool(p.get("hide_from_department")),
                 urgent=bool(p.get("urgent")) and on_behalf,
-                files=request.FILES.getlist("photos")[:3], request=request)
+                files=request.FILES.getlist("photos")[:3],
+                client_key=p.get("client_key", "").strip(), request=request)
         except ApplicationError as exc:
             return refused(request, "appeals/new.html", ctx, exc, fields=NEW_FIELDS)
         messages.success(request, _("诉求已提交。"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -11,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -33,6 +33,7 @@ from warmstation.core.errors import (
     error_for_status,
 )
 from warmstation.core.inputs import nfkc, normalise_optional_phone
+from warmstation.core.ratelimit import rate_limit, rate_limit_count
 from warmstation.core.time import LOCAL
 from warmstation.points import services as points
 from warmstation.points.idempotency import (
@@ -51,7 +52,7 @@ CODE_TTL = timedelta(minutes=getattr(settings, "BENEFITS_CODE_TTL_MINUTES", 10))
 # A hold outlives its code a little, so the hold sweeper never races a redemption in progress.
 HOLD_GRACE = timedelta(minutes=1)
 QR_PREFIX = "WS37:"
-VERIFY_FAILURES_PER_10_MIN = 20
+VERIFY_FAILURES_PER_10_MIN = settings.RATE_LIMITS["redeem_fail"][0]
 
 
 def digits_hash(merchant_id: int, digits: str) -> str:
@@ -277,18 +278,17 @@ def _why_not_found(merchant: Merchant, code: str) -> ApplicationError:
 
 
 def _verify_budget(merchant: Merchant, request: HttpRequest | None) -> None:
-    """Six digits can be guessed: a counter gets VERIFY_FAILURES_PER_10_MIN wrong tries."""
-    if (cache.get(f"redeem-fail:{merchant.pk}") or 0) >= VERIFY_FAILURES_PER_10_MIN:
+    """Six digits can be guessed: a counter gets VERIFY_FAILURES_PER_10_MIN wrong tries
+    (core/ratelimit.py scope `redeem_fail`, per merchant; refused while the cache is down)."""
+    if rate_limit_count(None, "redeem_fail", ident=f"merchant:{merchant.pk}") \
+            >= VERIFY_FAILURES_PER_10_MIN:
         raise RateLimited(_("核销失败次数过多，请10分钟后再试。"), extra={"retry_after": 600})
 
 
 def _count_failure(merchant: Merchant) -> None:
-    key = f"redeem-fail:{merchant.pk}"
-    cache.add(key, 0, timeout=600)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=600)
+    # The scope's own limit is never reached here: _verify_budget decides, on the count.
+    with contextlib.suppress(RateLimited):
+        rate_limit(None, "redeem_fail", ident=f"merchant:{merchant.pk}")
 
 
 def redemption_redeem(*, actor: User, merchant: Merchant, code: str, idempotency_key: str,

@@ -147,9 +147,12 @@ def _decimal(raw: str | None, field: str) -> Decimal | None:
     if not text:
         return None
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation:
-        raise InvalidInput(_("价格格式不对。"), field=field) from None
+        value = None
+    if value is None or not value.is_finite():  # "NaN" and "Infinity" parse, and compare as 500s
+        raise InvalidInput(_("价格格式不对。"), field=field)
+    return value
 
 
 @staff_page(Role.MERCHANT, *ADMINS)

@@ -5,6 +5,9 @@ REDIS_URL      optional: Redis cache (rate-limit guards across processes); local
 SECRET_KEY     optional: generated once into var/secret_key when unset
 FIELD_ENCRYPTION_KEY  optional: Fernet key for personal data at rest; derived from SECRET_KEY
 SMS_BACKEND    "console" (default: recorded and printed) or "http" (SMS_GATEWAY_URL)
+WARMSTATION_ENV  "production" (`make serve`): SECRET_KEY required, secure cookies, HSTS, HTTPS
+               redirect, JSON logs; anything else is the demo / development (`make run`)
+Every setting is in docs/operations.md#settings.
 """
 
 import importlib.util
@@ -28,9 +31,15 @@ def _env_bool(name: str, default: bool) -> bool:
     return default if value is None else value.lower() in {"1", "true", "yes", "on"}
 
 
+PRODUCTION = os.environ.get("WARMSTATION_ENV", "").lower() == "production"
+
+
 def _secret_key() -> str:
-    if key := os.environ.get("SECRET_KEY"):
+    if key := os.environ.get("DJANGO_SECRET_KEY") or os.environ.get("SECRET_KEY"):
         return key
+    if PRODUCTION:
+        # A generated key on one machine of several would sign sessions the others refuse.
+        raise RuntimeError("WARMSTATION_ENV=production needs DJANGO_SECRET_KEY (or SECRET_KEY)")
     path = VAR_DIR / "secret_key"
     if not path.exists():
         # Written once with owner-only permissions; re-runs keep sessions and encrypted data valid.
@@ -44,7 +53,10 @@ SECRET_KEY = _secret_key()
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]").split(",")
-# Set when a reverse proxy in front overwrites X-Real-IP with the client's address.
+# Our own reverse proxies (addresses or networks, comma-separated): X-Forwarded-For is honoured
+# only on a connection from one of them (core/audit.py client_ip); otherwise REMOTE_ADDR.
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
+# Older deployments: a proxy that overwrites X-Real-IP (prefer TRUSTED_PROXIES).
 TRUST_X_REAL_IP = _env_bool("TRUST_X_REAL_IP", False)
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -73,9 +85,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # Outermost, so request counts and latencies include everything below (/metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # First, so a database outage anywhere below answers 503 (core/outage.py).
     "warmstation.core.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -98,6 +113,7 @@ MIDDLEWARE = [
     "warmstation.core.inputs.InputContractMiddleware",
     "warmstation.core.refusals.RefusalMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "warmstation.config.urls"
@@ -194,8 +210,24 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_SECONDS = int(os.environ.get("SESSION_ABSOLUTE_SECONDS", 12 * 3600))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True  # htmx reads the token from the page's meta tag, never the cookie
+SESSION_COOKIE_NAME = "__Host-ws_session" if SESSION_COOKIE_SECURE else "sessionid"
+CSRF_COOKIE_NAME = "__Host-ws_csrf" if SESSION_COOKIE_SECURE else "csrftoken"
+
+# HTTPS (production): TLS ends at the reverse proxy, which says so in X-Forwarded-Proto; plain
+# HTTP is redirected, except the health, readiness and metrics checks from the local network.
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+if PRODUCTION or _env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", 31_536_000 if PRODUCTION else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+# Preloading is a promise to the browsers' lists that is slow to take back: the district's
+# choice (HSTS_PRELOAD=true), so `check --deploy` is told not to ask for it.
+SECURE_HSTS_PRELOAD = _env_bool("HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 # Sign-in limits (see accounts/services.py).
 SMS_CODE_TTL_SECONDS = 5 * 60
@@ -216,6 +248,9 @@ OUTBOX_MAX_ATTEMPTS = 8
 OUTBOX_CLAIM_TIMEOUT_S = int(os.environ.get("OUTBOX_CLAIM_TIMEOUT_S", 300))
 # Notices (outreach): SMS a person gets a day at most; the address links in pushes point at.
 NOTICE_SMS_DAILY_CAP = int(os.environ.get("NOTICE_SMS_DAILY_CAP", 3))
+# Notice SMS sent a minute at most, across every worker (the gateway contract's rate, less
+# headroom for sign-in codes, which are never held back by it). 0: no limit.
+NOTICE_SMS_PER_MINUTE = int(os.environ.get("NOTICE_SMS_PER_MINUTE", 1200))
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 LANGUAGE_CODE = "zh-hans"
@@ -271,10 +306,41 @@ PUBLIC_MEDIA_PREFIXES = ("stations/",)
 WHITENOISE_USE_FINDERS = _env_bool("WHITENOISE_USE_FINDERS", False)
 
 if REDIS_URL := os.environ.get("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+    # Short timeouts: a Redis that does not answer costs a request half a second, not a thread
+    # for minutes; sign-in limits then refuse and everything else carries on (core/ratelimit.py).
+    CACHES = {"default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "ws"),
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": float(os.environ.get("REDIS_TIMEOUT", "0.5")),
+                    "SOCKET_TIMEOUT": float(os.environ.get("REDIS_TIMEOUT", "0.5"))},
+    }}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# /metrics (Prometheus): from these addresses or networks, or with this bearer token.
+METRICS_ALLOWED = [a.strip() for a in os.environ.get("METRICS_ALLOWED", "127.0.0.1,::1").split(",")
+                   if a.strip()]
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
+# Rate limits (core/ratelimit.py): scope -> (hits, window in seconds, "ip" or "user").
+# "user" counts a signed-in person by id (mobile networks put many workers behind one address)
+# and anyone else by address. RATE_LIMIT_<SCOPE>="hits/seconds" overrides one.
+RATE_LIMITS = {
+    "sign_in": (20, 300, "ip"),          # password, TOTP and SMS-code sign-ins (pages and API)
+    "sms_code": (SMS_CODE_PER_IP_HOUR, 3600, "ip"),  # code requests, whatever the numbers
+    "need": (20, 3600, "user"),          # needs and complaints raised (appeals)
+    "report": (30, 3600, "user"),        # street reports (reports), photos included
+    "open311_post": (60, 3600, "ip"),    # Open311 POST requests (per client address)
+    "search": (120, 60, "ip"),           # nearby search, station list queries
+    "redeem_fail": (20, 600, "ip"),      # wrong redemption codes, per merchant (ident)
+}
+for _scope, (_hits, _window, _key) in list(RATE_LIMITS.items()):
+    if _override := os.environ.get(f"RATE_LIMIT_{_scope.upper()}"):
+        _h, _sep, _w = _override.partition("/")
+        RATE_LIMITS[_scope] = (int(_h), int(_w or _window), _key)
+# Scopes that refuse when the cache (Redis) does not answer; the others let requests through.
+RATE_LIMIT_FAIL_CLOSED = {"sign_in", "sms_code", "redeem_fail"}
 
 TASKS = {
     "default": {
@@ -364,11 +430,23 @@ NINJA_PAGINATION_MAX_LIMIT = 200
 NINJA_PAGINATION_MAX_OFFSET = 1_000_000
 NINJA_PAGINATION_CLASS = "warmstation.core.pagination.BoundedLimitOffset"
 
+# Logs: one JSON object a line in production (LOG_FORMAT=json), plain text otherwise; mobile and
+# ID numbers are masked in every line whatever its source (core/logs.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask": {"()": "warmstation.core.logs.MaskPersonalData"}},
+    "formatters": {
+        "json": {"()": "warmstation.core.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask"],
+                             "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "warmstation": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "warmstation": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO"),
+                        "propagate": False},
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

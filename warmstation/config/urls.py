@@ -14,6 +14,7 @@ urlpatterns = [
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("hsds/", hsds.urls),
     path("i18n/", include("django.conf.urls.i18n")),

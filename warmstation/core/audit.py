@@ -7,6 +7,9 @@ time (AuditEvent.who). See docs/security.md, "Privacy across apps"."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -24,14 +27,52 @@ if TYPE_CHECKING:
     from warmstation.core.privacy import Person
 
 
+def address_in(address: str | None, networks: list[str] | tuple[str, ...]) -> bool:
+    """Whether `address` is one of `networks` (addresses or CIDR networks)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in net for net in _networks(tuple(networks)))
+
+
+def _trusted(address: str) -> bool:
+    return address_in(address, settings.TRUSTED_PROXIES)
+
+
+@functools.cache
+def _networks(spec: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in spec)
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address, as far as it can be trusted: rate limits and the audit trail key
+    on it (docs/security.md#client-address).
+
+    The connection's address (REMOTE_ADDR), unless that is one of `TRUSTED_PROXIES` (addresses
+    or networks of our own reverse proxies): then X-Forwarded-For is read from the right, past
+    the trusted proxies, and the first address that is not one of them is the client. A header
+    sent by anyone else is ignored, so a client cannot choose its own address."""
     if request is None:
         return None
-    # X-Real-IP only when the deployment says its proxy overwrites it (TRUST_X_REAL_IP);
-    # otherwise a client could write any address into the audit trail.
+    remote: str | None = str(request.META.get("REMOTE_ADDR") or "") or None
+    if remote and settings.TRUSTED_PROXIES and _trusted(remote):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            if not _trusted(hop):
+                try:
+                    return str(ipaddress.ip_address(hop))
+                except ValueError:
+                    return remote  # garbage in the header: keep the proxy's own address
+        real = request.META.get("HTTP_X_REAL_IP", "").strip()
+        if real:
+            with contextlib.suppress(ValueError):
+                return str(ipaddress.ip_address(real))
+        return remote
+    # Older deployments: X-Real-IP from a proxy that overwrites it (TRUST_X_REAL_IP).
     if settings.TRUST_X_REAL_IP and request.META.get("HTTP_X_REAL_IP"):
         return str(request.META["HTTP_X_REAL_IP"])
-    return request.META.get("REMOTE_ADDR") or None
+    return remote
 
 
 def audit_record(

@@ -10,6 +10,7 @@ NOUNS = {
     "access": _("访问"), "appeal": _("诉求"), "appeal_category": _("诉求类别"),
     "appeal_routing": _("派单规则"), "appeal_settings": _("诉求办理设置"),
     "area_contact": _("区域联系方式"), "audit": _("审计日志"), "auth": _("登录"),
+    "import": _("数据导入"),
     "loan": _("借用"), "merchant": _("商户"), "offer": _("优惠"), "points": _("积分"),
     "policy_answer": _("政策问答"), "privacy": _("个人信息"), "redemption": _("核销码"),
     "role": _("角色"), "service_record": _("服务记录"), "station": _("驿站"), "stock": _("库存"),
@@ -30,6 +31,7 @@ VERBS = {
     "dispatch": _("派单"), "transfer": _("转派"), "accept": _("签收"), "start": _("开始办理"),
     "answer": _("答复"), "rate": _("评价"), "followup": _("回访"), "reopen": _("重新办理"),
     "merge": _("合并"), "urgent": _("标记紧急"), "note": _("备注"),
+    "validate": _("上传检查"), "apply": _("确认导入"), "discard": _("放弃导入"), "enrol": _("登记入册"),
 }
 
 

@@ -164,3 +164,19 @@ def nearest[T](points: Iterable[tuple[T, float, float]], lat: float, lng: float,
             out.append((d, item))
     out.sort(key=lambda t: t[0])
     return out
+
+
+def crs_readings_near(lat: float, lng: float, *, centre_lat: float, centre_lng: float,
+                      radius_m: float) -> list[tuple[str, float]]:
+    """(crs, distance in metres) for each coordinate system in which the point — read as written
+    in that system and converted to WGS-84 — lies within `radius_m` of the centre, nearest
+    first. Spreadsheets mix GPS, AMap (GCJ-02) and Baidu (BD-09) positions: a point that lies
+    outside its stated area read in its declared system but inside it read in another was most
+    likely copied from the other map (imports use this to say so)."""
+    found = []
+    for crs in CRS:
+        wlat, wlng = to_wgs84(lat, lng, crs)
+        d = distance_m(wlat, wlng, centre_lat, centre_lng)
+        if d <= radius_m:
+            found.append((crs, d))
+    return sorted(found, key=lambda t: t[1])

@@ -58,9 +58,13 @@ def refused(request: HttpRequest, template: str, ctx: dict[str, Any], error: App
     is raised on, and the middleware answers the 404 page."""
     if isinstance(error, NotFound):
         raise error
-    return render(request, template, {**ctx, **refusal_context(request, error, fields=fields,
-                                                               data=data)},
-                  status=error.status)
+    response = render(request, template, {**ctx, **refusal_context(request, error, fields=fields,
+                                                                   data=data)},
+                      status=error.status)
+    retry_after = error.extra.get("retry_after")
+    if retry_after is not None and error.status in (429, 503):
+        response["Retry-After"] = str(int(retry_after))
+    return response
 
 
 def refused_message(request: HttpRequest, error: ApplicationError) -> None:

@@ -10,6 +10,7 @@ from django.views import defaults
 from django.views.static import serve as static_serve
 
 from warmstation.core import outage
+from warmstation.core.audit import address_in, client_ip
 from warmstation.core.readiness import readiness_report
 from warmstation.core.refusals import forbidden_page, not_found_page
 
@@ -69,6 +70,27 @@ def readyz(request: HttpRequest) -> JsonResponse:
     jobs are running; 503 with `"waiting"` (and what for) or `"unavailable"` otherwise."""
     status, report = readiness_report()
     response = JsonResponse(report, status=status, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics (django-prometheus: requests, latencies, status codes, database and
+    cache calls; with several granian workers, all of them through PROMETHEUS_MULTIPROC_DIR).
+
+    Only for the monitoring system: a client address in METRICS_ALLOWED (default loopback) or
+    `Authorization: Bearer <METRICS_TOKEN>`; anyone else gets the 404 of a missing page."""
+    import hmac
+
+    from django_prometheus.exports import ExportToDjangoView  # type: ignore[import-untyped]
+
+    token = settings.METRICS_TOKEN
+    bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    allowed = (bool(token) and hmac.compare_digest(bearer, token)) or \
+        address_in(client_ip(request), settings.METRICS_ALLOWED)
+    if not allowed:
+        return page_not_found(request)
+    response: HttpResponse = ExportToDjangoView(request)
     response["Cache-Control"] = "no-store"
     return response
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The spreadsheet imports (base data) keep their model beside their code; Django finds it here.
+from warmstation.dashboard.importing_models import ImportBatch as ImportBatch
+
 
 class Figure(models.Model):
     """One figure of the district dashboard (底数): e.g. "check-ins at stations in 长阳镇, week of

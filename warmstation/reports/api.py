@@ -255,7 +255,7 @@ def same_problem_candidates(request, category: Annotated[str, Line(32)],
 
 @router.post("", url_name="reports", operation_id="create_report",
              summary="Report a street problem (photos uploaded ahead, referenced by id)",
-             response={200: ReportDetailOut, 201: ReportDetailOut, **ERR})
+             response={200: ReportDetailOut, 201: ReportDetailOut, 429: ProblemOut, **ERR})
 @require_roles(Role.WORKER)
 def create_report(request, payload: ReportIn,
                   idempotency_key: str = Header("", alias="Idempotency-Key",

@@ -31,7 +31,9 @@ from django.views.decorators.csrf import csrf_exempt
 from warmstation.areas.models import Area
 from warmstation.core.errors import ApplicationError, InvalidInput, PermissionDenied
 from warmstation.core.inputs import FORM_VALUE_MAX, check_text, parse_id
+from warmstation.core.ratelimit import rate_limit
 from warmstation.reports import services, workflow
+from warmstation.reports.geocoder import geocode
 from warmstation.reports.models import Open311Client, Photo, Problem, ProblemEvent, ReportCategory
 
 S = Problem.Status
@@ -120,11 +122,14 @@ def _error(fmt: str, status: int, description: str) -> HttpResponse:
 
 
 def _from_refusal(request: HttpRequest, fmt: str, exc: ApplicationError) -> HttpResponse:
-    status = {404: 404, 403: 403, 401: 403}.get(exc.status, 400)
+    status = {404: 404, 403: 403, 401: 403, 429: 429}.get(exc.status, 400)
     message = exc.message(getattr(request, "LANGUAGE_CODE", ""))
     if exc.field and exc.status == 422:
         message = f"{exc.field}: {message}"
-    return _error(fmt, status, message)
+    response = _error(fmt, status, message)
+    if status == 429:
+        response["Retry-After"] = str(int(exc.extra.get("retry_after", 60)))
+    return response
 
 
 def endpoint(view):
@@ -377,7 +382,8 @@ def _float(request: HttpRequest, name: str) -> float | None:
 
 def _place(request: HttpRequest, client: Open311Client) -> tuple[float, float, Area | None, str]:
     """lat+long (WGS-84, as the specification says), or an address_id (an area code of ours),
-    or an address_string naming one of our areas (we have no street geocoder)."""
+    or an address_string placed by the street geocoder (reports/geocoder.py: a station's name
+    or address, else the deepest area it names)."""
     lat, lng = _float(request, "lat"), _float(request, "long")
     address = _param(request, "address_string")
     if lat is not None and lng is not None:
@@ -390,12 +396,8 @@ def _place(request: HttpRequest, client: Open311Client) -> tuple[float, float, A
             raise InvalidInput("address_id not found", "address_id not found",
                                field="address_id")
     elif address:
-        names = [a for a in Area.objects.exclude(center_lat=None) if a.name_zh in address]
-        area = max(names, key=lambda a: (a.depth, len(a.name_zh)), default=None)
-        if area is None:
-            raise InvalidInput("address_string names no area of this jurisdiction; send lat "
-                               "and long", "address_string names no area of this "
-                               "jurisdiction; send lat and long", field="address_string")
+        place = geocode(address)
+        return place.lat, place.lng, place.area, address
     else:
         raise InvalidInput("a location is required: lat and long, address_string or "
                            "address_id", "a location is required: lat and long, "
@@ -412,6 +414,8 @@ def _place(request: HttpRequest, client: Open311Client) -> tuple[float, float, A
 def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
     client = _client(request, required=True)
     assert client is not None
+    # Before anything costly (a media_url is fetched): per client address (core/ratelimit.py).
+    rate_limit(request, "open311_post")
     code = _param(request, "service_code")
     category = ReportCategory.objects.filter(code=code[:32], is_active=True).first() \
         if code else None

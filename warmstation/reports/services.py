@@ -40,6 +40,7 @@ from warmstation.core.errors import (
 )
 from warmstation.core.images import blur_regions, reencode_image
 from warmstation.core.inputs import clean_text
+from warmstation.core.ratelimit import rate_limit
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import outbox_enqueue
 from warmstation.points.services import points_award
@@ -213,6 +214,8 @@ def report_create(*, actor: User | None, category: ReportCategory, lat: float, l
             existing = Problem.objects.filter(reporter=actor, client_key=client_key).first()
             if existing is not None:
                 return existing, False
+        # After the replay check: a resent report is answered, not counted.
+        rate_limit(request, "report")
     if not category.is_active:
         raise InvalidInput(_("该类别已停用。"), field="category")
     description = clean_text(description, max_length=DESCRIPTION_MAX, multiline=True,

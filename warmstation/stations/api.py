@@ -21,6 +21,7 @@ from warmstation.core.errors import InvalidInput
 from warmstation.core.masking import mask_mobile
 from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
+from warmstation.core.ratelimit import rate_limit
 from warmstation.core.schedule import Span, describe
 from warmstation.core.schemas import AUTH_ERRORS, Id, Line, ProblemOut
 from warmstation.stations import selectors, services
@@ -70,7 +71,7 @@ def station_place(row: NearbyResult, crs: str) -> dict[str, Any]:
 
 @places_router.get("/nearby", auth=None, url_name="places_nearby", operation_id="places_nearby",
                    summary="Places near a point, nearest first (stations and meal partners)",
-                   response={200: NearbyOut, 422: ProblemOut})
+                   response={200: NearbyOut, 422: ProblemOut, 429: ProblemOut})
 def places_nearby(
     request,
     lat: float = Query(..., ge=-90, le=90),
@@ -84,6 +85,7 @@ def places_nearby(
 ):
     """`lat`/`lng` in `crs`; results carry coordinates in the same `crs`. `open_now` is
     evaluated in Asia/Shanghai. `amenity` may repeat or be comma-separated (all must match)."""
+    rate_limit(request, "search")
     wlat, wlng = geo.to_wgs84(lat, lng, crs)
     amenities = [c.strip() for a in amenity for c in a.split(",") if c.strip()]
     now = timezone.now()

@@ -21,6 +21,7 @@ from warmstation.areas.models import Area
 from warmstation.core import geo
 from warmstation.core.errors import ApplicationError, NotFound
 from warmstation.core.pagination import page_list
+from warmstation.core.ratelimit import rate_limit
 from warmstation.core.refusals import refused
 from warmstation.core.schedule import WEEKDAY_LABELS, describe
 from warmstation.stations import selectors, services
@@ -78,6 +79,7 @@ def _amenity_name(amenity, language: str) -> str:
 def station_list(request):
     """The worker's page: nearest stations, filtered, as a list (works without JS or tiles) with
     a map above it."""
+    rate_limit(request, "search")
     origin = _origin(request)
     language = request.LANGUAGE_CODE or ""
     amenities = list(Amenity.objects.all())

@@ -540,7 +540,7 @@ def test_a_disabled_account_cannot_sign_in_by_code_nor_get_a_second_account(tree
 
 
 def test_one_address_cannot_request_codes_for_many_numbers(db, settings):
-    settings.SMS_CODE_PER_IP_HOUR = 3
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sms_code": (3, 3600, "ip")}
     request = RequestFactory().post("/login/", REMOTE_ADDR="10.1.2.3")
     for i in range(3):
         sms_code_request(mobile=f"1390000000{i}", request=request)

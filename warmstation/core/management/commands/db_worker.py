@@ -16,6 +16,7 @@ keeping its options and its graceful stop. What it adds, and why:
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from typing import Any
 
@@ -39,7 +40,8 @@ _DB_ERROR_PATHS = {f"{cls.__module__}.{cls.__qualname__}" for cls in DATABASE_DO
 class Worker(upstream.Worker):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.heartbeat = Heartbeat("worker")
+        # Several workers on one machine (make serve --task-workers) each keep their own file.
+        self.heartbeat = Heartbeat(os.environ.get("WARMSTATION_HEARTBEAT", "worker"))
         self.current_task_id: uuid.UUID | None = None
         self.tasks_run = 0
 

@@ -10,8 +10,13 @@ The web server's numbers (why: docs/operations.md#the-web-server):
 - `--workers-kill-timeout 5`: on stop, a worker still busy after 5 s is killed (its
   transaction rolls back), so a stop always ends within the supervisor's 8 s.
 - `--respawn-failed-workers`: a crashed worker process is started again by granian.
+
+`make serve` runs it with `--production` (docs/operations.md#make-serve): several granian
+workers, `--task-workers` task workers, Prometheus metrics summed across the web workers.
 """
 
+import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,14 +47,32 @@ def programs(*, host: str, port: int, web_workers: int, periodic_every: int,
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
     # Task workers claim tasks with SELECT … FOR UPDATE SKIP LOCKED (django-tasks-db), so any
     # number of them share one queue without taking a task twice.
-    workers = [Program("worker" if i == 0 else f"worker-{i + 1}",
-                       [*manage, "db_worker", "--interval", "1", "--no-reload"])
-               for i in range(task_workers)]
+    workers = [
+        Program(name, [*manage, "db_worker", "--interval", "1", "--no-reload"],
+                env={"WARMSTATION_HEARTBEAT": name})
+        for name in task_worker_names(task_workers)
+    ]
     return [
         Program("web", web_argv(host=host, port=port, workers=web_workers)),
         *workers,
         Program("periodic", [*manage, "run_periodic", "--loop", str(periodic_every)]),
     ]
+
+
+def task_worker_names(count: int) -> list[str]:
+    """`worker`, `worker-2`, … : the heartbeat names /readyz expects."""
+    return ["worker" if i == 1 else f"worker-{i}" for i in range(1, max(count, 1) + 1)]
+
+
+def production_environment(task_workers: int) -> dict[str, str]:
+    """What every program of `make serve` shares: the Prometheus directory where each granian
+    worker writes its metrics (so /metrics, answered by any one of them, adds up all), emptied
+    at each start as prometheus_client requires, and the heartbeats /readyz expects."""
+    metrics_dir = Path(settings.VAR_DIR) / "prometheus"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    processes = ",".join([*task_worker_names(task_workers), "periodic"])
+    return {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "READINESS_PROCESSES": processes}
 
 
 class Command(BaseCommand):
@@ -62,15 +85,22 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--web-workers", type=int, default=2,
                             help="granian worker processes (default 2: one per core here)")
-        parser.add_argument("--task-workers", type=int, default=1,
-                            help="db_worker processes (default 1; SQLite wants one writer)")
         parser.add_argument("--periodic-every", type=int, default=30,
                             help="seconds between rounds of the periodic jobs")
+        parser.add_argument("--task-workers", type=int, default=1,
+                            help="task worker processes (db_worker), each with its heartbeat "
+                                 "(default 1; SQLite wants one writer)")
+        parser.add_argument("--production", action="store_true",
+                            help="make serve: metrics across granian workers, heartbeats of "
+                                 "every task worker expected by /readyz")
         parser.add_argument("--stop-timeout", type=float, default=8.0,
                             help="seconds to let programs finish before killing them")
 
-    def handle(self, *args: Any, host: str, port: int, web_workers: int, task_workers: int,
-               periodic_every: int, stop_timeout: float, **options: Any) -> None:
+    def handle(self, *args: Any, host: str, port: int, web_workers: int, periodic_every: int,
+               task_workers: int, production: bool, stop_timeout: float,
+               **options: Any) -> None:
+        if production:
+            os.environ.update(production_environment(task_workers))
         supervisor = Supervisor(
             programs(host=host, port=port, web_workers=web_workers,
                      periodic_every=periodic_every, task_workers=task_workers),
