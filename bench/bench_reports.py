@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
 PG_USER = os.environ.get("PGUSER", "postgres")
-DB = "warmstation_bench_reports"
+DB = os.environ.get("BENCH_DB", "warmstation_bench_reports")
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Street reports"
 CLIENTS = 4
@@ -105,17 +105,24 @@ def pipeline_in_process(photo: bytes, n: int) -> dict:
             "max_ms": max(times) * 1000}
 
 
+# The peak is read from /proc (VmHWM, this process's own high-water mark): getrusage's
+# ru_maxrss survives exec on Linux, so a child of this (large) process would report the
+# parent's peak, not its own.
 PEAK_SCRIPT = """
-import resource, sys
+import sys
 sys.path.insert(0, %r)
 import django, os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warmstation.config.settings")
 django.setup()
 from warmstation.core.images import reencode_image
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
 data = open(%r, "rb").read()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = hwm()
 reencode_image(data, max_side=2048)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = hwm()
 print(before, after)
 """
 

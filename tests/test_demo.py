@@ -14,7 +14,7 @@ from warmstation.appeals.models import Department
 from warmstation.areas.models import Area, AreaContact
 from warmstation.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD
 from warmstation.demo.seed import seed_demo
-from warmstation.outreach.models import OutboxMessage
+from warmstation.outreach.models import Group, GroupMember, Notice, OutboxMessage
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def demo(seeded, db):
 
 def _counts():
     return [m.objects.count() for m in (Area, AreaContact, User, RoleGrant, WorkerProfile,
-                                         Department)]
+                                         Department, Group, GroupMember, Notice)]
 
 
 def test_seed_is_idempotent(demo):
@@ -117,3 +117,19 @@ def test_every_demo_grant_went_through_the_audited_service(demo):
     assert grants.count() == RoleGrant.objects.count()
     seed_demo(workers=40)
     assert grants.count() == RoleGrant.objects.count()
+
+
+def test_demo_contact_groups_and_notices(demo):
+    """Groups with members, one channel of each kind pointing nowhere off the machine, notices
+    sent and scheduled (warmstation/demo/outreach.py)."""
+    from warmstation.outreach.models import DeliveryChannel
+
+    assert Group.objects.count() >= 4 and Group.objects.filter(name="“行走的哨兵”志愿服务队").exists()
+    assert all(g.members.exists() for g in Group.objects.all())
+    assert set(DeliveryChannel.objects.values_list("kind", flat=True)) == {"wecom", "dingtalk",
+                                                                          "sms"}
+    for channel in DeliveryChannel.objects.exclude(kind="sms"):
+        assert channel.webhook_url.startswith("http://127.0.0.1:9/")  # nowhere, locally
+    assert set(Notice.objects.values_list("status", flat=True)) == {"published", "scheduled"}
+    sent = Notice.objects.get(title="随手拍：看到问题拍下来")
+    assert sent.recipient_count >= 1 and sent.messages.filter(channel="wecom").exists()

@@ -190,7 +190,20 @@ def world(db):
         title="住宿难", body="找不到短租房", submitter=people["worker"])
     answer = policy_answer_save(actor=None, entry=PolicyAnswer(), topic="employment",
                                 question="怎么找工作？", answer="去人社局。")
+    from warmstation.outreach import services as outreach
+    from warmstation.outreach.models import OutboxMessage
+
+    group = outreach.group_create(actor=admin, area=tree["ylj"], name="输入测试群")
+    member = outreach.member_add(actor=admin, group=group, user=worker)
+    channel = outreach.channel_create(actor=admin, group=group, kind="sms", name="短信")
+    notice = outreach.notice_create(actor=admin, kind="tip", audience="group", group=group,
+                                    title="通知", body="内容")
+    dead = OutboxMessage.objects.create(channel="sms", recipient=worker.mobile, body="x",
+                                        purpose="notice", status=OutboxMessage.Status.DEAD,
+                                        delivery_channel=channel, notice=notice)
     ids = {
+        "group_id": group.pk, "member_id": member.pk, "channel_id": channel.pk,
+        "notice_id": notice.pk, "message_id": dead.pk,
         "station_id": station.pk, "loan_id": loan.pk, "merchant_id": merchant.pk,
         "offer_id": offer.pk, "appeal_id": appeal.pk, "answer_id": answer.pk,
         "contact_id": AreaContact.objects.filter(area=tree["gc"]).first().pk,

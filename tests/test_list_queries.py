@@ -547,6 +547,19 @@ API = {
     "search_policy": ListCase("worker", "/api/v1/appeals/policy?q=社保断缴", seed_policy),
     "list_my_notices": ListCase("worker", "/api/v1/notices/inbox", seed_notices),
     "list_my_groups": ListCase("worker", "/api/v1/notices/groups", seed_groups),
+    "list_notice_groups": ListCase("district", "/api/v1/notices/manage/groups", seed_groups),
+    "list_group_members": ListCase(
+        "district", lambda w: f"/api/v1/notices/manage/groups/{_notice_group(w).pk}/members",
+        seed_members),
+    "list_managed_notices": ListCase("district", "/api/v1/notices/manage/notices",
+                                     seed_notices),
+    "list_notice_deliveries": ListCase(
+        "district", lambda w: f"/api/v1/notices/manage/notices/{_status_notice(w).pk}/deliveries",
+        seed_status_rows),
+    "list_notice_receipts": ListCase(
+        "district", lambda w: f"/api/v1/notices/manage/notices/{_status_notice(w).pk}/receipts",
+        seed_status_rows),
+    "list_dead_letters": ListCase("district", "/api/v1/notices/manage/dead-letters", seed_dead),
     "list_volunteer_tasks": ListCase("worker", "/api/v1/volunteering/tasks", seed_tasks),
     "list_my_volunteer_signups": ListCase("worker", "/api/v1/volunteering/me/signups",
                                           seed_signups),

@@ -248,6 +248,9 @@ OUTBOX_MAX_ATTEMPTS = 8
 OUTBOX_CLAIM_TIMEOUT_S = int(os.environ.get("OUTBOX_CLAIM_TIMEOUT_S", 300))
 # Notices (outreach): SMS a person gets a day at most; the address links in pushes point at.
 NOTICE_SMS_DAILY_CAP = int(os.environ.get("NOTICE_SMS_DAILY_CAP", 3))
+# Notice SMS sent a minute at most, across every worker (the gateway contract's rate, less
+# headroom for sign-in codes, which are never held back by it). 0: no limit.
+NOTICE_SMS_PER_MINUTE = int(os.environ.get("NOTICE_SMS_PER_MINUTE", 1200))
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 LANGUAGE_CODE = "zh-hans"
@@ -359,6 +362,7 @@ PERIODIC_JOBS = [
     ("idempotency_keys", "warmstation.points.idempotency.idempotency_purge_due"),
     ("audit_retention", "warmstation.core.retention.audit_purge_due"),
     ("dashboard_figures", "warmstation.dashboard.services.figures_refresh_due"),
+    ("import_batches", "warmstation.dashboard.importing_services.import_batch_expire_due"),
 ]
 # How old the dashboard's roll-ups may get before the periodic job refreshes them (minutes).
 DASHBOARD_REFRESH_MINUTES = int(os.environ.get("DASHBOARD_REFRESH_MINUTES", "10"))

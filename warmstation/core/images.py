@@ -6,8 +6,9 @@ profiles and comments go too), shrunk, and saved as a fresh JPEG with a thumbnai
 
 Cost is bounded before any pixel is decoded: at most MAX_UPLOAD_BYTES of file and MAX_PIXELS of
 declared image (a decompression bomb declares a huge canvas in a small file and is refused
-here); a large JPEG is decoded straight at reduced scale (`draft`), so a 12-megapixel phone
-photo costs a few tens of MB, not hundreds."""
+here); a large JPEG is decoded straight at reduced scale (`draft`: a 12-megapixel phone photo
+is decoded as 3 megapixels for a 2048 px limit, so it comes out 2016 px), turned and shrunk
+in place, so it costs a few tens of MB, not hundreds."""
 
 from __future__ import annotations
 
@@ -68,15 +69,19 @@ def reencode_image(data: bytes, *, max_side: int = FULL_SIDE) -> Reencoded:
                 probe.verify()
         with Image.open(io.BytesIO(data)) as opened:
             if opened.format in ("JPEG", "MPO"):
-                # Decode at 1/2, 1/4 or 1/8 scale when that still covers max_side: a fraction
-                # of the memory and time of a full decode.
-                opened.draft("RGB", (max_side, max_side))
+                # Decode at 1/2, 1/4 or 1/8 scale (a quarter of the pixels or fewer: a fraction
+                # of the time and memory of a full decode).
+                opened.draft("RGB", _draft_size(opened.size, max_side))
             opened.load()
-            img = ImageOps.exif_transpose(opened).convert("RGB")
+            # Upright in place, and no copy for a mode that is already RGB: each copy of a
+            # phone photo is tens of MB.
+            ImageOps.exif_transpose(opened, in_place=True)
+            img = opened if opened.mode == "RGB" else opened.convert("RGB")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError):
         raise _bad() from None
-    full = _scaled(img, max_side)
+    full = img
+    full.thumbnail((max_side, max_side))  # in place; nothing to do when already small enough
     thumb = _scaled(full, THUMB_SIDE)
     return Reencoded(full=_jpeg(full, 82), thumb=_jpeg(thumb, 75),
                      width=full.width, height=full.height)
@@ -102,6 +107,22 @@ def blur_regions(data: bytes, boxes: list[tuple[float, float, float, float]]) ->
     thumb = _scaled(img, THUMB_SIDE)
     return Reencoded(full=_jpeg(img, 82), thumb=_jpeg(thumb, 75), width=img.width,
                      height=img.height)
+
+
+# A JPEG decoded at a reduced scale may come out this much short of max_side (a 4032 px phone
+# photo decoded at 1/2 is 2016 px for a 2048 px limit): 4 times fewer pixels to decode.
+DRAFT_SLACK = 0.95
+
+
+def _draft_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """The size to ask a JPEG decoder for: the smallest of 1/8, 1/4, 1/2 whose long side is
+    still at least DRAFT_SLACK × max_side (Pillow's draft picks the scale that keeps both
+    sides at least the size asked)."""
+    width, height = size
+    for scale in (8, 4, 2):
+        if max(width, height) / scale >= max_side * DRAFT_SLACK:
+            return max(1, width // scale), max(1, height // scale)
+    return width, height
 
 
 def _scaled(img: Image.Image, side: int) -> Image.Image:

@@ -208,5 +208,8 @@ def _seed_present() -> dict:
     from warmstation.demo.reports import seed_reports
 
     reports = seed_reports()
+    from warmstation.demo.outreach import seed_outreach
+
+    outreach = seed_outreach()
     return {"volunteering": volunteering, "housing": housing, "union": union,
-            "reports": reports}
+            "reports": reports, "outreach": outreach}

@@ -1,8 +1,11 @@
 """The service card (暖心卡), one template for every area: business-card size (90 × 54 mm),
 front and back; as a PDF, as an A4 sheet of ten with crop marks (backs mirrored for long-edge
-double-sided printing), and as a PNG to share in chat."""
+double-sided printing), and as a PNG to share in chat. Labels are in the active language (the
+request's); names, addresses and numbers of places and people are printed as stored."""
 
 from __future__ import annotations
+
+from django.utils.translation import gettext as _
 
 from warmstation.documents.render import MM, QR, Box, Line, Op, Text, fit, pdf_pages, png_image
 from warmstation.documents.selectors import CardData
@@ -17,7 +20,7 @@ MARK, MARK_GAP = 4 * MM, 1.5 * MM
 
 def card_front(data: CardData) -> list[Op]:
     ops: list[Op] = [Box(0, 0, CARD_W, 5.2 * MM, ACCENT),
-                     Text(PAD, 1.1 * MM, 7.5, "37°C+ 暖心驿站 · 暖心卡", color="#ffffff")]
+                     Text(PAD, 1.1 * MM, 7.5, _("37°C+ 暖心驿站 · 暖心卡"), color="#ffffff")]
     qr_size = 21 * MM
     text_w = CARD_W - 2 * PAD - qr_size - 1.5 * MM
     y = 6.4 * MM
@@ -26,43 +29,45 @@ def card_front(data: CardData) -> list[Op]:
         y += size + 1.4
     y += 1
     for c in data.lines:
-        for line, size in fit(f"{c.label}：{c.name} {c.phone}".strip(), 6, text_w, smallest=4.6):
+        for line, size in fit(f"{c.label}{_('：')}{c.name} {c.phone}".strip(), 6, text_w, smallest=4.6):
             ops.append(Text(PAD, y, size, line))
             y += size + 1.6
     qx, qy = CARD_W - PAD - qr_size, 6.4 * MM
     ops.append(QR(qx, qy, qr_size, data.url))
-    ops.append(Text(qx + 1.2 * MM, qy + qr_size + 0.6 * MM, 4.6, "扫码看最新联系方式"))
-    ops.append(Text(PAD, CARD_H - PAD - 4.6, 4.6, f"信息更新于 {data.as_of:%Y-%m-%d} · {data.url}",
-                    color="#666666"))
+    ops.append(Text(qx + 1.2 * MM, qy + qr_size + 0.6 * MM, 4.6, _("扫码看最新联系方式")))
+    as_of = _("信息更新于 %(day)s") % {"day": f"{data.as_of:%Y-%m-%d}"}
+    ops.append(Text(PAD, CARD_H - PAD - 4.6, 4.6, f"{as_of} · {data.url}", color="#666666"))
     return ops
 
 
 def card_back(data: CardData) -> list[Op]:
     ops: list[Op] = [Box(0, 0, CARD_W, 5.2 * MM, ACCENT),
-                     Text(PAD, 1.1 * MM, 7.5, "附近驿站 · 歇歇脚、喝口水、充个电", color="#ffffff")]
+                     Text(PAD, 1.1 * MM, 7.5, _("附近驿站 · 歇歇脚、喝口水、充个电"), color="#ffffff")]
     width = CARD_W - 2 * PAD
     y = 6.6 * MM
     for s in data.stations:
-        head = f"{s.name}（{s.kind}{'，24小时' if s.is_24h else ''}）"
+        kind = f"{s.kind}{_('，24小时')}" if s.is_24h else f"{s.kind}"
+        head = _("%(name)s（%(kind)s）") % {"name": s.name, "kind": kind}
         for line, size in fit(head, 6, width, smallest=4.8):
             ops.append(Text(PAD, y, size, line))
             y += size + 1.2
         detail = " ".join(x for x in (s.address, s.phone,
-                                      f"约{s.distance_m}米" if s.distance_m is not None else "")
+                                      _("约 %(m)s 米") % {"m": s.distance_m} if s.distance_m is not None else "")
                           if x)
         for line, size in fit(detail, 5, width, smallest=4.4):
             ops.append(Text(PAD, y, size, line, color="#555555"))
             y += size + 1.2
         y += 1.2
     if not data.stations:
-        ops.append(Text(PAD, y, 6, "附近暂无登记的驿站，请拨打服务热线。"))
-    ops.append(Text(PAD, CARD_H - PAD - 4.6, 4.6, "遇到困难请拨打卡片正面的服务热线", color="#666666"))
+        ops.append(Text(PAD, y, 6, _("附近暂无登记的驿站，请拨打服务热线。")))
+    ops.append(Text(PAD, CARD_H - PAD - 4.6, 4.6, _("遇到困难请拨打卡片正面的服务热线"),
+                    color="#666666"))
     return ops
 
 
 def card_pdf(data: CardData) -> bytes:
     return pdf_pages([card_front(data), card_back(data)], width=CARD_W, height=CARD_H,
-                     title=f"暖心卡 {data.area_name}")
+                     title=f"{_('暖心卡')} {data.area_name}")
 
 
 def card_png(data: CardData) -> bytes:
@@ -109,4 +114,4 @@ def sheet_pdf(data: CardData) -> bytes:
             pages[1] += _shift(back, x0 + (COLS - 1 - col) * CARD_W, y0 + row * CARD_H)
     for page in pages:
         page += _crop_marks(x0, y0)
-    return pdf_pages(pages, width=A4_W, height=A4_H, title=f"暖心卡（A4 裁切版）{data.area_name}")
+    return pdf_pages(pages, width=A4_W, height=A4_H, title=f"{_('暖心卡（A4 裁切版）')} {data.area_name}")

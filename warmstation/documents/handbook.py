@@ -3,12 +3,16 @@ an overview map page (the stations and meal partners placed by their coordinates
 then every station (location, hours, contacts, services) and every discount-meal partner
 (offer, contact person, phone). Two PDFs: plain A5, and an A5 booklet — pages padded with blanks
 to a multiple of four and imposed two to an A4 side in saddle-stitch order, for double-sided
-A4 printing (flip on the short edge), folded and stapled."""
+A4 printing (flip on the short edge), folded and stapled. Labels are in the active language
+(services.py makes a Chinese and an English edition); names, addresses and numbers of places and
+people are printed as stored."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+
+from django.utils.translation import gettext as _
 
 from warmstation.documents.render import (
     MM,
@@ -79,7 +83,7 @@ class _Flow:
 
     def _new_page(self) -> None:
         self.ops: list[Op] = [
-            Text(MARGIN, 8 * MM, 7, f"{self.data.street_name} · 新就业群体服务手册",
+            Text(MARGIN, 8 * MM, 7, f"{self.data.street_name} · {_('新就业群体服务手册')}",
                  color="#888888"),
             Line(MARGIN, 12 * MM, A5_W - MARGIN, 12 * MM, 0.4, "#cccccc"),
             Text(A5_W / 2 - 3 * MM, A5_H - 10 * MM, 8, f"— {self.number} —", color="#888888"),
@@ -112,30 +116,34 @@ class _Flow:
 def cover(data: HandbookData) -> list[Op]:
     return [
         Box(0, 0, A5_W, 70 * MM, ACCENT),
-        Text(MARGIN, 22 * MM, 12, "37°C+ 暖心驿站", color="#ffffff"),
+        Text(MARGIN, 22 * MM, 12, _("37°C+ 暖心驿站"), color="#ffffff"),
         Text(MARGIN, 34 * MM, 22, data.street_name, color="#ffffff"),
-        Text(MARGIN, 48 * MM, 16, "新就业群体服务手册", color="#ffffff"),
-        Text(MARGIN, 82 * MM, 10, f"驿站 {len(data.stations)} 处 · 爱心餐合作商户 {len(data.partners)} 家"),
-        Text(MARGIN, 90 * MM, 10, f"数据截至 {data.as_of:%Y-%m-%d}（由系统根据最新信息生成）"),
+        Text(MARGIN, 48 * MM, 16, _("新就业群体服务手册"), color="#ffffff"),
+        Text(MARGIN, 82 * MM, 10, _("驿站 %(stations)s 处 · 爱心餐合作商户 %(partners)s 家")
+             % {"stations": len(data.stations), "partners": len(data.partners)}),
+        Text(MARGIN, 90 * MM, 10, _("数据截至 %(day)s（由系统根据最新信息生成）")
+             % {"day": f"{data.as_of:%Y-%m-%d}"}),
         QR(MARGIN, 104 * MM, 40 * MM, data.url),
-        Text(MARGIN, 146 * MM, 9, "扫码查看最新的驿站和优惠信息", color="#555555"),
-        Text(MARGIN, A5_H - 18 * MM, 8, "房山区 · 37°C+ 暖心驿站服务体系", color="#888888"),
+        Text(MARGIN, 146 * MM, 9, _("扫码查看最新的驿站和优惠信息"), color="#555555"),
+        Text(MARGIN, A5_H - 18 * MM, 8, _("房山区 · 37°C+ 暖心驿站服务体系"), color="#888888"),
     ]
 
 
 def overview_map(data: HandbookData) -> list[Op]:
     """The stations (●, red) and partners (■, blue) placed by their coordinates in a box, with
     their numbers; the legend is the list pages that follow."""
-    ops: list[Op] = [Text(MARGIN, 14 * MM, 13, "总览图", color=ACCENT),
-                     Text(MARGIN, 21 * MM, 8, "红色圆点为驿站，蓝色方块为爱心餐商户；编号与后文对应。上方为北。",
-                          color="#555555")]
+    ops: list[Op] = [Text(MARGIN, 14 * MM, 13, _("总览图"), color=ACCENT)]
+    for i, (line, size) in enumerate(fit(
+            _("红色圆点为驿站，蓝色方块为爱心餐商户；编号与后文对应。上方为北。"), 8,
+            A5_W - 2 * MARGIN, smallest=6)[:2]):
+        ops.append(Text(MARGIN, 21 * MM + i * (size + 1), size, line, color="#555555"))
     left, top, width, height = MARGIN, 28 * MM, A5_W - 2 * MARGIN, A5_H - 48 * MM
     ops += [Line(left, top, left + width, top), Line(left, top + height, left + width, top + height),
             Line(left, top, left, top + height), Line(left + width, top, left + width, top + height)]
     points = [(s.lat, s.lng, f"{s.number}", "#c0392b") for s in data.stations] + \
              [(p.lat, p.lng, f"{p.number}", "#2471a3") for p in data.partners]
     if not points:
-        ops.append(Text(left + 4 * MM, top + 4 * MM, 9, "（暂无登记的驿站和商户）"))
+        ops.append(Text(left + 4 * MM, top + 4 * MM, 9, _("（暂无登记的驿站和商户）")))
         return ops
     lats, lngs = [p[0] for p in points], [p[1] for p in points]
     span_lat = max(max(lats) - min(lats), 0.002)
@@ -152,32 +160,33 @@ def overview_map(data: HandbookData) -> list[Op]:
 def handbook_pages(data: HandbookData) -> list[list[Op]]:
     """The A5 pages, in reading order (cover, map, stations, partners)."""
     flow = _Flow(data, first_number=3)
-    flow.heading(f"暖心驿站（{len(data.stations)} 处）")
+    colon = _("：")
+    flow.heading(_("暖心驿站（%(n)s 处）") % {"n": len(data.stations)})
     for s in data.stations:
         flow.room(30 * MM)
         flow.lines(f"{s.number}. {s.name}", 10.5, ACCENT)
-        flow.lines(f"类型：{s.kind}" + (f" · 运营：{s.operator}" if s.operator else ""), 8.5,
-                   indent=4 * MM)
-        flow.lines(f"地址：{s.address}", 8.5, indent=4 * MM)
-        flow.lines(f"开放时间：{s.hours}", 8.5, indent=4 * MM)
+        operator = f" · {_('运营')}{colon}{s.operator}" if s.operator else ""
+        flow.lines(f"{_('类型')}{colon}{s.kind}{operator}", 8.5, indent=4 * MM)
+        flow.lines(f"{_('地址')}{colon}{s.address}", 8.5, indent=4 * MM)
+        flow.lines(f"{_('开放时间')}{colon}{s.hours}", 8.5, indent=4 * MM)
         if s.phone:
-            flow.lines(f"联系电话：{s.phone}", 8.5, indent=4 * MM)
+            flow.lines(f"{_('联系电话')}{colon}{s.phone}", 8.5, indent=4 * MM)
         if s.amenities:
-            flow.lines("设施：" + "、".join(s.amenities), 8.5, indent=4 * MM)
+            flow.lines(f"{_('设施')}{colon}" + _("、").join(s.amenities), 8.5, indent=4 * MM)
         if s.services:
-            flow.lines("服务：" + "、".join(s.services), 8.5, indent=4 * MM)
+            flow.lines(f"{_('服务')}{colon}" + _("、").join(s.services), 8.5, indent=4 * MM)
         flow.gap(3 * MM)
-    flow.heading(f"爱心餐合作商户（{len(data.partners)} 家）")
+    flow.heading(_("爱心餐合作商户（%(n)s 家）") % {"n": len(data.partners)})
     for p in data.partners:
         flow.room(26 * MM)
         flow.lines(f"{p.number}. {p.name}", 10.5, "#2471a3")
-        flow.lines(f"地址：{p.address}", 8.5, indent=4 * MM)
-        flow.lines(f"营业时间：{p.hours}", 8.5, indent=4 * MM)
+        flow.lines(f"{_('地址')}{colon}{p.address}", 8.5, indent=4 * MM)
+        flow.lines(f"{_('营业时间')}{colon}{p.hours}", 8.5, indent=4 * MM)
         contact = " ".join(x for x in (p.contact_name, p.phone) if x)
         if contact:
-            flow.lines(f"联系人：{contact}", 8.5, indent=4 * MM)
+            flow.lines(f"{_('联系人')}{colon}{contact}", 8.5, indent=4 * MM)
         for offer in p.offers:
-            flow.lines(f"优惠：{offer}", 8.5, indent=4 * MM)
+            flow.lines(f"{_('优惠')}{colon}{offer}", 8.5, indent=4 * MM)
         flow.gap(3 * MM)
     return [cover(data), overview_map(data), *flow.pages]
 
@@ -185,7 +194,7 @@ def handbook_pages(data: HandbookData) -> list[list[Op]]:
 def padded(pages: list[list[Op]]) -> list[list[Op]]:
     """Blank pages added at the end until the count is a multiple of four (a booklet's
     sheets each carry four pages)."""
-    return pages + [[] for _ in range(-len(pages) % 4)]
+    return pages + [[] for _blank in range(-len(pages) % 4)]
 
 
 def imposition(count: int) -> list[tuple[int, int]]:
@@ -202,7 +211,8 @@ def imposition(count: int) -> list[tuple[int, int]]:
 
 def plain_pdf(data: HandbookData, pages: list[list[Op]] | None = None) -> bytes:
     return pdf_pages(pages or handbook_pages(data), width=A5_W, height=A5_H,
-                     title=f"{data.street_name} 新就业群体服务手册（数据截至 {data.as_of:%Y-%m-%d}）")
+                     title=_("%(street)s 新就业群体服务手册（数据截至 %(day)s）")
+                     % {"street": data.street_name, "day": f"{data.as_of:%Y-%m-%d}"})
 
 
 def booklet_pdf(data: HandbookData, pages: list[list[Op]] | None = None) -> bytes:
@@ -216,7 +226,7 @@ def booklet_pdf(data: HandbookData, pages: list[list[Op]] | None = None) -> byte
     buf = io.BytesIO()
     canvas = Canvas(buf, pagesize=(A4_LAND_W, A4_LAND_H), pageCompression=1,
                     initialFontName=cjk_font(), initialFontSize=9)
-    canvas.setTitle(f"{data.street_name} 服务手册（A5 小册子，A4 双面印刷）")
+    canvas.setTitle(_("%(street)s 服务手册（A5 小册子，A4 双面印刷）") % {"street": data.street_name})
     font = cjk_font()
     for left, right in imposition(len(pages)):
         draw_pdf(canvas, pages[left - 1], height=A4_LAND_H, font=font)

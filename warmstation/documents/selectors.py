@@ -10,11 +10,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from warmstation.areas.models import Area
 from warmstation.areas.selectors import area_ancestors, area_card
-from warmstation.stations.models import Station
+from warmstation.stations.models import Amenity, ServiceItem, Station
 from warmstation.stations.selectors import station_nearby
 
 if TYPE_CHECKING:
@@ -95,22 +96,38 @@ def card_data(area: Area) -> CardData:
 # --- the handbook of a street ------------------------------------------------------------------
 
 WEEKDAYS = "一二三四五六日"
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _english() -> bool:
+    return (translation.get_language() or "").startswith("en")
+
+
+def _name(item: ServiceItem | Amenity) -> str:
+    """A service item's or amenity's name in the active language (their English names are
+    data, kept beside the Chinese ones)."""
+    return str(item.name_en if _english() and item.name_en else item.name_zh)
 
 
 def _hours_text(station: Station) -> str:
     if station.is_24h:
-        return "24小时开放"
+        return _("24小时开放")
     by_span: dict[str, list[int]] = {}
     for h in station.hours.all():
         by_span.setdefault(f"{h.opens:%H:%M}–{h.closes:%H:%M}", []).append(h.weekday)
     if not by_span:
-        return "请电话咨询"
+        return _("请电话咨询")
     parts = []
     for span, days in by_span.items():
         days = sorted(set(days))
-        label = "每天" if len(days) == 7 else "周" + "、".join(WEEKDAYS[d] for d in days)
+        if len(days) == 7:
+            label = _("每天")
+        elif _english():
+            label = ", ".join(WEEKDAYS_EN[d] for d in days)
+        else:
+            label = "周" + "、".join(WEEKDAYS[d] for d in days)
         parts.append(f"{label} {span}")
-    return "；".join(parts)
+    return _("；").join(parts)
 
 
 def _yuan(amount: Decimal) -> str:
@@ -136,8 +153,8 @@ def handbook_data(street: Area) -> HandbookData:
     rows = [HandbookStation(
         number=i, name=s.name, kind=s.get_kind_display(), address=s.address, lat=s.lat,
         lng=s.lng, hours=_hours_text(s), phone=s.phone, operator=s.operator,
-        services=[x.name_zh for x in s.services.all()],
-        amenities=[x.name_zh for x in s.amenities.all()])
+        services=[_name(x) for x in s.services.all()],
+        amenities=[_name(x) for x in s.amenities.all()])
         for i, s in enumerate(stations, start=1)]
     start = len(rows) + 1
     partner_rows = []
@@ -146,9 +163,11 @@ def handbook_data(street: Area) -> HandbookData:
         for o in m.offers.all():
             if not o.is_active:
                 continue
-            price = f" {_yuan(o.price)}元" if o.price is not None else ""
-            normal = f"（原价{_yuan(o.normal_price)}元）" if o.normal_price is not None else ""
-            points = f" {o.points}积分" if o.points else ""
+            price = " " + _("%(yuan)s元") % {"yuan": _yuan(o.price)} \
+                if o.price is not None else ""
+            normal = _("（原价%(yuan)s元）") % {"yuan": _yuan(o.normal_price)} \
+                if o.normal_price is not None else ""
+            points = " " + _("%(n)s积分") % {"n": o.points} if o.points else ""
             offers.append(f"{o.title}{price}{normal}{points}".strip())
         partner_rows.append(HandbookPartner(
             number=i, name=m.name, kind=m.get_kind_display(), address=m.address, lat=m.lat,

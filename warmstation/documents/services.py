@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from warmstation.areas.models import Area
 from warmstation.documents import handbook as layout
@@ -34,28 +34,47 @@ def handbook_mark_stale(*, area: Area | None) -> None:
         transaction.on_commit(lambda: regenerate_handbook.enqueue(street_id))
 
 
+EDITIONS = (("zh-hans", "plain", "booklet", ""), ("en", "plain_en", "booklet_en", "-en"))
+
+
+def handbook_edition(language: str | None) -> tuple[str, str]:
+    """The stored fields (plain, booklet) of the edition for a request's language."""
+    return ("plain_en", "booklet_en") if (language or "").startswith("en") \
+        else ("plain", "booklet")
+
+
 def handbook_generate(*, street: Area) -> Handbook:
-    """Build both PDFs from the street's data now and store them."""
+    """Build both PDFs, in Chinese and in English, from the street's data now and store them.
+    (Labels only differ; the data is read once per language, as the labels of kinds and hours
+    are rendered while it is read.)"""
     started = timezone.now()
-    data = handbook_data(street)
-    pages = layout.handbook_pages(data)
-    plain = layout.plain_pdf(data, pages)
-    booklet = layout.booklet_pdf(data, pages)
     handbook, _ = Handbook.objects.get_or_create(street=street)
-    old = [f.name for f in (handbook.plain, handbook.booklet) if f and f.name]
+    fields = [f for _lang, plain, booklet, _s in EDITIONS for f in (plain, booklet)]
+    old = [getattr(handbook, f).name for f in fields if getattr(handbook, f)]
     stamp = started.strftime("%Y%m%d%H%M%S")
-    handbook.plain.save(f"{street.code}-{stamp}-a5.pdf", ContentFile(plain), save=False)
-    handbook.booklet.save(f"{street.code}-{stamp}-booklet.pdf", ContentFile(booklet), save=False)
-    handbook.pages = len(pages)
+    page_count = 0
+    for language, plain_field, booklet_field, suffix in EDITIONS:
+        with translation.override(language):
+            data = handbook_data(street)
+            pages = layout.handbook_pages(data)
+            plain = layout.plain_pdf(data, pages)
+            booklet = layout.booklet_pdf(data, pages)
+        getattr(handbook, plain_field).save(f"{street.code}-{stamp}{suffix}-a5.pdf",
+                                            ContentFile(plain), save=False)
+        getattr(handbook, booklet_field).save(f"{street.code}-{stamp}{suffix}-booklet.pdf",
+                                              ContentFile(booklet), save=False)
+        page_count = page_count or len(pages)  # the Chinese edition's (the page shows it)
+    handbook.pages = page_count
     handbook.data_as_of = started
     handbook.generated_at = timezone.now()
     # A change that came in while generating keeps the handbook stale (it is regenerated again).
     Handbook.objects.filter(pk=handbook.pk, stale_since__lte=started).update(stale_since=None)
-    handbook.save(update_fields=["plain", "booklet", "pages", "data_as_of", "generated_at"])
+    handbook.save(update_fields=[*fields, "pages", "data_as_of", "generated_at"])
+    kept = {getattr(handbook, f).name for f in fields}
     for name in old:
-        if name and name not in (handbook.plain.name, handbook.booklet.name):
+        if name and name not in kept:
             handbook.plain.storage.delete(name)
-    logger.info("handbook %s: %d pages", street.code, len(pages))
+    logger.info("handbook %s: %d pages", street.code, page_count)
     handbook.refresh_from_db()
     return handbook
 

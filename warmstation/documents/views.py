@@ -70,7 +70,7 @@ def _stored_handbook(street):
     from warmstation.documents.services import handbook_generate
 
     handbook = Handbook.objects.filter(street=street).first()
-    if handbook is None or not handbook.plain:
+    if handbook is None or not handbook.plain or not handbook.plain_en:
         handbook = handbook_generate(street=street)  # the first time: made now, then stored
     return handbook
 
@@ -84,9 +84,12 @@ def handbook_page(request, code: str):
 def handbook_file(request, code: str, kind: str):
     from django.http import FileResponse
 
+    from warmstation.documents.services import handbook_edition
+
     street = _street(code)
     handbook = _stored_handbook(street)
-    field = handbook.plain if kind == "a5" else handbook.booklet
+    plain, booklet = handbook_edition(getattr(request, "LANGUAGE_CODE", ""))
+    field = getattr(handbook, plain if kind == "a5" else booklet)
     response = FileResponse(field.open("rb"), content_type="application/pdf")
     day = f"{handbook.data_as_of:%Y%m%d}" if handbook.data_as_of else ""
     response["Content-Disposition"] = f'inline; filename="handbook-{street.code}-{kind}-{day}.pdf"'

@@ -5,7 +5,9 @@ settings.SMS_BACKEND:
 
 - "console": the demo. The message is logged (and stays visible in the admin's outbox list).
 - "http": a production SMS gateway. POST JSON {"mobile", "text", "id"} to SMS_GATEWAY_URL with
-  `Authorization: Bearer SMS_GATEWAY_TOKEN`; any 2xx is accepted, its JSON "id" kept.
+  `Authorization: Bearer SMS_GATEWAY_TOKEN`; any 2xx is accepted, its JSON "id" kept. One
+  keep-alive HTTP connection per worker thread is reused for every message (a notice to
+  thousands is thousands of posts: a TCP and TLS handshake each would cost more than the post).
 
 Group robots (WeCom, DingTalk) are posted their own JSON message types; see below.
 """
@@ -15,8 +17,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import logging
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -124,21 +128,71 @@ def send_sms(*, message_id: int, mobile: str, text: str) -> str:
     raise DeliveryError(f"unknown SMS_BACKEND {settings.SMS_BACKEND!r}")
 
 
+GATEWAY_TIMEOUT_S = 10
+GATEWAY_MAX_ANSWER = 65536
+_local = threading.local()
+
+
+def _connection(key: tuple[str, str, int]) -> tuple[http.client.HTTPConnection, bool]:
+    """This thread's connection to the gateway (made on first use); and whether it was reused."""
+    pool: dict = _local.__dict__.setdefault("pool", {})
+    conn = pool.get(key)
+    if conn is not None:
+        return conn, True
+    scheme, host, port = key
+    cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+    conn = cls(host, port, timeout=GATEWAY_TIMEOUT_S)
+    pool[key] = conn
+    return conn, False
+
+
+def _drop(key: tuple[str, str, int]) -> None:
+    conn = _local.__dict__.get("pool", {}).pop(key, None)
+    if conn is not None:
+        conn.close()
+
+
+def close_connections() -> None:
+    """Close this thread's gateway connections (tests, and a worker shutting down)."""
+    for key in list(_local.__dict__.get("pool", {})):
+        _drop(key)
+
+
 def _post_json(url: str, payload: dict, *, token: str = "") -> str:
-    if not url.startswith(("http://", "https://")):
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DeliveryError("gateway URL must be http(s)")
+    key = (parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     data = json.dumps(payload, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json; charset=utf-8"}
+    headers = {"Content-Type": "application/json; charset=utf-8",
+               "Content-Length": str(len(data))}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            body = response.read(4096)
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"gateway answered {exc.code}") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise DeliveryError(f"gateway unreachable: {exc}") from exc
+    for _try in range(2):
+        conn, reused = _connection(key)
+        try:
+            conn.request("POST", target, body=data, headers=headers)
+            response = conn.getresponse()
+            body = response.read(GATEWAY_MAX_ANSWER)
+            status = response.status
+            if response.will_close or not response.isclosed():  # closing, or answer too long
+                _drop(key)
+            break
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected) as exc:
+            # Refused before an answer. On a reused connection this is the gateway having closed
+            # it while idle (keep-alive timeout): nothing was delivered, so try once on a fresh
+            # one. The message id lets a gateway drop a duplicate should it have got it anyway.
+            _drop(key)
+            if not reused:
+                raise DeliveryError(f"gateway unreachable: {exc}") from exc
+        except (OSError, http.client.HTTPException) as exc:  # includes timeouts: not retried here
+            _drop(key)
+            raise DeliveryError(f"gateway unreachable: {exc}") from exc
+    else:  # pragma: no cover — the second try raises instead of looping
+        raise DeliveryError("gateway unreachable")
+    if not 200 <= status < 300:
+        raise DeliveryError(f"gateway answered {status}")
     try:
         return str(json.loads(body).get("id", ""))[:128]
     except (ValueError, AttributeError):

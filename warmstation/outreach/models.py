@@ -108,6 +108,24 @@ class ChannelAttempt(models.Model):
         return f"{self.channel_id} @ {self.at:%H:%M:%S}"
 
 
+class RateWindow(models.Model):
+    """One minute of a rate shared by every worker process (the SMS gateway's per-minute rate
+    for notices): `used` slots taken of that minute, counted by one conditional UPDATE each, so
+    no lock is held and two workers cannot both take the last slot. Old rows are pruned by the
+    periodic job."""
+
+    key = models.CharField(max_length=32)
+    starts_at = models.DateTimeField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "starts_at"],
+                                               name="outreach_rate_window_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.starts_at:%H:%M}: {self.used}"
+
+
 class Notice(TimeStampedModel):
     """A work tip, service information, a call for volunteers or policy news, to one group, to
     everyone of an area, or to everyone. Published now or at `publish_at`: publishing writes

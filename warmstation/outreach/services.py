@@ -8,12 +8,12 @@ import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +41,7 @@ from warmstation.outreach.models import (
     Notice,
     NoticeReceipt,
     OutboxMessage,
+    RateWindow,
 )
 
 if TYPE_CHECKING:
@@ -102,8 +103,36 @@ RATE_WINDOW = timedelta(minutes=1)
 
 
 def channel_rate(channel: DeliveryChannel) -> int | None:
-    """Messages a minute the channel accepts (None: no limit of ours)."""
+    """Messages a minute the channel accepts (None: no limit of ours). SMS is limited as a
+    whole instead (sms_slot): the gateway's rate is the account's, whatever the group."""
     return ROBOT_PER_MINUTE if channel.is_robot else None
+
+
+SMS_WINDOW = "sms-notice"
+
+
+def rate_slot(key: str, limit: int, now: datetime) -> datetime | None:
+    """Take one of `limit` slots of the current minute of the shared rate `key`: None if taken,
+    else when the next minute begins. A fixed window (one row per minute, counted by a
+    conditional UPDATE), so at most `limit` are taken in any calendar minute whatever the
+    number of workers; across a minute's edge up to twice `limit` may go within sixty
+    seconds."""
+    start = now.replace(second=0, microsecond=0)
+    window = RateWindow.objects.filter(key=key, starts_at=start)
+    for _try in range(2):
+        if window.filter(used__lt=limit).update(used=F("used") + 1):
+            return None
+        if window.exists():
+            break
+        RateWindow.objects.bulk_create([RateWindow(key=key, starts_at=start)],
+                                       ignore_conflicts=True)
+    return start + RATE_WINDOW
+
+
+def sms_slot(now: datetime) -> datetime | None:
+    """A notice SMS's place within NOTICE_SMS_PER_MINUTE (None: it may go now)."""
+    limit = settings.NOTICE_SMS_PER_MINUTE
+    return rate_slot(SMS_WINDOW, limit, now) if limit > 0 else None
 
 
 def _send(message: OutboxMessage) -> str:
@@ -131,9 +160,18 @@ def _claim(message_id: int, now: datetime) -> bool | datetime:
     and each claim records a ChannelAttempt, so two workers cannot both take the window's last
     slot; the lock is released before the network call."""
     row = OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING) \
-        .values("delivery_channel_id").first()
+        .values("delivery_channel_id", "channel", "purpose").first()
     if row is None:
         return False
+    if row["channel"] == OutboxMessage.Channel.SMS and row["purpose"] == "notice":
+        # A notice's SMS waits for a slot of the gateway's minute (sign-in codes never do). The
+        # slot is taken before the claim: a claim then lost to another worker wastes it, which
+        # errs on the slow side only.
+        free_at = sms_slot(now)
+        if free_at is not None:
+            OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING) \
+                .update(next_attempt_at=free_at)
+            return free_at
     pending = OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING)
     claim = {"status": OutboxMessage.Status.SENDING, "claimed_at": now,
              "attempts": F("attempts") + 1}
@@ -178,6 +216,14 @@ def _channel_broken(channel: DeliveryChannel, reason: str) -> None:
 
 
 def outbox_deliver(*, message_id: int, now: datetime | None = None) -> OutboxMessage | None:
+    """Deliver one message (_deliver); one held back by a rate waits in a deferred task."""
+    message, wait_until = _deliver(message_id, now or timezone.now())
+    if wait_until is not None:
+        _defer(message_id, wait_until)
+    return message
+
+
+def _deliver(message_id: int, now: datetime) -> tuple[OutboxMessage | None, datetime | None]:
     """Try to deliver one message, at least once and normally exactly once.
 
     Claim, commit, send, record: the claim is a conditional UPDATE (pending → sending), so two
@@ -185,16 +231,15 @@ def outbox_deliver(*, message_id: int, now: datetime | None = None) -> OutboxMes
     SQLite a held write lock would stop every other writer for the gateway's timeout). A worker
     that dies mid-send leaves the claim, which outbox_retry_due releases after the claim
     timeout. A sent or dead message is left alone. A message whose channel has used its rate
-    for the minute waits (no attempt is counted) until a slot is free."""
-    now = now or timezone.now()
+    for the minute waits (no attempt is counted) until a slot is free: the second value
+    returned is when (None otherwise)."""
     claimed = _claim(message_id, now)
     if isinstance(claimed, datetime):
-        _defer(message_id, claimed)
-        return OutboxMessage.objects.filter(pk=message_id).first()
+        return OutboxMessage.objects.filter(pk=message_id).first(), claimed
     message = OutboxMessage.objects.select_related("delivery_channel").filter(pk=message_id) \
         .first()
     if not claimed or message is None:
-        return message
+        return message, None
     error, permanent, retry_at = "", False, None
     try:
         provider_id = _send(message)
@@ -230,16 +275,37 @@ def outbox_deliver(*, message_id: int, now: datetime | None = None) -> OutboxMes
                                 "last_error", "body", "claimed_at"])
     if message.status == OutboxMessage.Status.PENDING and message.next_attempt_at:
         _defer(message.pk, message.next_attempt_at)
-    return message
+    return message, None
 
 
 def outbox_deliver_batch(*, message_ids: Iterable[int]) -> int:
-    """Deliver messages one by one (a notice's fan-out); returns how many went out."""
+    """Deliver messages one by one (a notice's fan-out); returns how many went out.
+
+    When the SMS minute is used up, the rest of the batch waits for the next minute as ONE
+    deferred task (not one task per message, which for a notice to 100,000 would be 100,000
+    task rows a minute); a robot's own limit defers just its message."""
+    ids = list(message_ids)
     sent = 0
-    for pk in message_ids:
-        message = outbox_deliver(message_id=pk)
+    for i, pk in enumerate(ids):
+        message, wait_until = _deliver(pk, timezone.now())
+        if wait_until is not None and message is not None \
+                and message.channel == OutboxMessage.Channel.SMS:
+            _defer_batch(ids[i:], wait_until)
+            break
+        if wait_until is not None:
+            _defer(pk, wait_until)
         sent += bool(message and message.status == OutboxMessage.Status.SENT)
     return sent
+
+
+def _defer_batch(ids: list[int], when: datetime) -> None:
+    from warmstation.outreach.tasks import deliver_outbox_batch
+
+    OutboxMessage.objects.filter(pk__in=ids, status=OutboxMessage.Status.PENDING) \
+        .update(next_attempt_at=when)
+    # Without deferral (the immediate backend) they stay pending; outbox_retry_due queues them.
+    if deliver_outbox_batch.get_backend().supports_defer:
+        deliver_outbox_batch.using(run_after=when).enqueue(ids)
 
 
 def outbox_retry_due(*, now: datetime | None = None) -> int:
@@ -264,6 +330,7 @@ def outbox_retry_due(*, now: datetime | None = None) -> int:
         deliver_outbox_message.enqueue(pk)
     # The rate windows only need their last minute.
     ChannelAttempt.objects.filter(at__lt=now - 10 * RATE_WINDOW).delete()
+    RateWindow.objects.filter(starts_at__lt=now - 10 * RATE_WINDOW).delete()
     return len(ids)
 
 
@@ -309,6 +376,35 @@ def group_create(*, actor: User, area: Area, name: str, patch: str = "",
         raise Conflict(_("该区域已有同名群组。"), code="duplicate", field="name") from None
     audit_record("outreach.group_create", actor=actor, obj=group, request=request,
                  detail={"area": area.code, "name": name})
+    return group
+
+
+def group_update(*, actor: User, group: Group, name: str | None = None,
+                 patch: str | None = None, is_active: bool | None = None,
+                 request: HttpRequest | None = None) -> Group:
+    """Rename a group, change its patch, or switch it off (its members keep their inbox; no
+    new notice reaches them through it) or on. None leaves a field as it is."""
+    changed: dict[str, object] = {}
+    if name is not None:
+        name = clean_text(name, max_length=64, field="name")
+        if not name:
+            raise InvalidInput(_("请填写群组名称。"), field="name")
+        changed["name"] = name
+    if patch is not None:
+        changed["patch"] = clean_text(patch, max_length=64, field="patch")
+    if is_active is not None:
+        changed["is_active"] = is_active
+    if not changed:
+        return group
+    for field, value in changed.items():
+        setattr(group, field, value)
+    try:
+        with transaction.atomic():
+            group.save(update_fields=[*changed, "updated_at"])
+    except IntegrityError:
+        raise Conflict(_("该区域已有同名群组。"), code="duplicate", field="name") from None
+    audit_record("outreach.group_update", actor=actor, obj=group, request=request,
+                 detail={k: v for k, v in changed.items()})
     return group
 
 
@@ -482,20 +578,38 @@ def _subtree(area: Area) -> Q:
     return Q(area__path__startswith=area.path)
 
 
-def notice_recipient_ids(notice: Notice) -> list[int]:
-    """Who gets the notice in their inbox: a group's members; for an area, every worker who
-    works there and every member of its groups; for everyone, all workers and members."""
+def notice_recipients(notice: Notice) -> QuerySet[User, Any]:
+    """Who gets the notice in their inbox (their ids): a group's members; for an area, every
+    worker who works there and every member of its groups; for everyone, all workers and
+    members. Active people only."""
+    from warmstation.accounts.models import User
+
     members = GroupMember.objects.filter(user__is_active=True, group__is_active=True)
+    people = User.objects.filter(is_active=True)
     if notice.audience == Notice.Audience.GROUP:
-        ids = set(members.filter(group=notice.group).values_list("user_id", flat=True))
-        return sorted(ids)
-    workers = WorkerProfile.objects.filter(user__is_active=True)
-    if notice.audience == Notice.Audience.AREA:
-        members = members.filter(group__area__path__startswith=notice.area.path)
-        workers = workers.filter(areas__path__startswith=notice.area.path)
-    ids = set(members.values_list("user_id", flat=True))
-    ids.update(workers.values_list("user_id", flat=True))
-    return sorted(ids)
+        people = people.filter(pk__in=members.filter(group=notice.group).values("user_id"))
+    else:
+        workers = WorkerProfile.objects.all()
+        if notice.audience == Notice.Audience.AREA:
+            members = members.filter(group__area__path__startswith=notice.area.path)
+            workers = workers.filter(areas__path__startswith=notice.area.path)
+        people = people.filter(Q(pk__in=members.values("user_id"))
+                               | Q(pk__in=workers.values("user_id")))
+    return people.order_by().values("pk")
+
+
+def _receipts_write(notice: Notice) -> int:
+    """Every recipient's inbox row, in one INSERT … SELECT: a notice to 100,000 people is one
+    statement in the database, not 100,000 ids read into Python and written back in batches.
+    Returns how many people it reached."""
+    sql, params = notice_recipients(notice).query.sql_with_params()
+    table = connection.ops.quote_name(NoticeReceipt._meta.db_table)
+    with connection.cursor() as cursor:
+        # `WHERE 1 = 1`: SQLite needs a WHERE before ON CONFLICT after INSERT … SELECT.
+        cursor.execute(f'INSERT INTO {table} ("notice_id", "user_id") '  # noqa: S608
+                       f'SELECT %s, r."pk" FROM ({sql}) AS r WHERE 1 = 1 '
+                       "ON CONFLICT DO NOTHING", [notice.pk, *params])
+    return NoticeReceipt.objects.filter(notice=notice).count()
 
 
 def notice_channels(notice: Notice) -> list[DeliveryChannel]:
@@ -577,16 +691,12 @@ def notice_publish(*, notice_id: int, now: datetime | None = None) -> bool:
                 .update(status=Notice.Status.PUBLISHED, published_at=now):
             return False
         notice = Notice.objects.select_related("area", "group").get(pk=notice_id)
-        ids = notice_recipient_ids(notice)
-        for start in range(0, len(ids), BATCH):
-            NoticeReceipt.objects.bulk_create(
-                [NoticeReceipt(notice=notice, user_id=u) for u in ids[start:start + BATCH]],
-                ignore_conflicts=True)
+        reached = _receipts_write(notice)
         rows, capped = _notice_messages(notice, now)
         outbox_enqueue_many(rows)
-        Notice.objects.filter(pk=notice_id).update(recipient_count=len(ids))
+        Notice.objects.filter(pk=notice_id).update(recipient_count=reached)
         audit_record("outreach.notice_publish", obj=notice,
-                     detail={"recipients": len(ids), "messages": len(rows),
+                     detail={"recipients": reached, "messages": len(rows),
                              "sms_capped": capped})
     return True
 

@@ -33,6 +33,7 @@ from warmstation.core.errors import ApplicationError, InvalidInput, PermissionDe
 from warmstation.core.inputs import FORM_VALUE_MAX, check_text, parse_id
 from warmstation.core.ratelimit import rate_limit
 from warmstation.reports import services, workflow
+from warmstation.reports.geocoder import geocode
 from warmstation.reports.models import Open311Client, Photo, Problem, ProblemEvent, ReportCategory
 
 S = Problem.Status
@@ -381,7 +382,8 @@ def _float(request: HttpRequest, name: str) -> float | None:
 
 def _place(request: HttpRequest, client: Open311Client) -> tuple[float, float, Area | None, str]:
     """lat+long (WGS-84, as the specification says), or an address_id (an area code of ours),
-    or an address_string naming one of our areas (we have no street geocoder)."""
+    or an address_string placed by the street geocoder (reports/geocoder.py: a station's name
+    or address, else the deepest area it names)."""
     lat, lng = _float(request, "lat"), _float(request, "long")
     address = _param(request, "address_string")
     if lat is not None and lng is not None:
@@ -394,12 +396,8 @@ def _place(request: HttpRequest, client: Open311Client) -> tuple[float, float, A
             raise InvalidInput("address_id not found", "address_id not found",
                                field="address_id")
     elif address:
-        names = [a for a in Area.objects.exclude(center_lat=None) if a.name_zh in address]
-        area = max(names, key=lambda a: (a.depth, len(a.name_zh)), default=None)
-        if area is None:
-            raise InvalidInput("address_string names no area of this jurisdiction; send lat "
-                               "and long", "address_string names no area of this "
-                               "jurisdiction; send lat and long", field="address_string")
+        place = geocode(address)
+        return place.lat, place.lng, place.area, address
     else:
         raise InvalidInput("a location is required: lat and long, address_string or "
                            "address_id", "a location is required: lat and long, "

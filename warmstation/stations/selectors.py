@@ -277,3 +277,10 @@ def served_by_month(*, stations: QuerySet[Station] | list[Station],
         .order_by("-month", keys[1], keys[0])
     )
     return [{**row, "people": row["workers"] + row["anonymous"]} for row in rows]
+
+
+def station_places() -> list[tuple[str, str, float, float, int]]:
+    """(name, address, lat, lng, area id) of every active station: what a street geocoder
+    matches an address against (reports/geocoder.py)."""
+    return list(Station.objects.filter(is_active=True).order_by("pk")
+                .values_list("name", "address", "lat", "lng", "area_id"))

@@ -19,8 +19,14 @@ from django.utils import timezone
 
 from warmstation.accounts.models import SmsCode
 from warmstation.accounts.services import sms_code_request, sms_code_verify
+from warmstation.outreach.channels import close_connections
 from warmstation.outreach.models import OutboxMessage
-from warmstation.outreach.services import outbox_deliver, outbox_enqueue, outbox_retry_due
+from warmstation.outreach.services import (
+    outbox_deliver,
+    outbox_deliver_batch,
+    outbox_enqueue,
+    outbox_retry_due,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +41,10 @@ class Gateway:
     received: list[dict] = field(default_factory=list)
     status: int = 200
     next_id: int = 1000
+    # Close each connection after answering without saying so (a gateway's keep-alive timeout
+    # passing while the connection sat idle in the client's pool).
+    drop_idle: bool = False
+    ports: list[int] = field(default_factory=list)
 
     def answer(self) -> tuple[int, dict]:
         if self.status >= 300:
@@ -48,6 +58,8 @@ def gateway():
     state: Gateway
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real gateways answer
+
         def do_POST(self):  # noqa: N802 — the http.server API
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             state.received.append({
@@ -56,6 +68,7 @@ def gateway():
                 "content_type": self.headers.get("Content-Type"),
                 "json": json.loads(body),
             })
+            state.ports.append(self.client_address[1])  # one port per TCP connection
             status, payload = state.answer()
             data = json.dumps(payload).encode()
             self.send_response(status)
@@ -63,6 +76,8 @@ def gateway():
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+            if state.drop_idle:
+                self.close_connection = True
 
         def log_message(self, *args):  # keep the test output quiet
             pass
@@ -79,6 +94,7 @@ def gateway():
                                SMS_GATEWAY_TOKEN="t"):
             yield state
     finally:
+        close_connections()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
@@ -376,3 +392,47 @@ def test_an_ordinary_message_keeps_its_text_after_sending(gateway,
     # then
     message.refresh_from_db()
     assert message.body == "驿站通知：今晚供应热饮。"
+
+
+# --- one connection per worker, and the notice SMS rate ---------------------------------------
+
+def test_messages_go_over_one_kept_alive_connection(gateway):
+    messages = [enqueue_sms(f"第{i}条") for i in range(5)]
+    for m in messages:
+        outbox_deliver(message_id=m.pk)
+    assert len(gateway.received) == 5
+    assert len(set(gateway.ports)) == 1  # one TCP connection for all five
+
+
+def test_a_connection_the_gateway_closed_while_idle_is_replaced_without_a_duplicate(gateway):
+    gateway.drop_idle = True
+    messages = [enqueue_sms(f"第{i}条") for i in range(3)]
+    for m in messages:
+        outbox_deliver(message_id=m.pk)
+    assert [r["json"]["id"] for r in gateway.received] == [m.pk for m in messages]
+    assert len(set(gateway.ports)) == 3
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+    assert set(OutboxMessage.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_notice_sms_keep_to_the_per_minute_rate_and_sign_in_codes_do_not_wait(gateway,
+                                                                             settings):
+    settings.NOTICE_SMS_PER_MINUTE = 2
+    notices = [enqueue_sms(f"通知{i}") for i in range(5)]
+    code = outbox_enqueue(channel=OutboxMessage.Channel.SMS, recipient=MOBILE, body="验证码",
+                          purpose="sign-in code", sensitive=True)
+    # when: the batch of five, then the code, within one minute
+    assert outbox_deliver_batch(message_ids=[m.pk for m in notices]) == 2
+    outbox_deliver(message_id=code.pk)
+    # then: two notices went, the other three wait for the next minute; the code went
+    rows = {m.pk: m for m in OutboxMessage.objects.filter(pk__in=[m.pk for m in notices])}
+    waiting = [m for m in rows.values() if m.status == "pending"]
+    assert len(waiting) == 3 and len({m.next_attempt_at for m in waiting}) == 1
+    assert all(m.attempts == 0 for m in waiting)  # waiting for the rate is not a failed try
+    assert OutboxMessage.objects.get(pk=code.pk).status == "sent"
+    assert len(gateway.received) == 3
+    # and in the next minute two more go
+    later = waiting[0].next_attempt_at
+    for m in waiting:
+        outbox_deliver(message_id=m.pk, now=later)
+    assert OutboxMessage.objects.filter(pk__in=rows, status="sent").count() == 4
