@@ -386,6 +386,10 @@ def main() -> int:
         f"{'met' if max(c['s'] for c in cov.values()) < COVERAGE_TARGET_S else 'NOT met'}.", ""])
     print("\n" + text)
     write_section(text)
+    if not args.keep:
+        connection.close()
+        subprocess.run(["dropdb", "-h", PG_HOST, "-U", PG_USER, "--if-exists", "--force", DB],
+                       check=False)
     return 0
 
 
