@@ -199,6 +199,7 @@ function init(args)
   local cchunk, pchunk = math.floor(#codes / runs), math.floor(#photos / runs)
   next_code, code_end = run * cchunk + tid, (run + 1) * cchunk
   next_photo, photo_end = run * pchunk + tid, (run + 1) * pchunk
+  only = args[3]  -- one kind alone (the per-kind table), else the mix
   bad = 0
 end
 local function point()
@@ -223,6 +224,7 @@ function request()
     x = x - k[2]
     if x <= 0 then kind = k[1] break end
   end
+  if only then kind = only end
   if kind == "nearby" then return nearby("") end
   if kind == "meals_open" then return nearby("&kind=meal&open_now=true") end
   if kind == "inbox" then
@@ -362,6 +364,17 @@ def run_steps(port: int, lua: Path, steps: list[int], seconds: float,
     return rows
 
 
+def run_kinds(port: int, lua: Path, seconds: float, runs: Iterator[list[str]]) -> dict:
+    """Each kind of request alone at 4 connections: which part of the mix costs what."""
+    alone = {}
+    for kind, _weight in MIX:
+        alone[kind] = wrk_run(port, "/", seconds, connections=4, lua=str(lua),
+                              script_args=[*next(runs), kind])
+    print("  alone at c=4: " + ", ".join(f"{k} {r['rps']:.0f}/s" for k, r in alone.items()),
+          flush=True)
+    return alone
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -387,6 +400,7 @@ def main() -> int:
     replica = bouncer = None
     results: dict[str, list[dict]] = {}
     memory: dict[str, dict[str, float]] = {}
+    kinds: dict[str, dict] = {}
     started = time.monotonic()
     try:
         primary.start()
@@ -406,7 +420,7 @@ def main() -> int:
         lua = work / "lunch.lua"
         lua_script(fixtures, lua)
         setups = args.setups.split(",")
-        total_runs = len(setups) * (len(steps) + 1)
+        total_runs = len(setups) * (len(steps) + 1 + len(MIX))
         runs = iter([str(r), str(total_runs)] for r in range(total_runs))
         for setup in setups:
             port = free_port()
@@ -429,6 +443,7 @@ def main() -> int:
                 wait_ready(port, proc)
                 print(f"{setup}:", flush=True)
                 results[setup] = run_steps(port, lua, steps, seconds, runs)
+                kinds[setup] = run_kinds(port, lua, max(2.0, seconds / 3), runs)
                 memory[setup] = peaks(proc.pid, labels)
             finally:
                 stop(proc)
@@ -438,13 +453,13 @@ def main() -> int:
         if replica is not None:
             replica.destroy()
         primary.destroy()
-    write_section(SECTION, render(results, memory, args, steps, seconds, fixtures,
+    write_section(SECTION, render(results, memory, kinds, args, steps, seconds, fixtures,
                                   time.monotonic() - started))
     print(f"written to bench/RESULTS.md ({SECTION})")
     return 0
 
 
-def render(results, memory, args, steps, seconds, fixtures, elapsed) -> str:
+def render(results, memory, kinds, args, steps, seconds, fixtures, elapsed) -> str:
     mix = ", ".join(f"{k} {w} %" for k, w in MIX)
     out = [SECTION, "",
            f"`bench/bench_load.py` (issue 18, item 7), {time.strftime('%Y-%m-%d %H:%M')} UTC, "
@@ -475,6 +490,10 @@ def render(results, memory, args, steps, seconds, fixtures, elapsed) -> str:
         last = rows[-1]
         ratio = last["mix"]["rps"] / last["healthz"]["rps"] if last["healthz"]["rps"] else 0
         ok = ratio >= TARGET_RATIO and last["mix"]["p99"] < TARGET_P99_MS and not last["mix"]["bad"]
+        if setup in kinds:
+            out += ["Each kind alone (4 connections, same server): "
+                    + ", ".join(f"{k} {r['rps']:,.0f} req/s (p99 {r['p99']:.0f} ms)"
+                                for k, r in kinds[setup].items()) + ".", ""]
         out += [f"At {last['connections']} connections: ratio {ratio:.2f} (target ≥ 0.33), p99 "
                 f"{last['mix']['p99']:.0f} ms (target < 200), {last['mix']['bad']} bad answers "
                 f"(target 0): **{'met' if ok else 'not met'}**.", ""]

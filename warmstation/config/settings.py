@@ -362,6 +362,7 @@ PERIODIC_JOBS = [
     ("idempotency_keys", "warmstation.points.idempotency.idempotency_purge_due"),
     ("audit_retention", "warmstation.core.retention.audit_purge_due"),
     ("dashboard_figures", "warmstation.dashboard.services.figures_refresh_due"),
+    ("import_batches", "warmstation.dashboard.importing_services.import_batch_expire_due"),
 ]
 # How old the dashboard's roll-ups may get before the periodic job refreshes them (minutes).
 DASHBOARD_REFRESH_MINUTES = int(os.environ.get("DASHBOARD_REFRESH_MINUTES", "10"))

@@ -8,6 +8,7 @@ batch twice; then whatever the owning services lock (a worker's account row)."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from warmstation.accounts.models import User
 
 KINDS = tuple(ImportBatch.Kind.values)
+# A batch checked and left waiting this long is discarded: the rows it holds (workers' mobiles
+# and names) are not kept for an import nobody finished.
+PENDING_DAYS = 7
 
 
 def check_kind(kind: str) -> str:
@@ -188,6 +192,15 @@ def import_batch_discard(
             "import.discard", actor=actor, obj=batch, request=request, detail={"kind": batch.kind}
         )
     return batch
+
+
+def import_batch_expire_due(*, now: datetime | None = None) -> int:
+    """Periodic (settings.PERIODIC_JOBS): discard the batches checked more than PENDING_DAYS
+    ago and never imported, dropping the rows they hold. Idempotent; one UPDATE."""
+    cutoff = (now or timezone.now()) - timedelta(days=PENDING_DAYS)
+    return ImportBatch.objects.filter(
+        status=ImportBatch.Status.VALIDATED, created_at__lt=cutoff
+    ).update(status=ImportBatch.Status.DISCARDED, rows=[], updated_at=timezone.now())
 
 
 def _present(rows: list[dict[str, Any]], key: str) -> bool:

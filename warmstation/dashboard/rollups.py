@@ -117,18 +117,13 @@ def _user_home_area() -> Subquery:
 
 
 def src_workers(grain: str, since: date | None) -> Iterable[Row]:
-    """Registrations (by the day the account was made), by brand and by job type."""
+    """Registrations (by the day the account was made); by brand and by job type per month
+    (the breakdowns are of the stock, which the months give)."""
     qs = WorkerProfile.objects.annotate(
         home=_home_area(), brand_code=F("brand__code"), job=F("job_type")
     )
-    return _grouped(
-        qs,
-        grain=grain,
-        field="user__date_joined",
-        area="home",
-        since=since,
-        dims=("brand_code", "job"),
-    )
+    dims = ("brand_code", "job") if grain == Figure.Grain.MONTH else ()
+    return _grouped(qs, grain=grain, field="user__date_joined", area="home", since=since, dims=dims)
 
 
 def src_members(grain: str, since: date | None) -> Iterable[Row]:
@@ -285,7 +280,7 @@ def _write(
     with transaction.atomic():
         for grain, start in since.items():
             old = Figure.objects.filter(grain=grain)
-            if start is not None:
+            if start is not None and not full:
                 old = old.filter(period__gte=start)
             old._raw_delete(old.db)  # no signals, no cascades: a plain DELETE … WHERE
         Figure.objects.bulk_create(figures, batch_size=5000)
@@ -300,10 +295,19 @@ def _write(
     return len(figures)
 
 
-def figures_rebuild() -> int:
+# Weeks are kept for the last year only (the charts show 26); months since the beginning (the
+# stocks — workers, members — are sums over every month).
+WEEKS_KEPT = 53
+
+
+def figures_rebuild(*, today: date | None = None) -> int:
     """Every figure from scratch."""
     started = time.monotonic()
-    since: dict[str, date | None] = dict.fromkeys(GRAINS)
+    today = today or timezone.localdate()
+    since: dict[str, date | None] = {
+        Figure.Grain.WEEK: today - timedelta(days=today.weekday(), weeks=WEEKS_KEPT),
+        Figure.Grain.MONTH: None,
+    }
     return _write(_compute(since), since, started, full=True)
 
 

@@ -23,6 +23,9 @@ from warmstation.dashboard.models import Figure, FigureRefresh
 from warmstation.stations.models import Station
 
 VIEWERS = (Role.DISTRICT_ADMIN, Role.AREA_ADMIN)
+# A breakdown table lists this many rows, largest first (a country has hundreds of streets:
+# the area selector narrows to one of them for its own breakdown).
+BREAKDOWN_ROWS = 15
 WEEKS = 26
 MONTHS = 12
 # Stocks (counted since the beginning): the rest are flows over the chosen window.
@@ -114,22 +117,17 @@ def _stock_rows(scope: Scope, *, until: date) -> dict[tuple[str, str], tuple[int
     return {(r["metric"], r["dim"]): (r["v"] or 0, r["c"] or 0) for r in rows}
 
 
-def _stock_before(scope: Scope) -> dict[str, int]:
+def _stock_before(
+    scope: Scope,
+    stocks: dict[tuple[str, str], tuple[int, int]],
+    series: dict[tuple[str, str], dict[date, tuple[int, int]]],
+) -> dict[str, int]:
     """Each stock's value before the chart's first period (the base of its cumulative line):
-    the same grain's rows before it (a full rebuild writes weeks and months since the first)."""
-    rows = (
-        Figure.objects.filter(
-            area_id__in=scope.ids,
-            grain=scope.grain,
-            dim="",
-            metric__in=STOCKS,
-            period__lt=scope.periods[0],
-        )
-        .values("metric")
-        .annotate(v=Sum("value"))
-        .order_by()
-    )
-    return {r["metric"]: r["v"] or 0 for r in rows}
+    the total to date less what the chart's periods add (weeks are kept for a year only)."""
+    return {
+        m: stocks.get((m, ""), (0, 0))[0] - sum(v for v, _ in series.get((m, ""), {}).values())
+        for m in STOCKS
+    }
 
 
 def _children_rows(children: list[Area], scope: Scope) -> dict[tuple[int, str], tuple[int, int]]:
@@ -180,7 +178,7 @@ def _breakdown(
     can be had by subtracting the shown ones from a shown total."""
     ns = {k: counts.get(k, (0, 0))[1] for k, _ in keys}
     shown = protect(ns, total=total_n)
-    return [
+    rows: list[dict[str, Any]] = [
         {
             "key": k,
             "label": label,
@@ -189,6 +187,9 @@ def _breakdown(
         }
         for k, label in keys
     ]
+    # Largest first (the page lists the first BREAKDOWN_ROWS; hidden ones after the shown).
+    rows.sort(key=lambda r: -1 if r["value"] is None else -r["value"] - 1)
+    return rows
 
 
 def dashboard(
@@ -204,7 +205,7 @@ def dashboard(
     scope = Scope(areas=areas, grain=grain, periods=periods(grain, today))
     series = _series_rows(scope)
     stocks = _stock_rows(scope, until=today)
-    base = _stock_before(scope)
+    base = _stock_before(scope, stocks, series)
     children = _children(areas) if areas else []
     per_child = _children_rows(children, scope)
     child_keys = [(str(c.pk), c.name_zh) for c in children]

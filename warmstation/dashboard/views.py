@@ -12,6 +12,7 @@ import h3
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +26,7 @@ from warmstation.core.suppression import MIN_GROUP, hidden
 from warmstation.core.time import LOCAL
 from warmstation.dashboard import basemap, coverage, selectors
 from warmstation.dashboard.models import Figure, FigureRefresh
-from warmstation.dashboard.rollups import figures_rebuild
+from warmstation.dashboard.tasks import refresh_figures
 
 VIEWERS = selectors.VIEWERS
 GRAINS = {"week": Figure.Grain.WEEK, "month": Figure.Grain.MONTH}
@@ -101,8 +102,13 @@ def dashboard(request):
         )
         grain_key = "month"
     area = _chosen_area(request)
-    if not FigureRefresh.objects.filter(pk=1).exists():
-        figures_rebuild()  # first visit on a fresh installation; the periodic job keeps it after
+    # A fresh installation whose periodic job has not run yet: ask for the first build once (the
+    # task worker runs it; the figures show as soon as it is done), never build it inline in a
+    # request — at a city's scale that takes minutes.
+    if not FigureRefresh.objects.filter(pk=1).exists() and cache.add(
+        "dashboard:first-build", 1, timeout=600
+    ):
+        refresh_figures.enqueue(full=True)
     data = selectors.dashboard(user=request.user, grain=GRAINS[grain_key], area=area)
     charts = {
         key: {

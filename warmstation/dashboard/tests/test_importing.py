@@ -430,3 +430,15 @@ def test_a_row_the_database_refuses_at_import_refuses_the_import_or_only_itself(
     assert batch.rows_create == 1 and batch.rows_invalid == 1
     assert User.objects.filter(mobile="13800000001").exists()
     assert not User.objects.filter(mobile="13800000002").exists()
+
+
+def test_a_batch_left_waiting_is_discarded_with_its_rows(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    batch = _upload(world["district_admin"], "workers", _csv("workers", WORKER_ROWS[:1]))
+    assert svc.import_batch_expire_due() == 0
+    assert svc.import_batch_expire_due(now=timezone.now() + timedelta(days=8)) == 1
+    batch.refresh_from_db()
+    assert batch.status == "discarded" and batch.rows == [] and batch.report
