@@ -23,6 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+
 PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
 PG_USER = os.environ.get("PGUSER", "postgres")
 DB = "warmstation_bench_appeals"
@@ -203,19 +206,7 @@ def main() -> int:
 
 
 def write_section(text: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    lines = old.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
-                   len(lines))
-        after = "\n".join(lines[end:])
-        new = "\n".join(lines[:start]) + ("\n" if start else "") + text.rstrip("\n") + "\n"
-        if after:
-            new += "\n" + after.rstrip("\n") + "\n"
-    RESULTS.write_text(new)
+    common.write_section(SECTION, text)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+
 PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
 PG_USER = os.environ.get("PGUSER", "postgres")
 DB = "warmstation_bench_dashboard"
@@ -394,12 +397,7 @@ def main() -> int:
 
 
 def write_section(text: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if SECTION in old:
-        head, rest = old.split(SECTION, 1)
-        tail = rest.split("\n## ", 1)
-        old = head + (("## " + tail[1]) if len(tail) > 1 else "")
-    RESULTS.write_text(old.rstrip() + "\n\n" + text)
+    common.write_section(SECTION, text)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+from bench.common import descendants, free_port, status_kb  # noqa: E402
+
 PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
 PG_USER = os.environ.get("PGUSER", "postgres")
 DB = os.environ.get("BENCH_DB", "warmstation_bench_stations")
@@ -290,36 +293,6 @@ def verify(points, samples) -> dict:
 
 
 # --- through the server -----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def descendants(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                kids = Path(f"/proc/{p}/task/{task}/children").read_text().split()
-                out += [int(k) for k in kids]
-                todo += [int(k) for k in kids]
-        except OSError:
-            continue
-    return out
-
-
-def status_kb(pid: int, key: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def wait_ready(port: int, proc, timeout: float = 60) -> None:
@@ -642,19 +615,7 @@ def render(ctx: dict) -> str:
 
 
 def write_section(text: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    lines = old.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
-                   len(lines))
-        kept_after = "\n".join(lines[end:])
-        new = "\n".join(lines[:start]) + ("\n" if start else "") + text.rstrip("\n") + "\n"
-        if kept_after:
-            new += "\n" + kept_after.rstrip("\n") + "\n"
-    RESULTS.write_text(new)
+    common.write_section(SECTION, text)
 
 
 # --- main -------------------------------------------------------------------------------------
