@@ -100,16 +100,15 @@ class StrictJSONParser(Parser):
 
 
 class WarmstationAPI(NinjaAPI):
-    _schemas: dict[tuple, Any] = {}
-
     def get_openapi_schema(self, *args, **kwargs):
         """The schema, built once per process and language (building it walks every operation's
         pydantic models: ~0.6 s a time here, and the docs page, clients and the suite ask for it
         again and again); each caller gets its own copy."""
+        cache: dict[tuple, Any] = self.__dict__.setdefault("_schemas", {})  # per API
         key = (translation.get_language(), repr(args), repr(sorted(kwargs.items())))
-        if key not in self._schemas:
-            self._schemas[key] = self._build_openapi_schema(*args, **kwargs)
-        return copy.deepcopy(self._schemas[key])
+        if key not in cache:
+            cache[key] = self._build_openapi_schema(*args, **kwargs)
+        return copy.deepcopy(cache[key])
 
     def _build_openapi_schema(self, *args, **kwargs):
         """Declare error bodies as application/problem+json, which is what they are."""
