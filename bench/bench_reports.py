@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port  # noqa: E402
+
 PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
 PG_USER = os.environ.get("PGUSER", "postgres")
 DB = os.environ.get("BENCH_DB", "warmstation_bench_reports")
@@ -172,12 +174,6 @@ def populate(clients: int) -> list[str]:
         RoleGrant.objects.create(user=user, role=Role.WORKER, area=district)
         tokens.append(api_token_issue(user=user, auth_level=AuthLevel.CODE))
     return tokens
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def multipart(photo: bytes) -> tuple[bytes, str]:
