@@ -15,6 +15,19 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # The test client's LocaleMiddleware leaves the last request's language active in the
+    # thread; code run outside a request (tasks, services) must not inherit it from the test
+    # that ran before. Each test starts in the default language, as a fresh process does.
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     # Uploaded files of a test live and die with the test.
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from warmstation.accounts.models import ConsentRecord, WorkerProfile
@@ -646,7 +646,9 @@ def _notice_messages(notice: Notice, now: datetime) -> tuple[list[OutboxMessage]
     """The outbox rows for a notice's channels; and how many SMS were left out by the
     per-person daily cap."""
     link = notice_link(notice)
-    label = str(Notice.Kind(notice.kind).label)
+    # The groups read Chinese whatever language the request or task that posts it has active.
+    with translation.override(settings.LANGUAGE_CODE):
+        label = str(Notice.Kind(notice.kind).label)
     rows: list[OutboxMessage] = []
     capped = 0
     sms_channels = []

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.factories import make_user, make_worker
 from warmstation.accounts.models import Role
@@ -207,6 +207,18 @@ def test_dingtalk_is_signed_as_its_documentation_says(setup, robot,
     assert abs(int(timestamp) / 1000 - posted["at"]) < 60
     assert posted["json"]["msgtype"] == "markdown"
     assert posted["json"]["markdown"]["title"].startswith("【工作提示】")
+
+
+def test_the_group_reads_chinese_whatever_language_the_sender_has_active(
+        setup, robot, django_capture_on_commit_callbacks):
+    """A staff member on the English pages posts to Chinese groups: the kind label in the
+    heading stays Chinese (the suite once caught it in English, leaked from another test)."""
+    _wecom(setup, robot)
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        _notice(setup)
+
+    [posted] = robot.accepted
+    assert posted["json"]["markdown"]["content"].startswith("**【工作提示】明天降温**")
 
 
 def test_the_key_is_stored_encrypted_and_shown_only_by_its_last_characters(setup, robot):
