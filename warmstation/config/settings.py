@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "warmstation.accounts.middleware.SessionLifetimeMiddleware",
+    # An imported worker's first sign-in: the terms consent before any other page.
+    "warmstation.accounts.middleware.TermsDueMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
