@@ -350,12 +350,13 @@ def _data_world(w: World) -> None:
     """The own street's area admin uploaded a spreadsheet of one worker (checked, not imported)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from warmstation.dashboard.importing_services import import_batch_create
+    from warmstation.dashboard.importing_services import import_batch_check, import_batch_create
 
     data = "\ufeff手机号,姓名,工作类型,工作区域\n13600000041,MARKIMPORT,courier,YLJ\n".encode()
     w["import_batch"] = import_batch_create(actor=w["people"]["area_admin"], kind="workers",
                                             upload=SimpleUploadedFile("w.csv", data),
                                             filename="w.csv")
+    import_batch_check(batch_id=w["import_batch"].pk)  # its task (enqueued on a commit)
 
 
 # --- the table --------------------------------------------------------------------------------
@@ -1349,13 +1350,13 @@ API: dict[str, E] = {
     # base data import: a batch is its uploader's and the district's
     "list_import_batches": E(roles=ADMIN_ROLES, ok=ADMINS, marker="w.csv",
                              sees=ADMINS_IN_SCOPE),
-    "create_import_batch": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS, status=201, form=True,
+    "create_import_batch": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS, status=202, form=True,
                              body=lambda w: {"kind": "workers", "file": io.BytesIO(
                                  "手机号,姓名,工作类型,工作区域\n13600000042,周,courier,YLJ\n"
                                  .encode())}),
     "get_import_batch": E(roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, missing=("batch_id",),
                           kwargs={"batch_id": lambda w: w.import_batch.pk}),
-    "apply_import_batch": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE,
+    "apply_import_batch": E(method="POST", roles=ADMIN_ROLES, ok=ADMINS_IN_SCOPE, status=202,
                             body={"only_valid": False}, missing=("batch_id",),
                             kwargs={"batch_id": lambda w: w.import_batch.pk}),
     # street reports (随手拍)

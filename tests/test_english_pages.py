@@ -63,13 +63,14 @@ def world(tree):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from tests.factories import as_level
-    from warmstation.dashboard.importing_services import import_batch_create
+    from warmstation.dashboard.importing_services import import_batch_check, import_batch_create
 
     # A report with a bad row of every kind of cell problem, for the report page in English.
     data = ("手机号,姓名,工作类型,工作区域\n13800000051,张三,courier,YLJ\n12345,李四,骑手,MARS\n"
             "13800000051,张三,courier,YLJ\n").encode()
     batch = import_batch_create(actor=as_level(s["gc_admin"]), kind="workers",
                                 upload=SimpleUploadedFile("w.csv", data), filename="w.csv")
+    import_batch_check(batch_id=batch.pk)  # its task (enqueued on a commit)
     return {"s": s, "tree": tree, "station": station, "merchant": merchant, "owner": owner,
             "case": case, "batch": batch}
 

@@ -364,6 +364,7 @@ PERIODIC_JOBS = [
     ("audit_retention", "warmstation.core.retention.audit_purge_due"),
     ("dashboard_figures", "warmstation.dashboard.services.figures_refresh_due"),
     ("import_batches", "warmstation.dashboard.importing_services.import_batch_expire_due"),
+    ("import_resume", "warmstation.dashboard.importing_services.import_batch_resume_due"),
 ]
 # How old the dashboard's roll-ups may get before the periodic job refreshes them (minutes).
 DASHBOARD_REFRESH_MINUTES = int(os.environ.get("DASHBOARD_REFRESH_MINUTES", "10"))

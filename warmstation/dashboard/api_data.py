@@ -1,10 +1,13 @@
-"""Base-data import over the API: upload a spreadsheet (multipart) for its row-by-row report,
-read a batch, import it (all rows when clean, or only the valid ones). The same services and
-the same choke point as the pages (/district/data/)."""
+"""Base-data import over the API: upload a spreadsheet (multipart; 202, checked in the
+background), read a batch (its progress, then its row-by-row report), import it (all rows when
+clean, or only the valid ones; 202, written in the background). The same services and the same
+choke point as the pages (/district/data/)."""
 
 from datetime import datetime
 from typing import Literal, cast
 
+from django.http import HttpResponse
+from django.urls import reverse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -23,7 +26,7 @@ from warmstation.dashboard.importing_permissions import (
 
 router = Router(tags=["data"])
 KindIn = Literal["workers", "stations", "merchants"]
-StatusOut = Literal["validated", "imported", "discarded"]
+StatusOut = Literal["checking", "validated", "importing", "imported", "discarded", "failed"]
 
 
 class CellErrorOut(Schema):
@@ -55,6 +58,12 @@ class ImportBatchOut(Schema):
     rows_update: int
     rows_unchanged: int
     only_valid: bool
+    rows_done: int = Field(
+        ..., description="progress: rows checked (checking) or written (importing) so far"
+    )
+    progress_of: int = Field(..., description="what rows_done counts up to")
+    failure: LocalizedMessage | None = Field(None, description="why a failed batch failed")
+    url: str = Field(..., description="this batch in the API: poll it while it is running")
 
 
 class ImportBatchReportOut(ImportBatchOut):
@@ -83,6 +92,10 @@ def batch_out(b: ImportBatch) -> ImportBatchOut:
         rows_update=b.rows_update,
         rows_unchanged=b.rows_unchanged,
         only_valid=b.only_valid,
+        rows_done=b.rows_done,
+        progress_of=b.progress_of,
+        failure=LocalizedMessage(zh=b.failure["zh"], en=b.failure["en"]) if b.failure else None,
+        url=reverse("api:data_import", kwargs={"batch_id": b.pk}),
     )
 
 
@@ -127,16 +140,22 @@ def list_import_batches(request, kind: KindIn | None = None):
     "/imports",
     url_name="data_imports_create",
     operation_id="create_import_batch",
-    summary="Upload a spreadsheet (xlsx or csv) of workers, stations or merchants: "
-    "judged row by row, nothing imported yet",
-    response={201: ImportBatchReportOut, **AUTH_ERRORS},
+    summary="Upload a spreadsheet (xlsx or csv) of workers, stations or merchants: its shape "
+    "checked now (422 if refused), its rows judged in the background; nothing imported yet",
+    description="Answers 202 with the batch (status `checking`) and its URL in `Location`; "
+    "poll that until the status is `validated` (the report is there) or `failed`.",
+    response={202: ImportBatchOut, **AUTH_ERRORS},
 )
 @require_roles(*IMPORTERS)
-def create_import_batch(request, file: File[UploadedFile], kind: KindIn = Form(...)):
+def create_import_batch(
+    request, response: HttpResponse, file: File[UploadedFile], kind: KindIn = Form(...)
+):
     batch = services.import_batch_create(
         actor=request.user, kind=kind, upload=file, filename=file.name or "", request=request
     )
-    return Status(201, report_out(batch))
+    out = batch_out(batch)
+    response["Location"] = out.url
+    return Status(202, out)
 
 
 @router.get(
@@ -156,12 +175,17 @@ def get_import_batch(request, batch_id: Id):
     url_name="data_import_apply",
     operation_id="apply_import_batch",
     summary="Import the batch: every row when the file is clean, or only the valid rows",
-    response={200: ImportBatchReportOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS},
+    description="Answers 202 (status `importing`) and writes the rows in the background; "
+    "poll the batch for `rows_done` and, once `imported`, its report. 409 when the batch is "
+    "not clean and `only_valid` is false, is being checked or imported, or was imported.",
+    response={202: ImportBatchOut, 404: ProblemOut, 409: ProblemOut, **AUTH_ERRORS},
 )
 @require_roles(*IMPORTERS)
-def apply_import_batch(request, batch_id: Id, payload: ApplyIn):
+def apply_import_batch(request, response: HttpResponse, batch_id: Id, payload: ApplyIn):
     batch = access_import_batch_by_id(request.user, batch_id)
     batch = services.import_batch_apply(
         actor=request.user, batch=batch, only_valid=payload.only_valid, request=request
     )
-    return report_out(batch)
+    out = batch_out(batch)
+    response["Location"] = out.url
+    return Status(202, out)

@@ -21,7 +21,8 @@ IMPORTERS = (Role.AREA_ADMIN, Role.DISTRICT_ADMIN)
 
 
 def import_batch_list(user: User | AnonymousUser | None) -> QuerySet[ImportBatch]:
-    qs = ImportBatch.objects.select_related("created_by")
+    # `data` (the upload, up to 5 MB) is the check task's, never a page's.
+    qs = ImportBatch.objects.select_related("created_by").defer("data")
     if user is None or not user.is_authenticated or not user.has_role(*IMPORTERS):
         return qs.none()
     if user.has_role(Role.DISTRICT_ADMIN):

@@ -1,6 +1,7 @@
-"""Pages of base-data import and export (/district/data/): upload a spreadsheet, read its
-row-by-row report, import it (all rows when clean, or only the valid ones), download the
-templates, and export the staff lists the person can see."""
+"""Pages of base-data import and export (/district/data/): upload a spreadsheet, follow its
+check and read its row-by-row report, import it (all rows when clean, or only the valid ones)
+and follow the import, download the templates, and export the staff lists the person can see.
+The check and the import run as background tasks (importing_services)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from warmstation.dashboard.importing_permissions import (
 
 UPLOAD_FIELDS = ("kind", "file")
 REPORT_SHOWN = 500  # rows on the page; the download has them all
+REFRESH_SECONDS = 3  # how often the page of a running check or import reloads itself
 
 
 def _kind(value: object) -> str | None:
@@ -74,7 +76,7 @@ def batch(request, batch_id: int):
     if request.GET.get("format") in FORMATS:
         return exports_data.report_response(request, b, _fmt(request.GET.get("format")))
     report = sorted(b.report, key=lambda r: (r["action"] != "error", r["row"]))
-    return render(
+    response = render(
         request,
         "dashboard/data/batch.html",
         {
@@ -82,8 +84,14 @@ def batch(request, batch_id: int):
             "report": report[:REPORT_SHOWN],
             "hidden": max(0, len(report) - REPORT_SHOWN),
             "can_apply": b.status == ImportBatch.Status.VALIDATED and b.rows_total > b.rows_invalid,
+            "refresh_seconds": REFRESH_SECONDS,
         },
     )
+    if b.is_running:
+        # The page reloads itself while the task works: the Refresh header needs no script.
+        response["Refresh"] = str(REFRESH_SECONDS)
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST
@@ -98,11 +106,7 @@ def batch_apply(request, batch_id: int):
     except ApplicationError as exc:
         refused_message(request, exc)
         return redirect("dashboard_data:batch", batch_id=b.pk)
-    messages.success(
-        request,
-        _("已导入：新建 %(c)s 条，更新 %(u)s 条，未变 %(n)s 条。")
-        % {"c": b.rows_create, "u": b.rows_update, "n": b.rows_unchanged},
-    )
+    messages.success(request, _("已开始导入：这一页会显示进度和结果。"))
     return redirect("dashboard_data:batch", batch_id=b.pk)
 
 

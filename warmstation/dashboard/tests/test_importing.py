@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from openpyxl import Workbook, load_workbook
 
 from tests.factories import BrandFactory, as_level, make_station, make_user, make_worker, signed_in
@@ -60,7 +61,19 @@ def _xlsx(kind: str, rows: list[list]) -> SimpleUploadedFile:
 
 
 def _upload(actor, kind, upload) -> ImportBatch:
-    return svc.import_batch_create(actor=actor, kind=kind, upload=upload, filename=upload.name)
+    """Upload, and let the check task run (the suite's tasks run at once, on commit)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        batch = svc.import_batch_create(actor=actor, kind=kind, upload=upload, filename=upload.name)
+    batch.refresh_from_db()
+    return batch
+
+
+def _apply(actor, batch, only_valid) -> ImportBatch:
+    """Start the import, and let its task write every row."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        svc.import_batch_apply(actor=actor, batch=batch, only_valid=only_valid)
+    batch.refresh_from_db()
+    return batch
 
 
 def _errors(batch: ImportBatch) -> dict[int, list[tuple[str, str]]]:
@@ -108,10 +121,10 @@ def test_worker_rows_are_reported_one_by_one_and_nothing_is_half_imported(world)
     assert errors[8][0][0] == "job_type" and "courier" in errors[8][0][1]
     assert "138****0001" in {r["label"] for r in batch.report}  # masked in the report
     with pytest.raises(Conflict):
-        svc.import_batch_apply(actor=world["district_admin"], batch=batch, only_valid=False)
+        _apply(world["district_admin"], batch, False)
     assert not User.objects.filter(mobile__startswith="1380000").exists()
 
-    batch = svc.import_batch_apply(actor=world["district_admin"], batch=batch, only_valid=True)
+    batch = _apply(world["district_admin"], batch, True)
     assert batch.status == "imported" and batch.rows_create == 2 and batch.rows == []
     li = User.objects.get(mobile="13800000002")
     assert li.real_name == "李四" and li.worker_profile.job_type == "food_delivery"
@@ -120,20 +133,17 @@ def test_worker_rows_are_reported_one_by_one_and_nothing_is_half_imported(world)
     assert not li.consents.exists()  # no consent is given on the worker's behalf
     assert AuditEvent.objects.filter(action="import.apply").count() == 1
     with pytest.raises(Conflict):  # a second click imports nothing twice
-        svc.import_batch_apply(actor=world["district_admin"], batch=batch, only_valid=True)
+        _apply(world["district_admin"], batch, True)
 
 
 def test_the_same_file_twice_changes_nothing_and_a_changed_row_updates(world):
     rows = [r for r in WORKER_ROWS[:2]]
-    svc.import_batch_apply(
-        actor=world["district_admin"],
-        only_valid=False,
-        batch=_upload(world["district_admin"], "workers", _xlsx("workers", rows)),
-    )
+    first = _upload(world["district_admin"], "workers", _xlsx("workers", rows))
+    _apply(world["district_admin"], first, False)
     audit_before = AuditEvent.objects.filter(action__startswith="worker.").count()
     again = _upload(world["district_admin"], "workers", _xlsx("workers", rows))
     assert [r["action"] for r in again.report] == ["unchanged", "unchanged"]
-    again = svc.import_batch_apply(actor=world["district_admin"], batch=again, only_valid=False)
+    again = _apply(world["district_admin"], again, False)
     assert again.rows_unchanged == 2 and again.rows_create == again.rows_update == 0
     assert AuditEvent.objects.filter(action__startswith="worker.").count() == audit_before
 
@@ -141,7 +151,7 @@ def test_the_same_file_twice_changes_nothing_and_a_changed_row_updates(world):
     batch = _upload(world["district_admin"], "workers", _xlsx("workers", changed))
     assert batch.report[0]["action"] == "update"
     assert set(batch.report[0]["changes"]) == {"brand", "areas"}
-    svc.import_batch_apply(actor=world["district_admin"], batch=batch, only_valid=False)
+    _apply(world["district_admin"], batch, False)
     profile = User.objects.get(mobile="13800000001").worker_profile
     assert profile.brand is None and [a.code for a in profile.areas.all()] == ["GC"]
 
@@ -157,7 +167,7 @@ def test_an_area_admin_imports_only_into_their_own_areas(world):
     errors = _errors(batch)
     assert set(errors) == {3, 4}
     assert "不在您管辖" in errors[3][0][1] and errors[4][0][0] == "areas"
-    svc.import_batch_apply(actor=world["gc_admin"], batch=batch, only_valid=True)
+    _apply(world["gc_admin"], batch, True)
     assert User.objects.filter(mobile="13800000011").exists()
     assert not User.objects.filter(mobile="13800000012").exists()
     assert [a.code for a in User.objects.get(mobile="13800000009").worker_profile.areas.all()] == [
@@ -193,7 +203,7 @@ def test_station_coordinates_outside_china_swapped_or_in_the_wrong_system(world)
     assert "房山区" in errors[6][0][1]
     assert errors[7][0][0] == "phone" and errors[8][0][0] == "crs"
     assert errors[9][0][0] == "name" and "第 2 行" in errors[9][0][1]
-    svc.import_batch_apply(actor=world["district_admin"], batch=batch, only_valid=True)
+    _apply(world["district_admin"], batch, True)
     station = Station.objects.get(name="高德驿站")
     assert geo.distance_m(station.lat, station.lng, lat, lng) < 1  # stored as WGS-84
     assert station.is_24h and station.phone == "010-69300001"
@@ -218,7 +228,7 @@ def test_merchant_import_then_reimport_is_unchanged(world):
     ]
     batch = _upload(world["gc_admin"], "merchants", _csv("merchants", rows))
     assert batch.is_clean, batch.report
-    svc.import_batch_apply(actor=world["gc_admin"], batch=batch, only_valid=False)
+    _apply(world["gc_admin"], batch, False)
     m = Merchant.objects.get(name="爱心餐馆")
     assert m.kind == "restaurant" and m.opens.hour == 10
     again = _upload(world["gc_admin"], "merchants", _csv("merchants", rows))
@@ -309,18 +319,37 @@ def test_upload_page_flow_keeps_the_report_and_the_choice(world):
     )
     assert page.status_code == 422
     assert 'value="stations" selected' in page.content.decode() and ".xlsx" in page.content.decode()
-    page = client.post("/district/data/", {"kind": "workers", "file": _csv("workers", WORKER_ROWS)})
+    with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+        page = client.post(
+            "/district/data/", {"kind": "workers", "file": _csv("workers", WORKER_ROWS)}
+        )
     assert page.status_code == 302
     url = page["Location"]
-    report = client.get(url).content.decode()
+    # before the check task has run: the page says so and reloads itself (no script needed)
+    waiting = client.get(url)
+    assert waiting["Refresh"] == "3" and "正在逐行检查" in waiting.content.decode()
+    assert "全部导入" not in waiting.content.decode()
+    for callback in queued:
+        callback()
+    report = client.get(url)
+    assert "Refresh" not in report
+    report = report.content.decode()
     assert "手机号" in report and "只导入正确的行" in report and "全部导入" not in report
     client.cookies["django_language"] = "en"
     english = client.get(url).content.decode()
     assert "Duplicate of row 2" in english and "Import only the valid rows" in english
     download = client.get(url + "?format=csv")
     assert download.content.startswith(b"\xef\xbb\xbf")
-    done = client.post(url + "apply/", {"mode": "valid"})
-    assert done.status_code == 302 and ImportBatch.objects.get().status == "imported"
+    with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+        done = client.post(url + "apply/", {"mode": "valid"})
+    assert done.status_code == 302 and ImportBatch.objects.get().status == "importing"
+    client.cookies["django_language"] = "zh-hans"
+    running = client.get(url)
+    assert running["Refresh"] == "3" and "已处理 0 / 2 行" in running.content.decode()
+    for callback in queued:
+        callback()
+    result = client.get(url).content.decode()
+    assert ImportBatch.objects.get().status == "imported" and "导入完成：新建 2 条" in result
 
 
 def test_templates_have_both_languages_and_an_example_row(world):
@@ -370,13 +399,17 @@ def test_the_api_uploads_reports_and_imports(world):
     token = api_token_issue(user=world["gc_admin"], auth_level=AuthLevel.MFA)
     client = signed_in(world["gc_admin"])
     auth = {"Authorization": f"Bearer {token}"}
-    response = client.post(
-        "/api/v1/data/imports",
-        {"kind": "workers", "file": _csv("workers", WORKER_ROWS[:4])},
-        headers=auth,
-    )
-    assert response.status_code == 201, response.content
-    body = response.json()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            "/api/v1/data/imports",
+            {"kind": "workers", "file": _csv("workers", WORKER_ROWS[:4])},
+            headers=auth,
+        )
+    assert response.status_code == 202, response.content
+    accepted = response.json()
+    assert accepted["status"] == "checking" and response["Location"] == accepted["url"]
+    assert accepted["url"] == f"/api/v1/data/imports/{accepted['id']}"
+    body = client.get(accepted["url"], headers=auth).json()
     assert body["rows_invalid"] == 2 and body["status"] == "validated"
     bad = next(r for r in body["report"] if r["row"] == 4)
     assert bad["errors"][0]["column"] == "mobile" and bad["errors"][0]["message"]["en"]
@@ -387,13 +420,17 @@ def test_the_api_uploads_reports_and_imports(world):
         headers=auth,
     )
     assert refused.status_code == 409 and refused["Content-Type"] == "application/problem+json"
-    done = client.post(
-        f"/api/v1/data/imports/{body['id']}/apply",
-        {"only_valid": True},
-        content_type="application/json",
-        headers=auth,
-    )
-    assert done.status_code == 200 and done.json()["rows_create"] == 2
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        done = client.post(
+            f"/api/v1/data/imports/{body['id']}/apply",
+            {"only_valid": True},
+            content_type="application/json",
+            headers=auth,
+        )
+    assert done.status_code == 202 and done.json()["status"] == "importing"
+    imported = client.get(done["Location"], headers=auth).json()
+    assert imported["status"] == "imported" and imported["rows_create"] == 2
+    assert imported["rows_done"] == imported["progress_of"] == 2
     hostile = client.post(
         "/api/v1/data/imports",
         {"kind": "workers", "file": SimpleUploadedFile("x.csv", b"a\x00b")},
@@ -409,7 +446,7 @@ def test_the_api_uploads_reports_and_imports(world):
     )
 
 
-def test_a_row_the_database_refuses_at_import_refuses_the_import_or_only_itself(world, monkeypatch):
+def test_a_row_the_database_refuses_at_import_is_reported_and_left_out(world, monkeypatch):
     from django.db import IntegrityError
 
     from warmstation.dashboard import importing_rows
@@ -423,11 +460,13 @@ def test_a_row_the_database_refuses_at_import_refuses_the_import_or_only_itself(
 
     monkeypatch.setattr(importing_rows, "write", flaky)
     batch = _upload(world["district_admin"], "workers", _csv("workers", WORKER_ROWS[:2]))
-    with pytest.raises(Conflict):
-        svc.import_batch_apply(actor=world["district_admin"], batch=batch, only_valid=False)
-    assert not User.objects.filter(mobile__in=["13800000001", "13800000002"]).exists()
-    batch = svc.import_batch_apply(actor=world["district_admin"], batch=batch, only_valid=True)
+    # Rows are written chunk by chunk: the refused row is rolled back alone (its savepoint)
+    # and reported; the rows of other chunks cannot wait on it.
+    batch = _apply(world["district_admin"], batch, False)
+    assert batch.status == "imported"
     assert batch.rows_create == 1 and batch.rows_invalid == 1
+    refused = next(r for r in batch.report if r["row"] == 3)
+    assert refused["action"] == "error" and "重新上传" in refused["errors"][0]["zh"]
     assert User.objects.filter(mobile="13800000001").exists()
     assert not User.objects.filter(mobile="13800000002").exists()
 
