@@ -81,3 +81,57 @@ def _static_collected(django_test_environment):
     with open(settings.VAR_DIR / ".collectstatic.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         ensure_collected()
+
+
+# -- the task tests over the real broker (tests/brokered.py, ADR 0014) --------------------------
+
+def pytest_generate_tests(metafunc):
+    # A test marked `tasks` runs twice: with the immediate backend, and with the Redis backend
+    # and a real worker process ([redis]).
+    if metafunc.definition.get_closest_marker("tasks"):
+        metafunc.parametrize("_task_backend", ["immediate", "redis"], indirect=True)
+
+
+def pytest_collection_modifyitems(items):
+    # The worker process reads what the test committed: the [redis] variant runs in a
+    # transactional database (pytest-django honours this marker over the `db` fixture).
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("_task_backend") == "redis":
+            item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+@pytest.fixture(autouse=True)
+def _task_backend(request):
+    if getattr(request, "param", "immediate") != "redis":
+        yield "immediate"
+        return
+    from django.db import connection
+
+    from tests import brokered
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the [redis] task variant needs PostgreSQL: its worker process opens the "
+                    "test database, which on SQLite lives in this process's memory")
+    if reason := brokered.redis_unreachable():
+        pytest.skip(reason)
+    settings = request.getfixturevalue("settings")
+    settings.TASKS = brokered.backend_settings()
+    brokered.keep_test_transaction_semantics(request.getfixturevalue("monkeypatch"))
+    yield "redis"
+    brokered.forget(settings.TASKS["default"]["OPTIONS"])
+
+
+@pytest.fixture
+def django_capture_on_commit_callbacks(_task_backend):
+    """pytest-django's fixture (TestCase.captureOnCommitCallbacks), and its equivalent for the
+    [redis] variant's transactional database: the block runs in a transaction whose on-commit
+    callbacks are taken out before it commits, so they run only when `execute=True` says so,
+    after the commit (when a worker can see the rows), as in a test wrapped in a transaction."""
+    import django.test
+
+    if _task_backend != "redis":
+        return django.test.TestCase.captureOnCommitCallbacks
+    from tests.brokered import capture_on_commit_callbacks
+
+    return capture_on_commit_callbacks

@@ -25,3 +25,33 @@ class SessionLifetimeMiddleware:
             else:
                 user.auth_level = request.session.get(SESSION_LEVEL, AuthLevel.NONE)
         return self.get_response(request)
+
+
+SESSION_TERMS_DUE = "ws_terms_due"
+# Where a worker asked for their consent may still go: the consent form itself, signing out,
+# switching the language, what the form's page needs, and their data (/me/: a copy, or closing
+# the account, are their rights whether they consent or not).
+TERMS_DUE_OPEN = ("/register/", "/logout/", "/i18n/", "/static/", "/healthz", "/api/", "/me/")
+
+
+class TermsDueMiddleware:
+    """A worker put on the list by an import (WorkerProfile.terms_due) has never agreed to the
+    terms and privacy policy: from their sign-in on (the session is marked then, so other
+    requests cost nothing), every page sends them to the registration form, which asks for that
+    consent and records it, before anything else. The API answers as before (a bearer token
+    is issued to an app that shows the terms itself)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.user.is_authenticated
+            and request.session.get(SESSION_TERMS_DUE)
+            and not request.path.startswith(TERMS_DUE_OPEN)
+        ):
+            from django.shortcuts import redirect
+            from django.utils.http import urlencode
+
+            return redirect("/register/?" + urlencode({"next": request.get_full_path()}))
+        return self.get_response(request)

@@ -428,7 +428,9 @@ def worker_register(
         # Said, not silently cut: the form keeps the choice so the worker removes some.
         errors.append((f"最多选择 {MAX_WORK_AREAS} 个工作区域，您选了 {len(areas)} 个。",
                        f"Choose at most {MAX_WORK_AREAS} work areas (you chose {len(areas)})."))
-    if not accept_terms and not hasattr(user, "worker_profile"):
+    known = getattr(user, "worker_profile", None)
+    if not accept_terms and (known is None or known.terms_due):
+        # A new worker, or one an import put on the list, agrees here for themselves.
         errors.append(("须同意服务协议与隐私政策。", "You must accept the terms and privacy policy."))
     if errors:
         raise InvalidInput("；".join(e[0] for e in errors), " ".join(e[1] for e in errors),
@@ -437,9 +439,10 @@ def worker_register(
     with transaction.atomic():
         user.real_name = real_name
         user.save(update_fields=["real_name"])
-        profile, created = WorkerProfile.objects.update_or_create(
-            user=user, defaults={"job_type": job_type, "brand": brand}
-        )
+        defaults: dict[str, Any] = {"job_type": job_type, "brand": brand}
+        if accept_terms:
+            defaults["terms_due"] = False
+        profile, created = WorkerProfile.objects.update_or_create(user=user, defaults=defaults)
         profile.areas.set(areas)
         if accept_terms:
             ConsentRecord.objects.create(user=user, purpose=ConsentRecord.Purpose.TERMS,
@@ -465,7 +468,8 @@ def worker_enrol(
     """An admin puts a worker on the district's list (a base-data import, dashboard/importing):
     the account known by `mobile` (created without a password, as the first SMS sign-in would),
     the worker profile and the worker role, or the profile updated. No consent is recorded on
-    the worker's behalf: they give their own when they sign in. The caller has checked that
+    the worker's behalf: a profile made here is `terms_due`, and the worker gives their own
+    consent at their first sign-in, before anything else. The caller has checked that
     `areas` (and a known worker's current areas) lie in the actor's scope; a number that
     belongs to a disabled account, or to an account that is not a worker, is refused."""
     mobile = normalise_mobile(mobile)
@@ -491,7 +495,8 @@ def worker_enrol(
             user.real_name = real_name
             user.save(update_fields=["real_name"])
         profile, _created = WorkerProfile.objects.update_or_create(
-            user=user, defaults={"job_type": job_type, "brand": brand})
+            user=user, defaults={"job_type": job_type, "brand": brand},
+            create_defaults={"job_type": job_type, "brand": brand, "terms_due": True})
         profile.areas.set(areas)
         root = Area.objects.get(code=areas[0].path.strip("/").split("/")[0])
         if not user.grants.filter(role=Role.WORKER).exists():

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from warmstation.accounts import services
 from warmstation.accounts.launcher import worker_tasks
+from warmstation.accounts.middleware import SESSION_TERMS_DUE
 from warmstation.accounts.models import STAFF_ROLES, AuthLevel, Brand, Role, WorkerProfile
 from warmstation.accounts.pages import staff_page
 from warmstation.accounts.selectors import access_worker_by_id, worker_list
@@ -51,7 +52,12 @@ def worker_login(request):
                 user = services.sms_code_verify(mobile=mobile, code=request.POST.get("code", ""),
                                                 request=request)
                 session_sign_in(request, user, AuthLevel.CODE)
-                if not hasattr(user, "worker_profile") and not user.has_role(Role.RESIDENT):
+                profile = getattr(user, "worker_profile", None)
+                if profile is not None and profile.terms_due:
+                    # Imported, never agreed: the consent comes first (TermsDueMiddleware).
+                    request.session[SESSION_TERMS_DUE] = True
+                    return redirect(f"/register/?next={ctx['next']}")
+                if profile is None and not user.has_role(Role.RESIDENT):
                     return redirect(f"/register/?next={ctx['next']}")
                 return redirect(ctx["next"])
             # A resend from the code step that is refused (within 60 s, the day's cap) stays on
@@ -165,6 +171,8 @@ def register(request):
         "streets": streets, "max_areas": services.MAX_WORK_AREAS,
         # A resident is not a worker: the page says so instead of asking them to register.
         "resident": profile is None and user.has_role(Role.RESIDENT),
+        # Registered by an import: the person confirms what was entered and agrees themselves.
+        "terms_due": profile is None or profile.terms_due,
         "selected": {a.pk for a in profile.areas.all()} if profile else set(),
         "real_name": user.real_name,
         "job_type": profile.job_type if profile else "",
@@ -185,6 +193,7 @@ def register(request):
             )
         except ApplicationError as exc:
             return refused(request, "accounts/register.html", ctx, exc)
+        request.session.pop(SESSION_TERMS_DUE, None)
         messages.success(request, _("资料已保存。"))
         return redirect(ctx["next"] if ctx["next"] != "/register/" else "/")
     return render(request, "accounts/register.html", ctx)

@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "warmstation.accounts.middleware.SessionLifetimeMiddleware",
+    # An imported worker's first sign-in: the terms consent before any other page.
+    "warmstation.accounts.middleware.TermsDueMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -342,11 +344,40 @@ for _scope, (_hits, _window, _key) in list(RATE_LIMITS.items()):
 # Scopes that refuse when the cache (Redis) does not answer; the others let requests through.
 RATE_LIMIT_FAIL_CLOSED = {"sign_in", "sms_code", "redeem_fail"}
 
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-    }
+# The django.tasks backend (ADR 0014): "db" (django-tasks-db, the default: no broker, works on
+# SQLite) or "redis" (django-tasks-redis on Redis Streams, for a city: enqueueing and claiming
+# leave the database). A dotted path is taken as it is. The worker `supervise` starts follows it
+# (db_worker or redis_worker). The task code is the same either way.
+TASK_BACKEND_ALIASES = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "redis": "django_tasks_redis.RedisTaskBackend",
 }
+_task_backend = os.environ.get("TASKS_BACKEND", "db")
+TASKS: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": TASK_BACKEND_ALIASES.get(_task_backend, _task_backend)},
+}
+if TASKS["default"]["BACKEND"] == TASK_BACKEND_ALIASES["redis"]:
+    _tasks_redis_url = os.environ.get("TASKS_REDIS_URL") or REDIS_URL
+    if not _tasks_redis_url:
+        raise ImproperlyConfigured("TASKS_BACKEND=redis needs TASKS_REDIS_URL (or REDIS_URL)")
+    TASKS["default"]["OPTIONS"] = {
+        "REDIS_URL": _tasks_redis_url,
+        "REDIS_KEY_PREFIX": os.environ.get("TASKS_REDIS_PREFIX",
+                                           os.environ.get("CACHE_KEY_PREFIX", "ws") + ":tasks"),
+        # A task whose worker died (killed, machine lost) is handed to another worker after
+        # this long; our tasks are idempotent, so one still running would only run twice.
+        "REDIS_CLAIM_TIMEOUT": int(os.environ.get("TASKS_CLAIM_TIMEOUT_S", "300")),
+        # How long an idle worker blocks on the stream per read (ms): it answers SIGTERM and
+        # writes its heartbeat between reads.
+        "REDIS_BLOCK_TIMEOUT": 2000,
+        "REDIS_SOCKET_CONNECT_TIMEOUT": 5,
+        "REDIS_HEALTH_CHECK_INTERVAL": 30,
+        # Finished results are kept a week, as prune_db_task_results keeps the database's.
+        "REDIS_RESULT_TTL": 7 * 86400,
+        # A task started this many times without finishing (it kills its worker) is given up.
+        "REDIS_MAX_DELIVERIES": int(os.environ.get("TASKS_MAX_DELIVERIES", "5")),
+    }
+    INSTALLED_APPS.append("django_tasks_redis")  # its admin pages (Redis tasks) for operators
 
 # Every periodic safety net of the system, run by `manage.py run_periodic` (core): (name, dotted
 # path of a function returning how many it handled). Each is idempotent and cheap when there is
@@ -360,6 +391,7 @@ PERIODIC_JOBS = [
     ("appeal_reminders", "warmstation.appeals.services.appeal_remind_due"),
     ("volunteering", "warmstation.volunteering.services.volunteering_tick"),
     ("idempotency_keys", "warmstation.points.idempotency.idempotency_purge_due"),
+    ("report_photos", "warmstation.reports.services.photo_process_due"),
     ("audit_retention", "warmstation.core.retention.audit_purge_due"),
     ("dashboard_figures", "warmstation.dashboard.services.figures_refresh_due"),
     ("import_batches", "warmstation.dashboard.importing_services.import_batch_expire_due"),

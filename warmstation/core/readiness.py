@@ -44,6 +44,10 @@ TASKS_STUCK_AFTER_SECONDS = 120
 def tasks_check() -> dict[str, Any]:
     """The task queue (django-tasks-db): how many are due, running and failed (dead letters of
     the queue), and how long the oldest due one has waited."""
+    from django.conf import settings
+
+    if settings.TASKS["default"]["BACKEND"] == settings.TASK_BACKEND_ALIASES["redis"]:
+        return redis_tasks_check()
     from django.db.models import Count, Min
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
@@ -54,6 +58,26 @@ def tasks_check() -> dict[str, Any]:
     oldest_s = round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0
     return {"ready": counts.get("READY", 0), "running": counts.get("RUNNING", 0),
             "failed": counts.get("FAILED", 0), "oldest_ready_s": max(oldest_s, 0),
+            "ok": oldest_s <= TASKS_STUCK_AFTER_SECONDS}
+
+
+def redis_tasks_check() -> dict[str, Any]:
+    """The same figures from the Redis task backend (ADR 0014): its status index counts, and the
+    oldest READY task's wait (a deferred one waits from its run_after, so it counts only once
+    due). Redis not answering is a finding: nothing can be enqueued."""
+    from django.tasks import task_backends
+    from django.utils import timezone
+
+    try:
+        backend: Any = task_backends["default"]  # django_tasks_redis.RedisTaskBackend
+        stats = backend.get_queue_stats()
+    except Exception as exc:  # noqa: BLE001 — a broker that does not answer is the finding
+        return {"ok": False, "state": "unavailable", "error": type(exc).__name__}
+    oldest = stats["oldest_pending_waiting_since"]
+    oldest_s = round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0
+    return {"backend": "redis", "ready": stats["pending_count"] - stats["delayed_count"],
+            "deferred": stats["delayed_count"], "running": stats["running_count"],
+            "failed": stats["failed_count"], "oldest_ready_s": max(oldest_s, 0),
             "ok": oldest_s <= TASKS_STUCK_AFTER_SECONDS}
 
 

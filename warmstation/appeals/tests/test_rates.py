@@ -101,6 +101,7 @@ def test_scoped_boards(fixture):
     assert [r["name"] for r in xl["streets"]] == ["西潞街道"] and xl["totals"]["cases"] == 2
 
 
+@pytest.mark.tasks  # again through the Redis task backend and a real worker (tests/brokered.py)
 def test_rollups_kept_current_by_tasks_equal_a_rebuild(s, django_capture_on_commit_callbacks):
     def step(actor, appeal, action, **kw):
         with django_capture_on_commit_callbacks(execute=True):

@@ -18,7 +18,8 @@ from tests.factories import make_merchant, make_offer, make_station
 from warmstation.documents.handbook import imposition, padded
 from warmstation.documents.models import Handbook
 
-pytestmark = pytest.mark.django_db
+# tasks: again through the Redis task backend and a real worker process (tests/brokered.py)
+pytestmark = [pytest.mark.django_db, pytest.mark.tasks]
 
 
 @pytest.fixture

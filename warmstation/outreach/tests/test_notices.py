@@ -17,7 +17,8 @@ from warmstation.core.errors import InvalidInput
 from warmstation.outreach import selectors, services
 from warmstation.outreach.models import Notice, NoticeReceipt, OutboxMessage
 
-pytestmark = pytest.mark.django_db
+# tasks: again through the Redis task backend and a real worker process (tests/brokered.py)
+pytestmark = [pytest.mark.django_db, pytest.mark.tasks]
 
 
 @pytest.fixture

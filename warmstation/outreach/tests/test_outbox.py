@@ -28,7 +28,8 @@ from warmstation.outreach.services import (
     outbox_retry_due,
 )
 
-pytestmark = pytest.mark.django_db
+# tasks: again through the Redis task backend and a real worker process (tests/brokered.py)
+pytestmark = [pytest.mark.django_db, pytest.mark.tasks]
 
 MOBILE = "13812341234"
 

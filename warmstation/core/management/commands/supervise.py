@@ -42,14 +42,21 @@ def web_argv(*, host: str, port: int, workers: int) -> list[str]:
             "--host", host, "--port", str(port), "--workers", str(workers), *WEB_OPTIONS]
 
 
+def task_worker_argv(manage: list[str]) -> list[str]:
+    """The worker of the configured task backend (settings.TASKS, ADR 0014). Either way any
+    number share one queue without taking a task twice: django-tasks-db claims with SELECT …
+    FOR UPDATE SKIP LOCKED; django-tasks-redis reads through one Redis Streams consumer group
+    and claims each task READY → RUNNING in one script."""
+    if settings.TASKS["default"]["BACKEND"] == settings.TASK_BACKEND_ALIASES["redis"]:
+        return [*manage, "redis_worker", "--continuous", "--claim-interval", "30"]
+    return [*manage, "db_worker", "--interval", "1", "--no-reload"]
+
+
 def programs(*, host: str, port: int, web_workers: int, periodic_every: int,
              task_workers: int = 1) -> list[Program]:
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-    # Task workers claim tasks with SELECT … FOR UPDATE SKIP LOCKED (django-tasks-db), so any
-    # number of them share one queue without taking a task twice.
     workers = [
-        Program(name, [*manage, "db_worker", "--interval", "1", "--no-reload"],
-                env={"WARMSTATION_HEARTBEAT": name})
+        Program(name, task_worker_argv(manage), env={"WARMSTATION_HEARTBEAT": name})
         for name in task_worker_names(task_workers)
     ]
     return [
@@ -76,7 +83,8 @@ def production_environment(task_workers: int) -> dict[str, str]:
 
 
 class Command(BaseCommand):
-    help = ("Start the web server (granian), the task worker (db_worker) and the periodic jobs "
+    help = ("Start the web server (granian), the task worker (db_worker, or redis_worker with "
+            "TASKS_BACKEND=redis) and the periodic jobs "
             "(run_periodic), restart any that exits, and stop them all on Ctrl-C or SIGTERM "
             "within 10 s. This is `make run`; in production systemd supervises them instead.")
 
@@ -88,7 +96,8 @@ class Command(BaseCommand):
         parser.add_argument("--periodic-every", type=int, default=30,
                             help="seconds between rounds of the periodic jobs")
         parser.add_argument("--task-workers", type=int, default=1,
-                            help="task worker processes (db_worker), each with its heartbeat "
+                            help="task worker processes (db_worker, or redis_worker with "
+                                 "TASKS_BACKEND=redis), each with its heartbeat "
                                  "(default 1; SQLite wants one writer)")
         parser.add_argument("--production", action="store_true",
                             help="make serve: metrics across granian workers, heartbeats of "
