@@ -113,7 +113,9 @@ def cells_sql(field: str, cells: Sequence[int]) -> tuple[str, list[Any]]:
     the statement's text is the same whatever the number of cells and a prepared statement
     can be reused (see prepared_rows); elsewhere (SQLite) the cells expanded into `IN (...)`."""
     if prepares():
-        return f"{field} IN (SELECT unnest(CAST(%s AS bigint[])))", [list(cells)]
+        # The array as its text literal: psycopg's list adapter cost ~60 µs a call here.
+        return (f"{field} IN (SELECT unnest(CAST(%s AS bigint[])))",
+                ["{" + ",".join(map(str, cells)) + "}"])
     return f"{field} IN ({_in(cells)})", list(cells)
 
 
