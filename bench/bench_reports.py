@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port  # noqa: E402
+from bench.common import free_port, status_kb, write_section  # noqa: E402
 
 PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
 PG_USER = os.environ.get("PGUSER", "postgres")
@@ -258,6 +258,12 @@ def through_server(url: str, tokens: list[str], photos: list[bytes], per_client:
     log = open(workdir / "granian.log", "w")  # noqa: SIM115 — closed in finally
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
+    # The task worker that re-encodes the photos after the requests answered, as `make serve`
+    # runs it (manage.py supervise: db_worker, below the web workers' CPU priority).
+    worker = subprocess.Popen(
+        ["nice", "-n", "10", str(ROOT / ".venv" / "bin" / "python"), "manage.py", "db_worker",
+         "--interval", "0.2", "--no-reload"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -273,11 +279,22 @@ def through_server(url: str, tokens: list[str], photos: list[bytes], per_client:
             time.sleep(0.3)
         load(port, tokens, photos, 1, one_plain)    # warm up both paths
         load(port, tokens, photos, 1, one_report)
+        wait_processed(deadline_s=300)
         runs: dict[str, list[dict]] = {"plain": [], "report": []}
+        drains = []
         for _round in range(2):  # alternate, so other load on the machine falls on both
             runs["plain"].append(load(port, tokens, photos, per_client // 2, one_plain))
+            t0 = time.perf_counter()
             runs["report"].append(load(port, tokens, photos, per_client // 2, one_report))
-        out = {}
+            answered = time.perf_counter()
+            wait_processed(deadline_s=600)  # the next round starts on an idle worker
+            done = time.perf_counter()
+            drains.append({"after_s": done - answered, "photos": per_client // 2 * len(tokens),
+                           "total_s": done - t0})
+        out: dict = {"drain_after_s": max(d["after_s"] for d in drains),
+                     "processed_per_s": sum(d["photos"] for d in drains)
+                     / sum(d["total_s"] for d in drains),
+                     "task_worker_mb": status_kb(worker.pid, "VmHWM") / 1024}
         for kind, rs in runs.items():
             out[kind] = {"n": sum(r["n"] for r in rs),
                          "per_s": statistics.mean(r["per_s"] for r in rs),
@@ -296,26 +313,24 @@ def through_server(url: str, tokens: list[str], photos: list[bytes], per_client:
         print((workdir / "granian.log").read_text()[-3000:], file=sys.stderr)
         raise
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, 15)
-            proc.wait(timeout=20)
+        for child in (worker, proc):
+            if child.poll() is None:
+                os.killpg(child.pid, 15)
+                child.wait(timeout=20)
         log.close()
 
 
-def write_results(text: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    lines = old.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
-                   len(lines))
-        after = "\n".join(lines[end:])
-        new = "\n".join(lines[:start]) + ("\n" if start else "") + text.rstrip("\n") + "\n"
-        if after:
-            new += "\n" + after.rstrip("\n") + "\n"
-    RESULTS.write_text(new)
+def wait_processed(deadline_s: float) -> None:
+    """Until the task worker has re-encoded every uploaded photo."""
+    from warmstation.reports.models import Photo
+
+    deadline = time.monotonic() + deadline_s
+    while Photo.objects.filter(state=Photo.State.PROCESSING).exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError("photos still processing: is the task worker running?")
+        time.sleep(0.1)
+    failed = Photo.objects.filter(state=Photo.State.FAILED).count()
+    assert failed == 0, f"{failed} photos failed to re-encode"
 
 
 def main() -> int:
@@ -347,14 +362,16 @@ def main() -> int:
         f" {'SQLite' if args.sqlite else 'PostgreSQL'}. Command: `{' '.join(sys.argv)}`.", "",
         f"Photo: {len(photos[0]) / 1e6:.1f} MB JPEG, 4032×3024, EXIF with orientation 6 — as a"
         " phone writes it.", "",
-        "**Photo pipeline** (`core/images.reencode_image`: decode at reduced scale, orient, ≤ 2048"
-        " px, strip, JPEG + thumbnail):", "",
+        "**Photo pipeline** (`core/images.reencode_image`, run by the task"
+        " `reports.tasks.process_photo`: decode at reduced scale, orient, ≤ 2048 px, strip, JPEG"
+        " + thumbnail):", "",
         "| photos | p50 ms | max ms | peak RSS of a process doing one | added by the photo |",
         "|---|---|---|---|---|",
         f"| {inproc['n']} | {inproc['p50_ms']:.0f} | {inproc['max_ms']:.0f} |"
         f" {peak['process_mb']:.0f} MB | {peak['added_mb']:.0f} MB |", "",
         f"**Through the server** (granian `--workers 2 --blocking-threads 2`, {CLIENTS} clients"
-        " on keep-alive connections; a report = the photo upload + the report naming it):", "",
+        " on keep-alive connections; a report = the photo upload + the report naming it; one"
+        " task worker, `nice 10`, re-encodes the photos after the upload has answered):", "",
         "| request | done | per s | p50 s | p99 s |", "|---|---|---|---|---|",
         f"| plain upload, bytes stored untouched | {srv['plain']['n']} |"
         f" {srv['plain']['per_s']:.1f} | {srv['plain']['p50_s']:.2f} |"
@@ -362,6 +379,12 @@ def main() -> int:
         f"| report with its photo (upload + create) | {srv['report']['n']} |"
         f" {srv['report']['per_s']:.1f} | {srv['report']['p50_s']:.2f} |"
         f" {srv['report']['p99_s']:.2f} |", "",
+        f"The task worker re-encoded the photos at {srv['processed_per_s']:.1f} a second over"
+        " each round (from its first report to its last photo ready); the last photo of a"
+        f" round was ready {srv['drain_after_s']:.1f} s after the round's last request had"
+        f" answered; the worker's peak memory {srv['task_worker_mb']:.0f} MB. A burst is"
+        " answered at the request rate and worked off at the pipeline's; a viewer who asks"
+        " for a photo still processing gets it finished in that request.", "",
         f"Targets: p99 < {TARGET_P99_S:.0f} s — {srv['report']['p99_s']:.2f} s,"
         f" {ok(srv['report']['p99_s'] < TARGET_P99_S)}; throughput ≥ {TARGET_RATIO} of the plain"
         f" upload — {ratio:.2f}, {ok(ratio >= TARGET_RATIO)}; a photo ≤ {TARGET_RSS_MB:.0f} MB"
@@ -369,7 +392,7 @@ def main() -> int:
         f" for a web worker after the run), {ok(peak['process_mb'] <= TARGET_RSS_MB)}.",
     ])
     print(text)
-    write_results(text)
+    write_section(SECTION, text)
     return 0
 
 

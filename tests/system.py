@@ -126,9 +126,14 @@ class System:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_serving(self, timeout: float = 40) -> None:
-        wait_for(lambda: request(self.port, "GET", "/healthz", timeout=2)[0] == 200,
-                 timeout=timeout, what=f"/healthz on :{self.port}\n{self.log()[-3000:]}")
+    def wait_serving(self, timeout: float = 90) -> None:
+        # Generous: only a failing start waits it out, and a start under the load of a full
+        # parallel suite on 2 cores has taken more than 40 s.
+        try:
+            wait_for(lambda: request(self.port, "GET", "/healthz", timeout=2)[0] == 200,
+                     timeout=timeout, what=f"/healthz on :{self.port}")
+        except AssertionError as exc:  # the log as it is now, not as it was at the start
+            raise AssertionError(f"{exc}\n{self.log()[-3000:]}") from None
 
     def children(self) -> list[int]:
         """Every live process below the supervisor (each program leads its own group)."""

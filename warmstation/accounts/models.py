@@ -231,8 +231,9 @@ class WorkerProfile(TimeStampedModel):
     id_number = EncryptedTextField(blank=True, default="")
     # Put on the list by someone else (a base-data import: services.worker_enrol) and not yet
     # agreed to the terms and privacy policy themselves: their first sign-in asks for it before
-    # anything else (middleware.TermsDueMiddleware), and worker_register clears it.
-    terms_due = models.BooleanField(default=False)
+    # anything else (middleware.TermsDueMiddleware), and worker_register clears it. A database
+    # default too, so rows written by plain SQL (bench/, bulk loads) need not name it.
+    terms_due = models.BooleanField(default=False, db_default=False)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_job_type_display()})"

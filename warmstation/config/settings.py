@@ -391,6 +391,7 @@ PERIODIC_JOBS = [
     ("appeal_reminders", "warmstation.appeals.services.appeal_remind_due"),
     ("volunteering", "warmstation.volunteering.services.volunteering_tick"),
     ("idempotency_keys", "warmstation.points.idempotency.idempotency_purge_due"),
+    ("report_photos", "warmstation.reports.services.photo_process_due"),
     ("audit_retention", "warmstation.core.retention.audit_purge_due"),
     ("partitions", "warmstation.core.partitioning.partitions_maintain_due"),
     ("dashboard_figures", "warmstation.dashboard.services.figures_refresh_due"),

@@ -56,17 +56,52 @@ def _bad() -> InvalidInput:
                         field="image")
 
 
-def reencode_image(data: bytes, *, max_side: int = FULL_SIDE) -> Reencoded:
-    """The picture in `data`, re-encoded (see the module's docstring); InvalidInput (nothing
-    kept) for anything that is not a picture of an allowed type within the limits."""
+@dataclass(frozen=True)
+class Probe:
+    """What the header says: an allowed picture, its format and its upright size."""
+    format: str
+    width: int
+    height: int
+
+
+# EXIF orientations that turn the picture a quarter: width and height swap.
+_QUARTER_TURNS = {5, 6, 7, 8}
+
+
+def check_image(data: bytes) -> Probe:
+    """The cheap half of `reencode_image`: `data` is a picture of an allowed type within the
+    limits, judged from its bytes and its header (no pixel decoded; milliseconds for a phone
+    photo), or InvalidInput. A request can answer on this and leave the decoding to a task."""
     if not data or len(data) > MAX_UPLOAD_BYTES:
         raise _bad()
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in ALLOWED or probe.width * probe.height > MAX_PIXELS:
                 raise _bad()
-            if probe.format != "HEIF":  # pillow-heif has no verify(); it decodes or fails
+            width, height = probe.size
+            if probe.getexif().get(0x0112) in _QUARTER_TURNS:
+                width, height = height, width
+            fmt = str(probe.format)
+            if fmt != "HEIF":  # pillow-heif has no verify(); it decodes or fails
                 probe.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError):
+        raise _bad() from None
+    return Probe(format=fmt, width=width, height=height)
+
+
+def fitted(probe: Probe, max_side: int) -> tuple[int, int]:
+    """The size `reencode_image` will give the picture (about: a JPEG decoded at a reduced
+    scale comes out a few pixels short), to reserve its place on a page before it is ready."""
+    scale = min(1.0, max_side / max(probe.width, probe.height, 1))
+    return max(1, round(probe.width * scale)), max(1, round(probe.height * scale))
+
+
+def reencode_image(data: bytes, *, max_side: int = FULL_SIDE) -> Reencoded:
+    """The picture in `data`, re-encoded (see the module's docstring); InvalidInput (nothing
+    kept) for anything that is not a picture of an allowed type within the limits."""
+    check_image(data)
+    try:
         with Image.open(io.BytesIO(data)) as opened:
             if opened.format in ("JPEG", "MPO"):
                 # Decode at 1/2, 1/4 or 1/8 scale (a quarter of the pixels or fewer: a fraction

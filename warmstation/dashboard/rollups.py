@@ -3,21 +3,21 @@ tables by GROUP BY (never row by row) and written to Figure with the area's ance
 so a reader asks only for the rows of the areas it may see.
 
 Each source below answers (area_id, period, dim, value, n) for one grain over the rows since a
-date. `figures_refresh` recomputes the open periods (the current and previous weeks and month)
+date; the database then adds each row to its area's ancestors (one grouped INSERT … SELECT over
+the area paths, `_roll_up`). `figures_refresh` recomputes the open periods (the current and previous weeks and month)
 every few minutes; `figures_rebuild` recomputes everything (nightly, and after an import). Both
 are idempotent: they read the sources as they are and replace the rows of the periods they
-cover. ADR: docs/decisions/0014-dashboard-rollups.md.
+cover. ADR: docs/decisions/0011-dashboard-rollups-and-charts.md.
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import (
     Count,
     DurationField,
@@ -225,42 +225,69 @@ SOURCES: dict[str, Callable[[str, date | None], Iterable[Row]]] = {
 }
 
 
-def _ancestors() -> tuple[dict[int, list[int]], int | None]:
-    """Each area's id → the ids of it and every area above it; and the root (where a figure
-    with no area — a worker who named none — is counted)."""
-    rows = list(Area.objects.values_list("pk", "path"))
-    by_path = {path: pk for pk, path in rows}
-    out: dict[int, list[int]] = {}
-    for pk, path in rows:
-        parts = [p for p in path.split("/") if p]
-        out[pk] = [
-            by_path[p]
-            for p in ("/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts)))
-            if p in by_path
-        ]
-    root = (
+def _root() -> int | None:
+    """The root area: where a figure with no area (a worker who named none) is counted."""
+    return (
         Area.objects.filter(parent__isnull=True).order_by("pk").values_list("pk", flat=True).first()
     )
-    return out, root
 
 
-def _compute(since: dict[str, date | None]) -> list[Figure]:
-    ancestors, root = _ancestors()
-    acc: dict[tuple[int, str, date, str, str], list[int]] = defaultdict(lambda: [0, 0])
+def leaf_rows(since: dict[str, date | None]) -> Iterator[tuple[int, str, date, str, str, int, int]]:
+    """Every source's rows for both grains, each at its own area (the root for none):
+    (area_id, grain, period, metric, dim, value, n). Not yet summed up to the parents."""
+    root = _root()
     for grain in GRAINS:
         for metric, source in SOURCES.items():
             for area, period, dim, value, n in source(grain, since[grain]):
-                chain = ancestors.get(area, []) if area is not None else []
-                if not chain and root is not None:
-                    chain = [root]
-                for a in chain:
-                    cell = acc[(a, grain, period, metric, dim)]
-                    cell[0] += value
-                    cell[1] += n
-    return [
-        Figure(area_id=a, grain=g, period=p, metric=m, dim=d, value=v, n=n)
-        for (a, g, p, m, d), (v, n) in acc.items()
-    ]
+                if area is None:
+                    if root is None:
+                        continue
+                    area = root
+                yield area, grain, period, metric, dim, value, n
+
+
+LEAF_TABLE = "dashboard_figure_leaf"
+LEAF_BATCH = 5000
+
+
+def _roll_up(db: str, rows: Iterable[tuple[int, str, date, str, str, int, int]]) -> int:
+    """Write Figure rows: each leaf row added to its own area and every area above it, summed in
+    the database by ONE grouped INSERT … SELECT that joins each row's area to its ancestors by
+    path prefix (an area's path is the chain of codes from the root, "/110111/GC/YLJ/", so the
+    areas above it are exactly those whose path begins it). The leaf rows go through a temporary
+    table, created and dropped inside the caller's transaction (so a transaction-mode pooler
+    never sees it outlive the transaction). Same SQL on SQLite and PostgreSQL: substr, length
+    and || exist in both, and a prefix test by substr is not fooled by LIKE's _ and %."""
+    connection = connections[db]
+    ops = connection.ops
+    q = ops.quote_name
+    leaf, figure, area = q(LEAF_TABLE), q(Figure._meta.db_table), q(Area._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {leaf} (area_id bigint NOT NULL, grain varchar(1) NOT NULL, "
+            "period date NOT NULL, metric varchar(24) NOT NULL, dim varchar(48) NOT NULL, "
+            "value bigint NOT NULL, n bigint NOT NULL)"
+        )
+        # Only quoted table names from the models go into the SQL; every value is a parameter.
+        insert = f"INSERT INTO {leaf} VALUES (%s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
+        batch: list[tuple[Any, ...]] = []
+        for a, g, period, m, d, v, n in rows:
+            batch.append((a, g, ops.adapt_datefield_value(period), m, d, v, n))
+            if len(batch) >= LEAF_BATCH:
+                cursor.executemany(insert, batch)
+                batch = []
+        if batch:
+            cursor.executemany(insert, batch)
+        cursor.execute(
+            f"INSERT INTO {figure} (area_id, grain, period, metric, dim, value, n) "  # noqa: S608
+            f"SELECT anc.id, l.grain, l.period, l.metric, l.dim, SUM(l.value), SUM(l.n) "
+            f"FROM {leaf} l JOIN {area} own ON own.id = l.area_id "
+            f"JOIN {area} anc ON substr(own.path, 1, length(anc.path)) = anc.path "
+            "GROUP BY anc.id, l.grain, l.period, l.metric, l.dim"
+        )
+        written = cursor.rowcount
+        cursor.execute(f"DROP TABLE {leaf}")
+    return written
 
 
 def window_start(grain: str, today: date) -> date:
@@ -274,25 +301,24 @@ def window_start(grain: str, today: date) -> date:
     return first
 
 
-def _write(
-    figures: list[Figure], since: dict[str, date | None], started: float, *, full: bool
-) -> int:
-    with transaction.atomic():
+def _write(since: dict[str, date | None], started: float, *, full: bool) -> int:
+    db = router.db_for_write(Figure)
+    with transaction.atomic(using=db):
         for grain, start in since.items():
-            old = Figure.objects.filter(grain=grain)
+            old = Figure.objects.using(db).filter(grain=grain)
             if start is not None and not full:
                 old = old.filter(period__gte=start)
-            old._raw_delete(old.db)  # no signals, no cascades: a plain DELETE … WHERE
-        Figure.objects.bulk_create(figures, batch_size=5000)
+            old._raw_delete(db)  # no signals, no cascades: a plain DELETE … WHERE
+        written = _roll_up(db, leaf_rows(since))
         now = timezone.now()
-        state, _ = FigureRefresh.objects.select_for_update().get_or_create(pk=1)
+        state, _ = FigureRefresh.objects.using(db).select_for_update().get_or_create(pk=1)
         state.refreshed_at = now
         if full:
             state.rebuilt_at = now
-        state.rows = Figure.objects.count() if full else state.rows
+        state.rows = Figure.objects.using(db).count() if full else state.rows
         state.seconds = round(time.monotonic() - started, 3)
         state.save()
-    return len(figures)
+    return written
 
 
 # Weeks are kept for the last year only (the charts show 26); months since the beginning (the
@@ -308,7 +334,7 @@ def figures_rebuild(*, today: date | None = None) -> int:
         Figure.Grain.WEEK: today - timedelta(days=today.weekday(), weeks=WEEKS_KEPT),
         Figure.Grain.MONTH: None,
     }
-    return _write(_compute(since), since, started, full=True)
+    return _write(since, started, full=True)
 
 
 def figures_refresh(*, today: date | None = None) -> int:
@@ -316,4 +342,4 @@ def figures_refresh(*, today: date | None = None) -> int:
     started = time.monotonic()
     today = today or timezone.localdate()
     since: dict[str, date | None] = {g: window_start(g, today) for g in GRAINS}
-    return _write(_compute(since), since, started, full=False)
+    return _write(since, started, full=False)

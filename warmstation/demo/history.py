@@ -250,6 +250,11 @@ class World:
     street: Area | None = None
     pictures: list[bytes] = field(default_factory=list)
     staff: dict[int, User] = field(default_factory=dict)  # a department's staff member
+    joined: dict[int, datetime] = field(default_factory=dict)  # user id → registered at
+
+    def present(self, pool: list[User], moment: datetime) -> list[User]:
+        """Those of `pool` registered by `moment`: nobody acts before they joined."""
+        return [u for u in pool if self.joined.get(u.pk, moment) <= moment]
 
 
 class Simulation:
@@ -262,6 +267,7 @@ class Simulation:
         self.keys = 0
         self.done: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
+        self.now = end
 
     def at(self, moment: datetime, fn: Callable[..., None], *args: Any) -> None:
         if moment < self.end:  # a step after the history's end has not happened yet
@@ -276,6 +282,7 @@ class Simulation:
     def run_until(self, end: datetime) -> None:
         while self.heap and self.heap[0][0] < end:
             moment, _n, fn, args = heapq.heappop(self.heap)
+            self.now = moment
             try:
                 with clock(moment), transaction.atomic():
                     fn(self, moment, *args)
@@ -386,6 +393,7 @@ def seed_history(*, days: int = DAYS, scale: float = 1.0, today: date | None = N
             return {"created": False}
         tasks = _volunteering(world, present)
         _reports(world)
+        _registrations(world, start, days)
     if world.organiser is not None:  # the tasks' next shifts, made today
         from warmstation.demo.volunteering import upcoming_shifts
 
@@ -446,12 +454,33 @@ def _busy_hour(rng: random.Random) -> float:
                        rng.uniform(18, 21)])
 
 
+def _registrations(world: World, start: date, days: int) -> None:
+    """When each sample worker registered: about half before the history's year (the
+    stations opened in 2024), the rest through it, so the dashboard's registrations grow month
+    by month instead of all arriving today. The demo worker (13800000001) was there from the
+    start. Deterministic, like the rest of the history."""
+    rng = random.Random(SEED + 1)
+    first = at_local(start, 9)
+    changed = []
+    for user in world.workers:
+        u = rng.random()
+        if user is world.demo_worker or u < 0.55:
+            moment = first - timedelta(days=rng.uniform(30, 600))
+        else:
+            moment = first + timedelta(days=days * (u - 0.55) / 0.45, hours=rng.uniform(0, 10))
+        world.joined[user.pk] = moment
+        if user.date_joined > moment:
+            user.date_joined = moment
+            changed.append(user)
+    User.objects.bulk_update(changed, ["date_joined"], batch_size=500)
+
+
 def _worker(sim: Simulation, street: str | None = None) -> User:
     w = sim.world
-    pool = w.by_street.get(street, []) if street else []
+    pool = w.present(w.by_street.get(street, []), sim.now) if street else []
     if w.demo_worker is not None and sim.rng.random() < 0.03:
         return w.demo_worker
-    return sim.rng.choice(pool or w.workers)
+    return sim.rng.choice(pool or w.present(w.workers, sim.now) or w.workers)
 
 
 # --- cases -------------------------------------------------------------------------------------
@@ -659,7 +688,7 @@ def _shift(sim: Simulation, moment: datetime, task: Any, day: date, start_hour: 
     shift = volunteering.shift_create(actor=w.organiser, task=task, starts_at=starts,
                                       ends_at=starts + timedelta(hours=hours), capacity=capacity,
                                       now=moment)
-    pool = w.by_street.get(_street_code(task.area), []) or w.workers
+    pool = w.present(w.by_street.get(_street_code(task.area), []) or w.workers, moment)
     people = rng.sample(pool, k=min(len(pool), rng.randint(max(1, capacity // 2), capacity)))
     if w.demo_worker is not None and task is w.patrol and rng.random() < 0.4 and \
             w.demo_worker not in people:
@@ -722,7 +751,7 @@ def _activity(sim: Simulation, moment: datetime) -> None:
     area = Area.objects.get(code=rng.choice([demo_volunteering.CHANGYANG,
                                              demo_volunteering.GONGCHEN,
                                              demo_volunteering.YANSHAN]))
-    pool = w.by_street.get(_street_code(area), []) or w.workers
+    pool = w.present(w.by_street.get(_street_code(area), []) or w.workers, moment)
     activity_record(actor=w.organiser, area=area, kind=kind,
                     title=f"{local.month}月·{title}", held_on=local.date(),
                     people_reached=rng.randint(40, 180),

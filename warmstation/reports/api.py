@@ -42,6 +42,9 @@ class ReportCategoryOut(Schema):
 class ReportPhotoOut(Schema):
     id: int
     kind: str
+    state: Literal["processing", "ready", "failed"] = Field(
+        description="processing: checked and kept, re-encoded by a task in a moment (its URLs "
+                    "already work: the first request for it finishes the work)")
     width: int
     height: int
     url: str
@@ -156,7 +159,8 @@ def photo_urls(photo_id: int, grant: str = "") -> dict:
 
 
 def _photo_out(photo: Photo) -> dict:
-    return {"id": photo.pk, "kind": photo.kind, "width": photo.width, "height": photo.height,
+    return {"id": photo.pk, "kind": photo.kind, "state": photo.state,
+            "width": photo.width, "height": photo.height,
             **photo_urls(photo.pk)}
 
 
@@ -218,7 +222,7 @@ def list_report_categories(request):
 
 
 @router.post("/photos", url_name="report_photos", operation_id="upload_report_photo",
-             summary="Upload a photo ahead of the report (re-encoded, metadata stripped)",
+             summary="Upload a photo ahead of the report (checked now; re-encoded and stripped of metadata by a task)",
              response={201: ReportPhotoOut, 409: ProblemOut, 413: ProblemOut, **AUTH_ERRORS})
 @require_roles(Role.WORKER, *STAFF)
 def upload_report_photo(request, image: File[UploadedFile]):

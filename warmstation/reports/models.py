@@ -174,32 +174,46 @@ class Photo(models.Model):
     re-encoded and stripped (core/images.py) and stored under its content hash. Uploaded ahead
     of the report (problem empty until the report names it). `blurred` is the staff's copy with
     faces and plates blurred; only a blurred (or checked) photo marked public is shown to
-    the public."""
+    the public.
+
+    An upload is checked from its header and kept as it came (`incoming`, a name under
+    MEDIA_ROOT that no view serves) while a task re-encodes it (`state` processing → ready);
+    until then `file`, `thumb` and `sha256` are empty and width and height are the expected
+    ones. Whoever asks for the picture first — the task, or a viewer — does the work once."""
 
     class Kind(models.TextChoices):
         BEFORE = "before", _("上报照片")
         AFTER = "after", _("处置照片")
+
+    class State(models.TextChoices):
+        PROCESSING = "processing", _("处理中")
+        READY = "ready", _("可用")
+        FAILED = "failed", _("无法读取")
 
     problem = models.ForeignKey(Problem, null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="photos")
     uploader = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.BEFORE)
-    sha256 = models.CharField(max_length=64, db_index=True)
-    file = models.FileField(upload_to=photo_path, max_length=120)
-    thumb = models.FileField(upload_to=photo_path, max_length=120)
+    sha256 = models.CharField(max_length=64, db_index=True, blank=True)
+    file = models.FileField(upload_to=photo_path, max_length=120, blank=True)
+    thumb = models.FileField(upload_to=photo_path, max_length=120, blank=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.READY)
+    incoming = models.CharField(max_length=120, blank=True)
     is_public = models.BooleanField(default=False)
     blurred_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["uploader", "problem"])]
+        indexes = [models.Index(fields=["uploader", "problem"]),
+                   models.Index(fields=["created_at"], name="reports_photo_processing",
+                                condition=models.Q(state="processing"))]
 
     def __str__(self) -> str:
-        return self.sha256[:12]
+        return self.sha256[:12] or f"photo {self.pk}"
 
 
 class ProblemEvent(models.Model):

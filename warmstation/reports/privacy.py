@@ -40,9 +40,11 @@ def erase(person: Person) -> None:
     Follower.objects.filter(user=person.user).delete()
     for photo in Photo.objects.filter(uploader=person.user, problem=None):
         names = (photo.file.name, photo.thumb.name)
-        sha = photo.sha256
+        sha, incoming = photo.sha256, photo.incoming
         photo.delete()
-        if not Photo.objects.filter(sha256=sha).exists():
+        if incoming and not Photo.objects.filter(incoming=incoming).exists():
+            default_storage.delete(incoming)  # still as uploaded: never processed
+        if sha and not Photo.objects.filter(sha256=sha).exists():
             for name in names:
                 if name:
                     default_storage.delete(name)

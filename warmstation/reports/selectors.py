@@ -82,7 +82,8 @@ def same_problem_candidates(*, viewer: User | AnonymousUser, category: ReportCat
     chosen = [p for _d, p in near[:conf.same_max]]
     first_photo: dict[int | None, int] = {}
     for photo_id, problem_id in Photo.objects.filter(
-            problem__in=chosen, kind=Photo.Kind.BEFORE).order_by("-id") \
+            problem__in=chosen, kind=Photo.Kind.BEFORE).exclude(state=Photo.State.FAILED) \
+            .order_by("-id") \
             .values_list("pk", "problem_id"):
         first_photo[problem_id] = photo_id
     counts: dict[int | None, int] = {}
@@ -106,7 +107,8 @@ def problem_timeline(problem: Problem, *, public_only: bool = False) -> list[Pro
 
 
 def problem_photos(problem: Problem, *, public_only: bool = False) -> list[Photo]:
-    qs = problem.photos.all()
+    """A problem's photos; one that could not be decoded after its upload is left out."""
+    qs = problem.photos.exclude(state=Photo.State.FAILED)
     if public_only:
         qs = qs.filter(is_public=True)
     return list(qs)

@@ -12,6 +12,7 @@ acceptance passes the row lock and the state check; the key guards everything el
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
@@ -38,7 +39,7 @@ from warmstation.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from warmstation.core.images import blur_regions, reencode_image
+from warmstation.core.images import blur_regions, check_image, fitted, reencode_image
 from warmstation.core.inputs import clean_text
 from warmstation.core.ratelimit import rate_limit
 from warmstation.outreach.models import OutboxMessage
@@ -138,20 +139,95 @@ def _store(name: str, data: bytes) -> str:
 def photo_upload(*, actor: User, data: bytes, kind: str = Photo.Kind.BEFORE,
                  request: HttpRequest | None = None) -> Photo:
     """A photo uploaded ahead of its report (or its resolution), referenced later by id.
-    Refused with nothing stored if it is not a picture within the limits."""
+    Refused with nothing stored if it is not a picture within the limits — judged from its
+    bytes and header here (milliseconds); the decoding, turning, stripping and re-encoding
+    (most of a second of CPU for a phone photo) is left to a task (`photo_process`), so the
+    worker's request answers at once. Until then the bytes are kept as they came under a name
+    nothing serves, and the photo is "processing"."""
     since = timezone.now() - timedelta(days=1)
     if Photo.objects.filter(uploader=actor, problem=None, created_at__gte=since).count() \
             >= PENDING_MAX:
         raise Conflict(_("待提交的照片过多，请先提交上报或稍后再试。"), code="too_many_photos")
-    picture = reencode_image(data, max_side=MAX_SIDE)  # InvalidInput before anything is written
+    probe = check_image(data)  # InvalidInput before anything is written
+    raw = hashlib.sha256(data).hexdigest()
+    width, height = fitted(probe, MAX_SIDE)
+    with transaction.atomic():
+        photo = Photo.objects.create(uploader=actor, kind=kind, width=width, height=height,
+                                     state=Photo.State.PROCESSING,
+                                     incoming=_store(f"reports/incoming/{raw}", data))
+        audit_record("report.photo_upload", actor=actor, obj=photo, request=request,
+                     detail={"bytes": len(data), "format": probe.format})
+        transaction.on_commit(lambda: _enqueue_processing(photo.pk))
+    return photo
+
+
+def _enqueue_processing(photo_id: int) -> None:
+    from warmstation.reports.tasks import process_photo
+
+    process_photo.enqueue(photo_id)
+
+
+def photo_process(photo_id: int) -> Photo | None:
+    """Re-encode a processing photo (core/images.py: upright, ≤ MAX_SIDE, every metadata field
+    gone, a thumbnail), store it under its content hash and drop the bytes as they came. Safe
+    to run twice or at once in two processes: the outputs are the same bytes under the same
+    names, one conditional UPDATE wins, the others find the photo ready. A picture that passed
+    the header check but cannot be decoded becomes "failed" (its report says so). None if the
+    photo is gone."""
+    photo = Photo.objects.filter(pk=photo_id).first()
+    if photo is None or photo.state != Photo.State.PROCESSING:
+        return photo
+    try:
+        with default_storage.open(photo.incoming, "rb") as handle:
+            data = handle.read()
+        picture = reencode_image(data, max_side=MAX_SIDE)
+    except (OSError, InvalidInput):
+        Photo.objects.filter(pk=photo.pk, state=Photo.State.PROCESSING).update(
+            state=Photo.State.FAILED, incoming="")
+        _drop_incoming(photo.incoming)
+        return Photo.objects.filter(pk=photo.pk).first()
     digest = picture.sha256
     full = _store(f"reports/{digest[:2]}/{digest}.jpg", picture.full)
     thumb = _store(f"reports/{digest[:2]}/{digest}-t.jpg", picture.thumb)
-    photo = Photo.objects.create(uploader=actor, kind=kind, sha256=digest, file=full,
-                                 thumb=thumb, width=picture.width, height=picture.height)
-    audit_record("report.photo_upload", actor=actor, obj=photo, request=request,
-                 detail={"bytes": len(data), "sha256": digest[:16]})
+    won = Photo.objects.filter(pk=photo.pk, state=Photo.State.PROCESSING).update(
+        state=Photo.State.READY, sha256=digest, file=full, thumb=thumb,
+        width=picture.width, height=picture.height, incoming="")
+    if not won:  # done by another process meanwhile (same names), or erased: keep no orphan
+        _drop_unreferenced(digest, full, thumb)
+    _drop_incoming(photo.incoming)
+    return Photo.objects.filter(pk=photo.pk).first()
+
+
+def photo_ready(photo: Photo) -> Photo:
+    """`photo` re-encoded, now if its task has not run yet (a viewer who comes first does the
+    work once; the task then finds it done). A failed photo stays failed."""
+    if photo.state != Photo.State.PROCESSING:
+        return photo
+    done = photo_process(photo.pk)
+    if done is None:
+        raise NotFound()
+    # Keep what the caller selected with it (problem, uploader); take the new columns.
+    for field in ("state", "sha256", "file", "thumb", "width", "height", "incoming"):
+        setattr(photo, field, getattr(done, field))
     return photo
+
+
+def photo_process_due(older_than: timedelta = timedelta(minutes=2)) -> int:
+    """The periodic safety net: photos still processing after `older_than` (their task was
+    lost: a crash between commit and enqueue, a worker killed mid-way) are processed now."""
+    before = timezone.now() - older_than
+    ids = list(Photo.objects.filter(state=Photo.State.PROCESSING, created_at__lt=before)
+               .order_by("created_at").values_list("pk", flat=True)[:200])
+    for pk in ids:
+        photo_process(pk)
+    return len(ids)
+
+
+def _drop_incoming(name: str) -> None:
+    """Delete an upload's bytes as they came, once no processing photo still needs them (the
+    same bytes uploaded twice share one name)."""
+    if name and not Photo.objects.filter(incoming=name).exists():
+        default_storage.delete(name)
 
 
 def _claim_photos(actor: User, ids: Iterable[int], problem: Problem, kind: str) -> list[Photo]:
@@ -160,8 +236,8 @@ def _claim_photos(actor: User, ids: Iterable[int], problem: Problem, kind: str) 
     ids = list(dict.fromkeys(int(i) for i in ids))
     if len(ids) > MAX_PHOTOS:
         raise InvalidInput(_("最多 %(n)s 张照片。"), params={"n": MAX_PHOTOS}, field="photos")
-    claimed = Photo.objects.filter(pk__in=ids, uploader=actor, problem=None).update(
-        problem=problem, kind=kind)
+    claimed = Photo.objects.filter(pk__in=ids, uploader=actor, problem=None) \
+        .exclude(state=Photo.State.FAILED).update(problem=problem, kind=kind)
     if claimed != len(ids):
         raise InvalidInput(_("照片无效或已使用，请重新上传。"), code="bad_photo", field="photos")
     return list(Photo.objects.filter(pk__in=ids))
@@ -472,6 +548,9 @@ def photo_publish(*, actor: User, photo_id: int, boxes: list[tuple[float, float,
     photo = access_photo_by_id(actor, photo_id)
     if photo.problem is None or "triager" not in capacities(actor, photo.problem):
         raise NotFound()
+    photo = photo_ready(photo)
+    if photo.state == Photo.State.FAILED:
+        raise InvalidInput(_("这张照片无法读取。"), code="bad_photo", field="boxes")
     old = (photo.sha256, photo.file.name or "", photo.thumb.name or "")
     with transaction.atomic():
         if boxes:

@@ -118,7 +118,8 @@ def photo_upload(request):
     except ApplicationError as exc:
         return JsonResponse({"ok": False, "code": exc.code,
                              "message": exc.message(request.LANGUAGE_CODE)}, status=exc.status)
-    return JsonResponse({"ok": True, "id": photo.pk, **photo_urls(photo.pk)}, status=201)
+    return JsonResponse({"ok": True, "id": photo.pk, "state": photo.state,
+                         **photo_urls(photo.pk)}, status=201)
 
 
 @staff_page(Role.WORKER)
@@ -217,8 +218,11 @@ def act(request, problem_id: int):
 
 
 def _serve(request, photo_id: int, *, thumb: bool):
-    photo = access_photo_by_id(request.user, photo_id, grant=request.GET.get("g", "")[:200])
+    photo = services.photo_ready(
+        access_photo_by_id(request.user, photo_id, grant=request.GET.get("g", "")[:200]))
     field = photo.thumb if thumb else photo.file
+    if not field:  # failed: the upload passed the header check but could not be decoded
+        raise NotFound()
     try:
         handle = field.open("rb")
     except OSError:

@@ -64,6 +64,24 @@ def test_twelve_months_of_cases_redemptions_and_check_ins(demo):
     assert AuditEvent.objects.filter(at__date__lt=date(2026, 1, 1)).exists()
 
 
+def test_workers_register_through_the_year_and_act_only_after_they_joined(demo):
+    from django.db.models import Min, OuterRef, Subquery
+
+    from warmstation.accounts.models import User
+
+    workers = User.objects.filter(worker_profile__isnull=False, mobile__startswith="1990000")
+    joined = _months(workers, "date_joined")
+    in_year = [joined.get(m, 0) for m in MONTHS]
+    assert sum(in_year) >= 0.25 * workers.count()  # a share registered during the year …
+    assert joined.get(date(2026, 12, 1), 0) == 0   # … and none of them all at once, today
+    assert sum(1 for n in in_year if n) >= 6
+    first_act = (AuditEvent.objects.filter(actor_id=OuterRef("pk")).order_by()
+                 .values("actor_id").annotate(first=Min("at")).values("first"))
+    early = workers.annotate(first=Subquery(first_act[:1])).exclude(first=None)
+    assert early.exists()
+    assert not [u.mobile for u in early if u.first < u.date_joined]
+
+
 def test_the_ledger_still_proves_itself(demo):
     assert LedgerTransaction.objects.filter(kind="reversal").exists()
     assert LedgerTransaction.objects.filter(kind="spend").exists()

@@ -123,8 +123,9 @@ def test_a_path_in_the_file_name_never_reaches_the_file_system(w, client):
     browser = signed_in(w["worker"], w["worker"].auth_level)
     upload = SimpleUploadedFile("../../../etc/passwd.jpg", jpeg(), content_type="image/jpeg")
     response = browser.post("/reports/photos/", {"image": upload})
-    assert response.status_code == 201
-    photo = Photo.objects.get()
+    assert response.status_code == 201 and response.json()["state"] == "processing"
+    photo = services.photo_process(Photo.objects.get().pk)
+    assert photo is not None
     assert photo.file.name == f"reports/{photo.sha256[:2]}/{photo.sha256}.jpg"
     assert ".." not in photo.file.name and "passwd" not in photo.file.name
     files = [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
@@ -134,6 +135,10 @@ def test_a_path_in_the_file_name_never_reaches_the_file_system(w, client):
 def test_the_same_picture_is_stored_once(w):
     a = services.photo_upload(actor=w["worker"], data=jpeg())
     b = services.photo_upload(actor=w["worker2"], data=jpeg())
+    assert a.incoming == b.incoming  # the bytes as they came, once
+    assert len([p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]) == 1
+    a, b = services.photo_process(a.pk), services.photo_process(b.pk)
+    assert a is not None and b is not None
     assert a.sha256 == b.sha256 and a.file.name == b.file.name
     assert len([p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]) == 2
 
@@ -141,3 +146,93 @@ def test_the_same_picture_is_stored_once(w):
 def test_appeal_attachments_still_work_through_the_same_pipeline():
     out = reencode_image(jpeg((3000, 2000)))
     assert max(out.width, out.height) == 1600  # appeals keep their size
+
+
+# --- re-encoding after the request: a task, or whoever asks for the picture first -----------
+
+def _files() -> list:
+    return sorted(p.relative_to(settings.MEDIA_ROOT).as_posix()
+                  for p in settings.MEDIA_ROOT.rglob("*") if p.is_file())
+
+
+def test_the_upload_answers_before_decoding_and_the_task_finishes_the_photo(
+        w, django_capture_on_commit_callbacks):
+    data = _phone_jpeg()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        photo = services.photo_upload(actor=w["worker"], data=data)
+    # Answered on the header alone: the bytes kept as they came, under a name nothing serves,
+    # and the size it will have (upright: orientation 6 turns 4032×3024 to portrait).
+    assert photo.state == Photo.State.PROCESSING and not photo.file and not photo.sha256
+    assert _files() == [photo.incoming] and photo.incoming.startswith("reports/incoming/")
+    assert (photo.width, photo.height) == (1536, 2048)
+    assert len(callbacks) == 1
+    callbacks[0]()  # after commit: the task (ImmediateBackend in tests; a worker in production)
+    photo.refresh_from_db()
+    assert photo.state == Photo.State.READY and photo.incoming == ""
+    assert _files() == sorted([photo.file.name, photo.thumb.name])  # the original is gone
+    with photo.file.open("rb") as handle:
+        meta = _metadata(handle.read())
+    assert meta["exif"] == {} and meta["info"] == {} and meta["size"][1] > meta["size"][0]
+    assert services.photo_process(photo.pk).state == Photo.State.READY  # again: nothing to do
+    assert _files() == sorted([photo.file.name, photo.thumb.name])
+
+
+def test_a_viewer_before_the_task_gets_the_stripped_picture_never_the_upload(w):
+    from tests.factories import signed_in
+
+    photo = services.photo_upload(actor=w["worker"], data=_phone_jpeg())
+    response = signed_in(w["worker"], w["worker"].auth_level).get(f"/reports/photos/{photo.pk}/")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    served = b"".join(response.streaming_content)
+    assert _metadata(served)["exif"] == {} and b"Fangshan Road" not in served
+    photo.refresh_from_db()
+    assert photo.state == Photo.State.READY  # done once, by that request
+
+
+def test_the_periodic_job_finishes_photos_whose_task_was_lost(w):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    lost = services.photo_upload(actor=w["worker"], data=jpeg())  # on_commit never ran
+    fresh = services.photo_upload(actor=w["worker2"], data=jpeg((200, 100)))
+    Photo.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert services.photo_process_due() == 1
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.state == Photo.State.READY and fresh.state == Photo.State.PROCESSING
+    assert services.photo_process_due() == 0
+
+
+def test_a_picture_that_passes_the_header_but_cannot_be_decoded_fails_visibly(w):
+    from tests.factories import signed_in
+
+    noise = Image.frombytes("RGB", (800, 600), bytes(range(256)) * 5625)
+    buf = io.BytesIO()
+    noise.save(buf, "JPEG")
+    truncated = buf.getvalue()[:len(buf.getvalue()) // 2]  # a real header, the picture cut off
+    photo = services.photo_upload(actor=w["worker"], data=truncated)
+    problem, _ = services.report_create(actor=w["worker"], category=w["garbage"],
+                                        lat=39.7299, lng=116.1371, photo_ids=[photo.pk])
+    photo = services.photo_process(photo.pk)
+    assert photo is not None and photo.state == Photo.State.FAILED and _files() == []
+    from warmstation.reports import selectors
+
+    assert selectors.problem_photos(problem) == []
+    browser = signed_in(w["worker"], w["worker"].auth_level)
+    assert browser.get(f"/reports/photos/{photo.pk}/").status_code == 404
+    assert browser.get(f"/reports/{problem.pk}/").status_code == 200
+    with pytest.raises(InvalidInput):  # a failed photo cannot be named by a new report
+        services.report_create(actor=w["worker"], category=w["garbage"], lat=39.75,
+                               lng=116.14, photo_ids=[photo.pk])
+
+
+def test_erasure_deletes_an_upload_that_was_never_processed(w):
+    from warmstation.core.privacy import Person
+    from warmstation.reports import privacy
+
+    photo = services.photo_upload(actor=w["worker"], data=jpeg())
+    assert _files() == [photo.incoming]
+    privacy.erase(Person.of(w["worker"]))
+    assert _files() == [] and not Photo.objects.filter(pk=photo.pk).exists()
+    assert services.photo_process(photo.pk) is None  # a task arriving afterwards: nothing

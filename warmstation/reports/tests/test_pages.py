@@ -118,6 +118,7 @@ def test_staff_blur_a_photo_and_make_it_public(w, django_capture_on_commit_callb
     buf = io.BytesIO()
     striped.save(buf, "JPEG")
     upload = services.photo_upload(actor=w["worker"], data=buf.getvalue())
+    services.photo_process(upload.pk)
     problem, _ = services.report_create(actor=w["worker"], category=w["garbage"], lat=YLJ[0],
                                         lng=YLJ[1], photo_ids=[upload.pk])
     services.problem_transition(actor=w["cc"], problem_id=problem.pk, action="accept")
