@@ -177,14 +177,14 @@ def populate(scale: float) -> dict:
               street_id, title, body, anonymous_public, hide_from_department, urgent, complex,
               status, department_id, month, dispatch_due, dispatched_at, respond_due,
               responded_at, answer_due, answered_at, resolve_due, current_due, answer,
-              satisfaction, resolved, rated_at, reopen_count)
+              satisfaction, resolved, rated_at, reopen_count, client_key)
             SELECT c, c, 'worker', {cat.pk}, l.id, a.parent_id, '诉求', '内容', false, false, false,
               false, 'closed', dp, date_trunc('month', c AT TIME ZONE 'Asia/Shanghai')::date,
               c + interval '24 hours', c + interval '1 hour', c + interval '5 hours',
               c + r2 * interval '8 hours', c + interval '24 hours', c + r3 * interval '30 hours',
               c + interval '7 days', NULL, '',
               CASE WHEN r4 < 0.6 THEN 'satisfied' WHEN r4 < 0.85 THEN 'fairly'
-                   ELSE 'dissatisfied' END, r4 < 0.85, c + interval '2 days', 0
+                   ELSE 'dissatisfied' END, r4 < 0.85, c + interval '2 days', 0, ''
             FROM (SELECT g, (ARRAY[{dept_ids}])[1 + (g % 12)] AS dp,
                          now() - random() * interval '365 days' AS c,
                          random() AS r2, random() AS r3, random() AS r4

@@ -144,3 +144,23 @@ def test_english_wallet_says_what_each_reversal_reverses_and_why(world):
     html = client.get("/wallet/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert html.count("Reversal of #") == 2
     assert "重复发放，予以冲正" in html and "商户退单" in html
+
+
+def test_the_statement_api_labels_each_line_in_the_requests_language(world):
+    from warmstation.accounts.services import api_token_issue
+
+    token = api_token_issue(user=world["s"]["worker"], auth_level=AuthLevel.CODE)
+    client = Client()
+
+    def labels(language: str) -> list[dict]:
+        response = client.get("/api/v1/points/me/entries", HTTP_AUTHORIZATION=f"Bearer {token}",
+                              HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200
+        return response.json()["items"]
+
+    english, chinese = labels("en"), labels("zh-hans")
+    reversals = [e for e in english if e["kind"] == "reversal"]
+    assert len(reversals) == 2 and all(e["label"].startswith("Reversal of #") for e in reversals)
+    assert all(e["memo"].startswith("冲正 #") for e in reversals)  # as stored
+    assert [e["label"] for e in chinese if e["kind"] == "reversal"] == \
+        [e["memo"] for e in chinese if e["kind"] == "reversal"]

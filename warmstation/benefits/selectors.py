@@ -15,6 +15,7 @@ from warmstation.benefits.models import Merchant, Offer, Redemption
 from warmstation.core import geo
 from warmstation.core.schedule import Schedule, Span
 from warmstation.core.time import LOCAL
+from warmstation.stations.selectors import cells_sql
 
 if TYPE_CHECKING:
     from warmstation.accounts.models import User
@@ -123,12 +124,12 @@ def merchant_places_sql(*, lat: float, lng: float, radius_m: float) -> tuple[str
     shared /places/nearby reads stations and partners in one round trip."""
     field, cells = geo.covering_cells(lat, lng, radius_m)
     min_lat, min_lng, max_lat, max_lng = geo.bbox(lat, lng, radius_m)
+    in_cells, params = cells_sql(field, cells)
     sql = (f"SELECT {MERCHANT_TAG}, id, lat, lng, temporarily_closed, CAST(NULL AS boolean), "  # noqa: S608
            "name, kind, address, phone, CAST(NULL AS integer), CAST(NULL AS date), opens, "
-           f"closes FROM {Merchant._meta.db_table} "
-           f"WHERE {field} IN ({', '.join(['%s'] * len(cells))}) "
+           f"closes FROM {Merchant._meta.db_table} WHERE {in_cells} "
            "AND is_active = %s AND lat BETWEEN %s AND %s AND lng BETWEEN %s AND %s")
-    return sql, [*cells, True, min_lat, max_lat, min_lng, max_lng]
+    return sql, [*params, True, min_lat, max_lat, min_lng, max_lng]
 
 
 def merchant_places(rows: list[tuple[Any, ...]], *, lat: float, lng: float, radius_m: float,

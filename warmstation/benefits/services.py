@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from warmstation.benefits.counter_sql import redeem_inline
 from warmstation.benefits.models import Merchant, MerchantStaff, Offer, Redemption
 from warmstation.benefits.selectors import offer_served_now, schedule_of
 from warmstation.core import geo
@@ -298,12 +299,13 @@ def redemption_redeem(*, actor: User, merchant: Merchant, code: str, idempotency
     also checks the expiry; for a points offer the hold is posted in the same transaction.
 
     On PostgreSQL the whole of it is one call of the database function `benefits_redeem`
-    (migration 0002: the same statements, locks and guarantees, one round trip); the Python
-    path below (`_redeem_orm`) is SQLite's, and PostgreSQL's for what the function hands back
-    (a hold no longer active, not enough points: it then writes nothing)."""
+    (migration 0002: the same statements, locks and guarantees, one round trip); on SQLite the
+    same statements run from Python in one transaction (counter_sql.py). The Python path below
+    (`_redeem_orm`) words every refusal and takes what either hands back (a hold no longer
+    active, not enough points: they then write nothing)."""
     _verify_budget(merchant, request)
     try:
-        if connection.vendor == "postgresql" and _redeemable_now(merchant, code):
+        if _redeemable_now(merchant, code):
             response = _redeem_sql(actor, merchant, code, idempotency_key, request)
             if response is not None:
                 return response
@@ -372,8 +374,8 @@ def _used_meanwhile_json(now: datetime) -> str:
 
 def _redeem_sql(actor: User, merchant: Merchant, code: str, idempotency_key: str,
                 request: HttpRequest | None) -> dict[str, Any] | None:
-    """One call of `benefits_redeem`; None when it hands the request back to the Python path
-    (it then wrote nothing)."""
+    """One call of `benefits_redeem` (on SQLite, its statements from Python); None when it
+    hands the request back to the Python path (it then wrote nothing)."""
     key = check_key(idempotency_key)
     digest = request_hash({"merchant": merchant.pk, "code": token_hash(code or "")})
     lookup = _code_lookup(merchant, code or "")
@@ -384,7 +386,16 @@ def _redeem_sql(actor: User, merchant: Merchant, code: str, idempotency_key: str
               _refusal_json("expired")]
     sql = "SELECT * FROM benefits_redeem(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     try:
-        if connection.in_atomic_block:  # inside a caller's transaction: a savepoint to hand back
+        if connection.vendor == "sqlite":
+            answer = redeem_inline(
+                scope="benefits.redeem", owner_id=actor.pk, key=key, digest=digest,
+                merchant_id=merchant.pk, by_token=by_token, code_hash=code_hash,
+                actor_id=actor.pk, now=now, ip=client_ip(request),
+                invalid=_used_meanwhile_json(now), expired=_refusal_json("expired"))
+            if answer is None:
+                return None
+            outcome, status, response, stored_hash = answer
+        elif connection.in_atomic_block:  # inside a caller's transaction: a savepoint to hand back
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 outcome, status, response, stored_hash = cursor.fetchone()

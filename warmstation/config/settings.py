@@ -348,6 +348,8 @@ RATE_LIMIT_FAIL_CLOSED = {"sign_in", "sms_code", "redeem_fail"}
 # SQLite) or "redis" (django-tasks-redis on Redis Streams, for a city: enqueueing and claiming
 # leave the database). A dotted path is taken as it is. The worker `supervise` starts follows it
 # (db_worker or redis_worker). The task code is the same either way.
+# Task workers run this much below the web workers' CPU priority (nice; 0: the same).
+TASK_WORKER_NICE = int(os.environ.get("TASK_WORKER_NICE", "10"))
 TASK_BACKEND_ALIASES = {
     "db": "django_tasks_db.DatabaseBackend",
     "redis": "django_tasks_redis.RedisTaskBackend",

@@ -5,7 +5,7 @@ answers the stored body with `Idempotent-Replayed: true`."""
 from datetime import datetime
 from typing import Annotated
 
-from ninja import Header, Router, Schema
+from ninja import Field, Header, Router, Schema
 from ninja.pagination import paginate
 
 from warmstation.accounts.models import Role
@@ -14,6 +14,7 @@ from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, Id, Line, ProblemOut
 from warmstation.points import selectors, services
+from warmstation.points.labels import label_entries
 from warmstation.points.permissions import access_transaction_by_id
 
 router = Router(tags=["points"])
@@ -30,7 +31,9 @@ class EntryOut(Schema):
     id: int
     transaction_id: int
     kind: str
-    memo: str
+    memo: str = Field(description="as stored in the ledger (Chinese; never changed)")
+    label: str = Field(description="what the line says in the request's language "
+                                   "(Accept-Language), as the statement page shows it")
     amount: int
     balance_after: int
     created_at: datetime
@@ -80,10 +83,15 @@ def get_my_wallet(request):
 @require_roles(Role.WORKER)
 @paginate
 def list_my_entries(request):
-    return Rows(selectors.statement(user=request.user), lambda page: [
-        EntryOut(id=e.pk, transaction_id=e.transaction_id, kind=e.transaction.kind,
-                 memo=e.transaction.memo, amount=e.amount, balance_after=e.balance_after,
-                 created_at=e.created_at) for e in page])
+    def out(page) -> list[EntryOut]:
+        entries = list(page)
+        label_entries(entries, language=request.LANGUAGE_CODE)
+        return [EntryOut(id=e.pk, transaction_id=e.transaction_id, kind=e.transaction.kind,
+                         memo=e.transaction.memo, label=e.label, amount=e.amount,
+                         balance_after=e.balance_after, created_at=e.created_at)
+                for e in entries]
+
+    return Rows(selectors.statement(user=request.user), out)
 
 
 @router.get("/rules", url_name="points_rules", operation_id="list_earning_rules",

@@ -6,7 +6,6 @@ import json
 from typing import Annotated, Any, Literal
 
 from django.apps import apps
-from django.db import connection
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -106,9 +105,7 @@ def places_nearby(
                                            extra=extra)
         places += [station_place(r, crs) for r in rows]
     elif extra is not None:
-        with connection.cursor() as cursor:
-            cursor.execute(*extra)
-            rest = cursor.fetchall()
+        rest = selectors.prepared_rows(*extra)
     if merchants is not None:
         for m in merchants.merchant_places(rest, lat=wlat, lng=wlng, radius_m=radius_m,
                                            open_now=open_now, at=now, limit=limit):

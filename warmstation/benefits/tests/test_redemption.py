@@ -206,6 +206,37 @@ def test_on_postgresql_a_points_redemption_is_one_call_of_the_database_function(
     assert ledger_breaches() == []  # the hash the function wrote recomputes in Python
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the inline statements: SQLite")
+def test_on_sqlite_a_points_redemption_is_the_functions_statements_in_one_transaction(
+        tree, shop):
+    # Given a points code, when the counter redeems it, then the statements are the database
+    # function's (no ORM query after the lookup), the ledger verifies, and a retry replays.
+    merchant, owner = shop
+    worker = make_worker([tree["sz"]])
+    fund(worker, 50)
+    code = services.redemption_code_issue(
+        user=worker, offer=make_offer(merchant, kind="points", points=20), idempotency_key="c")
+    with CaptureQueriesContext(connection) as ctx:
+        out = services.redemption_redeem(actor=owner, merchant=merchant, code=code["digits"],
+                                         idempotency_key="v")
+    sqls = [q["sql"] for q in ctx.captured_queries
+            if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    claim = next(i for i, sql in enumerate(sqls) if "ON CONFLICT" in sql)
+    # The lookup, then the function's 16 statements (the ORM path sent 20 and more).
+    assert claim == 1 and len(sqls) == 17
+    assert not any(f'"{app}_' in sql for sql in sqls[1:] for app in ("benefits", "points", "core"))
+    assert out["points"] == 20 and out["transaction_id"] and out["price"] is None
+    assert services.redemption_redeem(actor=owner, merchant=merchant, code=code["digits"],
+                                      idempotency_key="v") == out
+    assert wallet_of(worker)["balance"] == 30
+    tx = LedgerTransaction.objects.get(pk=out["transaction_id"])
+    assert tx.source_ref == f"benefits.redemption:{out['redemption_id']}" and tx.actor == owner
+    assert Redemption.objects.get(pk=out["redemption_id"]).hold.status == "posted"
+    assert AuditEvent.objects.filter(action="redemption.redeem",
+                                     object_id=str(out["redemption_id"])).exists()
+    assert ledger_breaches() == []
+
+
 def test_a_hold_gone_inactive_is_refused_and_remembered_writing_nothing_else(tree, shop):
     """The function hands this case to the Python path (on PostgreSQL), which refuses it as
     before: the code stays issued, no points move, and the refusal replays."""

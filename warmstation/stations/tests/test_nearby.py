@@ -101,3 +101,43 @@ def test_bad_parameters_are_422_in_both_languages(db, params):
     response = Client().get("/api/v1/places/nearby", params)
     assert response.status_code == 422
     assert set(response.json()["detail"]) == {"zh", "en"}
+
+
+
+def _prepared_runs():
+    """(statement, times run) of this connection's prepared nearby searches."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, generic_plans + custom_plans FROM pg_prepared_statements "
+                       "WHERE statement LIKE %s", ["WITH c AS (SELECT id, lat, lng%"])
+        return cursor.fetchall()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_the_search_is_one_prepared_statement_planned_once(random_stations):
+    # Given the connection as earlier tests left it, when three searches at different points
+    # (different numbers of small cells) run, then one prepared statement served all three
+    # (a search wide enough for the large cells has a text of its own).
+    before = dict(_prepared_runs())
+    for lat, lng, radius in ((CENTRE[0], CENTRE[1], 500), (39.70, 116.10, 3000),
+                             (39.80, 116.20, 5000)):
+        station_nearby(lat=lat, lng=lng, radius_m=radius, limit=10)
+    after = dict(_prepared_runs())
+    assert len(after) == 1
+    name, runs = next(iter(after.items()))
+    assert runs - before.get(name, 0) == 3
+
+
+def test_no_prepared_statement_behind_a_transaction_pooler(random_stations, settings):
+    # PgBouncer in transaction mode hands the server connection to other clients: nothing is
+    # prepared, the cells are spelled out, and the search finds the same.
+    want = [r["station"].pk for r in station_nearby(lat=CENTRE[0], lng=CENTRE[1],
+                                                    radius_m=5000, limit=20)]
+    settings.DATABASE_POOL_MODE = "transaction"
+    before = _prepared_runs()
+    with CaptureQueriesContext(connection) as ctx:
+        got = station_nearby(lat=CENTRE[0], lng=CENTRE[1], radius_m=5000, limit=20)
+    assert [r["station"].pk for r in got] == want
+    assert "unnest" not in ctx.captured_queries[0]["sql"]
+    assert _prepared_runs() == before
