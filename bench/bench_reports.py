@@ -259,9 +259,10 @@ def through_server(url: str, tokens: list[str], photos: list[bytes], per_client:
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     # The task worker that re-encodes the photos after the requests answered, as `make serve`
-    # runs it (manage.py supervise: db_worker, below the web workers' CPU priority).
+    # runs it (manage.py supervise: db_worker, which lowers its own CPU priority by
+    # TASK_WORKER_NICE, 10).
     worker = subprocess.Popen(
-        ["nice", "-n", "10", str(ROOT / ".venv" / "bin" / "python"), "manage.py", "db_worker",
+        [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "db_worker",
          "--interval", "0.2", "--no-reload"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:

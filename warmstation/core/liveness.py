@@ -45,6 +45,15 @@ def is_database_down(exc: BaseException) -> bool:
     return False
 
 
+def lower_priority() -> int:
+    """A task worker runs below the web workers' CPU priority (`nice`, by
+    settings.TASK_WORKER_NICE, 10 by default; 0 leaves it): a burst of photos to re-encode or a
+    large import then waits for the requests of the moment instead of slowing them, and takes
+    every CPU nobody else wants. The new niceness."""
+    step = max(0, min(int(getattr(settings, "TASK_WORKER_NICE", 10)), 19))
+    return os.nice(step)
+
+
 def heartbeat_dir() -> Path:
     return Path(settings.VAR_DIR) / "run"
 

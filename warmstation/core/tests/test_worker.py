@@ -46,3 +46,23 @@ def test_the_database_errors_the_worker_recognises_are_djangos():
     from warmstation.core.management.commands.db_worker import _DB_ERROR_PATHS
 
     assert f"{OperationalError.__module__}.{OperationalError.__qualname__}" in _DB_ERROR_PATHS
+
+
+def test_a_task_worker_runs_below_the_web_workers_priority():
+    """Both workers (db_worker, redis_worker) call lower_priority() first: a burst of photos
+    to re-encode waits for the requests of the moment. Measured in a child process (niceness
+    cannot be raised back)."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import django, os; django.setup(); "
+              "from warmstation.core.liveness import lower_priority; "
+              "print(os.nice(0), lower_priority())")
+    base = os.nice(0)
+    for setting, expected in (("10", min(base + 10, 19)), ("0", base)):
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "warmstation.config.settings",
+               "TASK_WORKER_NICE": setting}
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, check=True, timeout=60).stdout.split()
+        assert [int(v) for v in out] == [base, expected]

@@ -29,6 +29,7 @@ from warmstation.core.liveness import (
     DATABASE_DOWN,
     Heartbeat,
     is_database_down,
+    lower_priority,
     wait_for_database,
 )
 
@@ -46,6 +47,7 @@ class Worker(upstream.Worker):
         self.tasks_run = 0
 
     def run(self) -> None:
+        lower_priority()
         self.heartbeat.start()
         self.heartbeat.set("running", worker_id=self.worker_id)
         try:

@@ -27,7 +27,12 @@ from django.db import close_old_connections
 from django.tasks.base import TaskResultStatus
 from django_tasks_redis.management.commands import run_redis_tasks as upstream
 
-from warmstation.core.liveness import DATABASE_DOWN, Heartbeat, wait_for_database
+from warmstation.core.liveness import (
+    DATABASE_DOWN,
+    Heartbeat,
+    lower_priority,
+    wait_for_database,
+)
 
 logger = logging.getLogger("warmstation.worker")
 
@@ -42,6 +47,7 @@ class Command(upstream.Command):  # type: ignore[misc]  # the package ships no t
                 "keeps a heartbeat for /readyz")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        lower_priority()
         self.heartbeat = Heartbeat(os.environ.get("WARMSTATION_HEARTBEAT", "worker"))
         self.tasks_run = 0
         self.heartbeat.start()
