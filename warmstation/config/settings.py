@@ -395,10 +395,21 @@ PERIODIC_JOBS = [
     ("idempotency_keys", "warmstation.points.idempotency.idempotency_purge_due"),
     ("report_photos", "warmstation.reports.services.photo_process_due"),
     ("audit_retention", "warmstation.core.retention.audit_purge_due"),
+    ("partitions", "warmstation.core.partitioning.partitions_maintain_due"),
     ("dashboard_figures", "warmstation.dashboard.services.figures_refresh_due"),
     ("import_batches", "warmstation.dashboard.importing_services.import_batch_expire_due"),
     ("import_resume", "warmstation.dashboard.importing_services.import_batch_resume_due"),
 ]
+# Monthly partitions on PostgreSQL (core.partitioning, ADR 0015): (table, timestamp column) of
+# every append-only table that grows without bound, created by the apps' migrations; the job
+# keeps this month's and the next PARTITIONS_AHEAD_MONTHS' partitions made.
+PARTITIONED_TABLES = [
+    ("core_auditevent", "at"),
+    ("points_entry", "created_at"),
+    ("stations_servicerecord", "at"),
+    ("outreach_outboxmessage", "created_at"),
+]
+PARTITIONS_AHEAD_MONTHS = int(os.environ.get("PARTITIONS_AHEAD_MONTHS", "3"))
 # How old the dashboard's roll-ups may get before the periodic job refreshes them (minutes).
 DASHBOARD_REFRESH_MINUTES = int(os.environ.get("DASHBOARD_REFRESH_MINUTES", "10"))
 

@@ -10,6 +10,13 @@ one database transaction that holds an AuditPurge row — the condition under wh
 append-only trigger lets a DELETE through (core migration 0005). Each batch leaves one audit
 line, `audit.purge`, with the file's name, its SHA-256, the id range and the count. Archived
 files are kept (and backed up) under the district's records policy; they are the export.
+
+On PostgreSQL the trail is partitioned by month (core.partitioning, ADR 0015): a month wholly
+older than the cutoff leaves whole. Its partition is locked against writes, exported to one file
+(`audit-<YYYYMM>-<first id>-<last id>.jsonl.gz`, same format), then detached and dropped in the
+same transaction, with the same `audit.purge` line (plus the partition's name). No row-by-row
+DELETE, no bloat; the row path above then handles what is left (rows in the default partition,
+or a month only partly past the cutoff).
 """
 
 from __future__ import annotations
@@ -66,12 +73,66 @@ def _export(rows: list[AuditEvent]) -> tuple[Path, str]:
     return path, hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _export_month(month: datetime) -> tuple[Path, str, int, int, int]:
+    """Stream one month's rows into one archive file; (path, sha256, rows, first, last)."""
+    from warmstation.core.partitioning import add_months
+
+    folder = archive_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"audit-{month:%Y%m}.jsonl.tmp"
+    rows, first, last = 0, 0, 0
+    events = AuditEvent.objects.filter(at__gte=month, at__lt=add_months(month, 1)).order_by("id")
+    with open(tmp, "wb") as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+            for e in events.iterator(chunk_size=5_000):
+                gz.write(json.dumps(_row(e), ensure_ascii=False, sort_keys=True).encode() + b"\n")
+                first, last, rows = first or e.pk, e.pk, rows + 1
+        raw.flush()
+        os.fsync(raw.fileno())
+    path = folder / f"audit-{month:%Y%m}-{first}-{last}.jsonl.gz"
+    os.replace(tmp, path)
+    return path, hashlib.sha256(path.read_bytes()).hexdigest(), rows, first, last
+
+
+def audit_partitions_purge(*, cutoff: datetime) -> int:
+    """PostgreSQL: export, then drop, every monthly partition of the trail that ends on or
+    before `cutoff`; returns the rows they held."""
+    from django.db import connection
+
+    from warmstation.core.partitioning import (
+        is_partitioned,
+        partition_drop,
+        partitions_older_than,
+    )
+
+    table = AuditEvent._meta.db_table
+    if not is_partitioned(table):
+        return 0
+    # However the setting is read, never a month younger than the triggers' 180 days.
+    cutoff = min(cutoff, timezone.now() - timedelta(days=180))
+    done = 0
+    for partition in partitions_older_than(table, cutoff):
+        assert partition.month is not None
+        with transaction.atomic():
+            with connection.cursor() as c:  # no row can be added while it is exported
+                c.execute(f"LOCK TABLE {partition.name} IN SHARE MODE")
+            path, digest, rows, first, last = _export_month(partition.month)
+            partition_drop(table, partition)
+            audit_record("audit.purge", actor_label="retention",
+                         detail={"file": path.name, "sha256": digest, "rows": rows,
+                                 "first_id": first, "last_id": last,
+                                 "partition": partition.name, "before": cutoff.isoformat()})
+        done += rows
+    return done
+
+
 def audit_purge_due(*, now: datetime | None = None, batch: int = BATCH) -> int:
     """Export, then delete, audit rows older than the retention period; returns how many were
-    deleted. Cheap when there is nothing to do (one indexed probe)."""
+    deleted. Cheap when there is nothing to do (one indexed probe, and on PostgreSQL one look
+    at the catalog)."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=retention_days())
-    done = 0
+    done = audit_partitions_purge(cutoff=cutoff)
     while True:
         # Oldest first by the `at` index: when nothing is due this is one index probe.
         rows = list(AuditEvent.objects.filter(at__lt=cutoff).order_by("at", "id")[:batch])
