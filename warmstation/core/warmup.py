@@ -29,8 +29,8 @@ def our_template_names() -> list[str]:
     for engine in engines.all():
         if not isinstance(engine, DjangoTemplates):
             continue
-        for folder in engine.template_dirs:
-            folder = Path(folder)
+        for name in engine.template_dirs:
+            folder = Path(name)
             if not folder.is_dir() or root not in (folder, *folder.parents):
                 continue
             for path in folder.rglob("*"):
