@@ -42,7 +42,7 @@ def erase(person: Person) -> None:
         names = (photo.file.name, photo.thumb.name)
         sha, incoming = photo.sha256, photo.incoming
         photo.delete()
-        if incoming and not Photo.objects.filter(incoming=incoming).exists():
+        if incoming:
             default_storage.delete(incoming)  # still as uploaded: never processed
         if sha and not Photo.objects.filter(sha256=sha).exists():
             for name in names:

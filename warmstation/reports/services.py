@@ -12,7 +12,6 @@ acceptance passes the row lock and the state check; the key guards everything el
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
@@ -149,15 +148,21 @@ def photo_upload(*, actor: User, data: bytes, kind: str = Photo.Kind.BEFORE,
             >= PENDING_MAX:
         raise Conflict(_("待提交的照片过多，请先提交上报或稍后再试。"), code="too_many_photos")
     probe = check_image(data)  # InvalidInput before anything is written
-    raw = hashlib.sha256(data).hexdigest()
     width, height = fitted(probe, MAX_SIDE)
-    with transaction.atomic():
-        photo = Photo.objects.create(uploader=actor, kind=kind, width=width, height=height,
-                                     state=Photo.State.PROCESSING,
-                                     incoming=_store(f"reports/incoming/{raw}", data))
-        audit_record("report.photo_upload", actor=actor, obj=photo, request=request,
-                     detail={"bytes": len(data), "format": probe.format})
-        transaction.on_commit(lambda: _enqueue_processing(photo.pk))
+    # A name of our own per upload (never shared: deleting it once processed cannot race with
+    # another upload of the same bytes).
+    incoming = default_storage.save(f"reports/incoming/{secrets.token_hex(16)}",
+                                    ContentFile(data))
+    try:
+        with transaction.atomic():
+            photo = Photo.objects.create(uploader=actor, kind=kind, width=width, height=height,
+                                         state=Photo.State.PROCESSING, incoming=incoming)
+            audit_record("report.photo_upload", actor=actor, obj=photo, request=request,
+                         detail={"bytes": len(data), "format": probe.format})
+            transaction.on_commit(lambda: _enqueue_processing(photo.pk))
+    except BaseException:
+        default_storage.delete(incoming)  # no row names it: keep nothing
+        raise
     return photo
 
 
@@ -224,9 +229,8 @@ def photo_process_due(older_than: timedelta = timedelta(minutes=2)) -> int:
 
 
 def _drop_incoming(name: str) -> None:
-    """Delete an upload's bytes as they came, once no processing photo still needs them (the
-    same bytes uploaded twice share one name)."""
-    if name and not Photo.objects.filter(incoming=name).exists():
+    """Delete an upload's bytes as they came (each upload has its own name)."""
+    if name:
         default_storage.delete(name)
 
 

@@ -135,8 +135,8 @@ def test_a_path_in_the_file_name_never_reaches_the_file_system(w, client):
 def test_the_same_picture_is_stored_once(w):
     a = services.photo_upload(actor=w["worker"], data=jpeg())
     b = services.photo_upload(actor=w["worker2"], data=jpeg())
-    assert a.incoming == b.incoming  # the bytes as they came, once
-    assert len([p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]) == 1
+    assert a.incoming != b.incoming  # the bytes as they came, each under its own name
+    assert len([p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]) == 2
     a, b = services.photo_process(a.pk), services.photo_process(b.pk)
     assert a is not None and b is not None
     assert a.sha256 == b.sha256 and a.file.name == b.file.name
