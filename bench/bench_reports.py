@@ -184,16 +184,21 @@ def multipart(photo: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def one_report(conn: http.client.HTTPConnection, token: str, photo: bytes, i: int) -> float:
-    """What the phone does: upload the photo ahead, then file the report naming it."""
-    t0 = time.perf_counter()
+def upload_photo(conn: http.client.HTTPConnection, token: str, photo: bytes) -> int:
+    """The photo uploaded ahead, as the phone sends it; its id."""
     body, ctype = multipart(photo)
     conn.request("POST", "/api/v1/reports/photos", body,
                  {"Authorization": f"Bearer {token}", "Content-Type": ctype})
     response = conn.getresponse()
     data = response.read()
     assert response.status == 201, (response.status, data[:300])
-    photo_id = json.loads(data)["id"]
+    return json.loads(data)["id"]
+
+
+def one_report(conn: http.client.HTTPConnection, token: str, photo: bytes, i: int) -> float:
+    """What the phone does: upload the photo ahead, then file the report naming it."""
+    t0 = time.perf_counter()
+    photo_id = upload_photo(conn, token, photo)
     lat = 39.7299 + (i % 50) * 0.003  # 330 m apart: no two reports are the same problem
     report = json.dumps({"category": "exposed_garbage", "lat": lat, "lng": 116.1371,
                          "photo_ids": [photo_id], "description": "路边垃圾"})
@@ -209,12 +214,7 @@ def one_report(conn: http.client.HTTPConnection, token: str, photo: bytes, i: in
 def one_upload(conn: http.client.HTTPConnection, token: str, photo: bytes, i: int) -> float:
     """The photo upload alone (the first half of a report), to set beside the plain one."""
     t0 = time.perf_counter()
-    body, ctype = multipart(photo)
-    conn.request("POST", "/api/v1/reports/photos", body,
-                 {"Authorization": f"Bearer {token}", "Content-Type": ctype})
-    response = conn.getresponse()
-    data = response.read()
-    assert response.status == 201, (response.status, data[:300])
+    upload_photo(conn, token, photo)
     return time.perf_counter() - t0
 
 
