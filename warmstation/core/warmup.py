@@ -2,8 +2,9 @@
 deploy does not pay for it: import every view and API (the URLconf), compile every one of our
 templates into the cached template loader and load each language's translations. Measured on
 the district dashboard (bench_dashboard.py, first GET of the page in new processes that both
-answered a /healthz first, 4 of each): median ~190 ms with the warm-up against ~230 ms without
-— a small saving for the first person, paid once per worker at start (~1–1.5 s of CPU here).
+answered a /healthz first): medians of ~190 ms with the warm-up against ~230 ms without over
+four pairs at small scale, 278 against 282 ms at 0.4 of national scale — a small saving for
+the first person at best, paid once per worker at start (~1–1.5 s of CPU here).
 
 `wsgi.py` calls `warm_up()` once per worker process; the development server (DEBUG) does not,
 so a restart there stays quick."""
