@@ -119,9 +119,10 @@ def cells_sql(field: str, cells: Sequence[int]) -> tuple[str, list[Any]]:
     return f"{field} IN ({_in(cells)})", list(cells)
 
 
-# A psycopg connection from Django has prepared statements off (prepare_threshold None, for
-# poolers); prepared_rows sets this instead, so only statements run with prepare=True (the
-# nearby search) are prepared: Django's own cursors bind on the client and never prepare.
+# With DATABASE_PREPARE_AFTER (settings, ADR 0017) every statement is prepared after a few runs;
+# the nearby search is prepared from its first. With it off, a psycopg connection from Django
+# has prepared statements off (prepare_threshold None) and binds on the client; prepared_rows
+# then sets this, so only statements run with prepare=True (the nearby search) are prepared.
 ONLY_WHEN_ASKED = 2**31 - 1
 
 
