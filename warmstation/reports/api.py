@@ -184,8 +184,9 @@ def _out(problem: Problem, crs: str = "wgs84") -> dict:
 def _detail(problem: Problem, viewer) -> dict:
     from warmstation.reports.permissions import capacities
 
-    return {**_out(problem), "following": "follower" in capacities(viewer, problem),
-            "actions": selectors.available_actions(problem, viewer),
+    caps = capacities(viewer, problem)
+    return {**_out(problem), "following": "follower" in caps,
+            "actions": selectors.available_actions(problem, viewer, caps),
             "photos": [_photo_out(p) for p in selectors.problem_photos(problem)],
             "timeline": [{"at": e.at, "action": e.action, "from_status": e.from_status,
                           "to_status": e.to_status, "note": e.note,
@@ -272,8 +273,10 @@ def create_report(request, payload: ReportIn,
         lng=payload.lng, crs=payload.crs, description=payload.description,
         address=payload.address, photo_ids=payload.photo_ids, client_key=idempotency_key,
         area=area, request=request)
-    detail = _detail(access_problem_by_id(request.user, problem.pk), request.user)
-    return Status(201 if created else 200, detail)
+    # A problem just filed is the reporter's own, answered from the rows in hand; a replay (the
+    # first report again) is read through the choke point like any other.
+    shown = problem if created else access_problem_by_id(request.user, problem.pk)
+    return Status(201 if created else 200, _detail(shown, request.user))
 
 
 @router.get("/mine", url_name="my_reports", operation_id="list_my_reports",

@@ -114,8 +114,11 @@ def problem_photos(problem: Problem, *, public_only: bool = False) -> list[Photo
     return list(qs)
 
 
-def available_actions(problem: Problem, viewer: User | AnonymousUser | None) -> list[str]:
-    caps = capacities(viewer, problem)
+def available_actions(problem: Problem, viewer: User | AnonymousUser | None,
+                      caps: set[str] | None = None) -> list[str]:
+    """The actions `viewer` may take on `problem` now; `caps`, their capacities, when the
+    caller has them already."""
+    caps = capacities(viewer, problem) if caps is None else caps
     return [a for a, (src, _to, who) in workflow.TRANSITIONS.items()
             if problem.status in src and caps & who]
 

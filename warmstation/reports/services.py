@@ -234,7 +234,7 @@ def _drop_incoming(name: str) -> None:
         default_storage.delete(name)
 
 
-def _claim_photos(actor: User, ids: Iterable[int], problem: Problem, kind: str) -> list[Photo]:
+def _claim_photos(actor: User, ids: Iterable[int], problem: Problem, kind: str) -> None:
     """The actor's own unattached photos, attached to `problem` (a conditional UPDATE: a photo
     can belong to one problem only, even under a race)."""
     ids = list(dict.fromkeys(int(i) for i in ids))
@@ -244,7 +244,6 @@ def _claim_photos(actor: User, ids: Iterable[int], problem: Problem, kind: str) 
         .exclude(state=Photo.State.FAILED).update(problem=problem, kind=kind)
     if claimed != len(ids):
         raise InvalidInput(_("照片无效或已使用，请重新上传。"), code="bad_photo", field="photos")
-    return list(Photo.objects.filter(pk__in=ids))
 
 
 # --- reports ----------------------------------------------------------------------------------
