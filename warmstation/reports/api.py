@@ -242,9 +242,10 @@ def same_problem_candidates(request, category: Annotated[str, Line(32)],
                             lat: float = Query(..., ge=-90, le=90),
                             lng: float = Query(..., ge=-180, le=180), crs: CRS = "wgs84"):
     wlat, wlng = services.point_to_wgs84(lat, lng, crs)
+    conf = services.report_settings()
     found = selectors.same_problem_candidates(viewer=request.user,
                                               category=category_by_code(category),
-                                              lat=wlat, lng=wlng)
+                                              lat=wlat, lng=wlng, conf=conf)
     out = []
     for c in found:
         clat, clng = geo.from_wgs84(c.problem.lat, c.problem.lng, crs)
@@ -254,7 +255,7 @@ def same_problem_candidates(request, category: Annotated[str, Line(32)],
                     "description": c.problem.description, "followers": c.followers,
                     "created_at": c.problem.created_at, "photo_url": urls.get("url"),
                     "thumb_url": urls.get("thumb_url")})
-    return {"radius_m": services.report_settings().same_radius_m, "crs": crs,
+    return {"radius_m": conf.same_radius_m, "crs": crs,
             "candidates": out}
 
 

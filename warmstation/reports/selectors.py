@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from warmstation.core import geo
 from warmstation.reports import workflow
-from warmstation.reports.models import Follower, Photo, Problem, ProblemEvent, ReportCategory
+from warmstation.reports.models import (
+    Follower,
+    Photo,
+    Problem,
+    ProblemEvent,
+    ReportCategory,
+    ReportSettings,
+)
 from warmstation.reports.permissions import capacities, photo_grant, problem_visible_q
 from warmstation.reports.services import report_settings
 
@@ -69,10 +76,12 @@ def problem_list(*, user: User | AnonymousUser, status: str | None = None,
 
 
 def same_problem_candidates(*, viewer: User | AnonymousUser, category: ReportCategory,
-                            lat: float, lng: float) -> list[Candidate]:
+                            lat: float, lng: float,
+                            conf: ReportSettings | None = None) -> list[Candidate]:
     """At most `same_max` open problems of `category` within `same_radius_m` of the (WGS-84)
-    place, nearest first — grid cells narrow the rows in the index, then exact distance."""
-    conf = report_settings()
+    place, nearest first — grid cells narrow the rows in the index, then exact distance.
+    `conf`: the report settings, when the caller has read them already."""
+    conf = report_settings() if conf is None else conf
     field, cells = geo.covering_cells(lat, lng, conf.same_radius_m)
     rows = list(Problem.objects.filter(**{f"{field}__in": cells}, category=category,
                                        status__in=SAME_STATUSES)

@@ -132,13 +132,14 @@ def nearby(request):
         wlat, wlng = services.point_to_wgs84(lat, lng, crs)
     except ApplicationError:
         return render(request, "reports/partials/_candidates.html", {"candidates": []})
+    conf = services.report_settings()
     found = selectors.same_problem_candidates(viewer=request.user, category=category,
-                                              lat=wlat, lng=wlng)
+                                              lat=wlat, lng=wlng, conf=conf)
     rows = [{"c": c, **(photo_urls(c.photo_id, c.grant) if c.photo_id else {})}
             for c in found]
     return render(request, "reports/partials/_candidates.html",
                   {"candidates": rows, "lat": lat, "lng": lng, "crs": crs,
-                   "radius": services.report_settings().same_radius_m})
+                   "radius": conf.same_radius_m})
 
 
 @require_POST
