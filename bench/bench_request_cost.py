@@ -15,7 +15,6 @@ Uses a database of its own on the PostgreSQL at PGHOST (dropped afterwards). Wri
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import os
@@ -86,16 +85,16 @@ class Kinds:
         """Small photos uploaded ahead for `report` (made outside the timing)."""
         from PIL import Image
 
-        from warmstation.accounts.models import ApiToken
+        from warmstation.accounts.services import api_token_authenticate
         from warmstation.reports import services as reports
 
         for i in range(n):
             raw = self.rng.choice(self.fx["tokens"])["token"]
-            token = ApiToken.objects.select_related("user").get(
-                key_hash=hashlib.sha256(raw.encode()).hexdigest())
+            user = api_token_authenticate(raw)
+            assert user is not None
             buf = io.BytesIO()
             Image.new("RGB", (64, 48), (i % 256, 3, 4)).save(buf, "JPEG")
-            photo = reports.photo_upload(actor=token.user, data=buf.getvalue())
+            photo = reports.photo_upload(actor=user, data=buf.getvalue())
             self.photos.append({"token": raw, "photo": photo.pk})
 
     def request(self, kind: str):  # noqa: C901 - one branch per kind, as in the wrk script

@@ -175,18 +175,23 @@ if DATABASE_POOL_MODE not in ("session", "transaction"):
 DATABASE_PREPARE_AFTER = int(os.environ.get("DATABASE_PREPARE_AFTER", "5"))
 
 
+def _prepared(database: Any) -> Any:
+    """A PostgreSQL connection that binds on the server and prepares (DATABASE_PREPARE_AFTER)."""
+    if database["ENGINE"].endswith("postgresql") and DATABASE_PREPARE_AFTER > 0:
+        database.setdefault("OPTIONS", {}).update(server_side_binding=True,
+                                                  prepare_threshold=DATABASE_PREPARE_AFTER)
+    return database
+
+
 def _pooled(database: Any) -> Any:
     if not database["ENGINE"].endswith("postgresql"):
         return database
-    options = database.setdefault("OPTIONS", {})
-    if DATABASE_PREPARE_AFTER > 0:
-        options["server_side_binding"] = True
-        options["prepare_threshold"] = DATABASE_PREPARE_AFTER
+    _prepared(database)
     if DATABASE_POOL_MODE == "transaction":
         # Bound on the server still works through the pooler (unnamed statements); a named,
         # prepared one would be looked up on a server connection that never saw it.
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
-        options["prepare_threshold"] = None
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = None
     return database
 
 
@@ -203,9 +208,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     # The replica is reached directly (not through the pooler), so it may keep prepared
     # statements; it gives up as fast as the primary does.
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
-    if DATABASE_PREPARE_AFTER > 0:
-        DATABASES["replica"]["OPTIONS"].update(server_side_binding=True,
-                                               prepare_threshold=DATABASE_PREPARE_AFTER)
+    _prepared(DATABASES["replica"])
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["warmstation.core.dbrouting.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
