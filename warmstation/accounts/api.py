@@ -96,7 +96,7 @@ def get_me(request):
                      area_name=g.area.name_zh,
                      department=g.department.name_zh if g.department else None,
                      active=g.pk in active)
-            for g in user.grants.select_related("area", "department")
+            for g in user.grants_held()
         ],
         job_type=profile.job_type if profile else None,
         brand=profile.brand.name_zh if profile and profile.brand else None,

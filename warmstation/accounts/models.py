@@ -142,11 +142,17 @@ class User(AbstractBaseUser):
         Cached on the instance for the request."""
         if not self.is_active or self.pk is None:
             return []
+        return [g for g in self.grants_held() if self.auth_level >= ROLE_MIN_LEVEL[g.role]]
+
+    def grants_held(self) -> list["RoleGrant"]:
+        """Every grant this person holds, active at this session's level or not, with their
+        areas and departments. Cached on the instance for the request (and with a cached
+        bearer-token sign-in, across requests: accounts/services.api_token_authenticate)."""
         cache = getattr(self, "_grants_cache", None)
         if cache is None:
             cache = list(self.grants.select_related("area", "department").all())
             self._grants_cache = cache
-        return [g for g in cache if self.auth_level >= ROLE_MIN_LEVEL[g.role]]
+        return cache
 
     def has_role(self, *roles: str) -> bool:
         return any(g.role in roles for g in self.active_grants())

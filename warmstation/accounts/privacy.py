@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from warmstation.accounts.models import SmsCode, User, WorkerProfile
+from warmstation.accounts.services import api_principals_forget
 from warmstation.core import privacy
 from warmstation.core.masking import CLOSED_ACCOUNT_PREFIX
 from warmstation.core.privacy import Person
@@ -59,6 +60,7 @@ def erase(person: Person) -> None:
     WorkerProfile.objects.filter(user=user).delete()  # the ID number and work areas with it
     user.grants.all().delete()
     user.api_tokens.all().update(revoked_at=timezone.now())
+    api_principals_forget(user.pk)  # the update above sends no signal
     # Consent history stays (proof of what was agreed, PIPL art. 14) without the address.
     user.consents.update(ip=None)
     SmsCode.objects.filter(mobile=person.mobile).delete()

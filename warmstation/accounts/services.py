@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from warmstation.accounts.models import User
 
+logger = logging.getLogger(__name__)
 DENIED = AuditEvent.Result.DENIED
 FAILED = AuditEvent.Result.FAILED
 
@@ -349,22 +351,104 @@ def api_token_issue(*, user: User, auth_level: int, name: str = "", request: Htt
     return raw
 
 
+TOKEN_TOUCH_EVERY = timedelta(minutes=5)  # how stale `last_used_at` may get (a throttled write)
+# The shared cache's keys, each + the token's hash: the person the token signs in, as last read;
+# and the token's generation, changed whenever that person's sign-ins are forgotten.
+_TOKEN_KEY, _GEN_KEY = "auth:token:", "auth:token-gen:"
+
+
 def api_token_authenticate(raw: str) -> User | None:
+    """The person a bearer token signs in, or None (unknown, revoked, expired, closed account).
+
+    With `API_TOKEN_CACHE_SECONDS` (needs a cache every process shares: Redis) the person and
+    their grants are kept in the cache, so a worker's next requests skip both queries. Every
+    change to the person, their grants or their tokens forgets them, in every process, once it
+    commits (`api_principals_forget`). ADR 0018 says why that is safe and what it costs."""
+    key_hash = _token_hash(raw or "")
     now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=_token_hash(raw or ""), revoked_at=None, expires_at__gt=now,
-                user__is_active=True)
-        .first()
-    )
+    ttl = settings.API_TOKEN_CACHE_SECONDS
+    if not ttl:
+        token = _live_token(ApiToken.objects, key_hash, now)
+        return _signed_in(token, now) if token else None
+    keys = (_TOKEN_KEY + key_hash, _GEN_KEY + key_hash)
+    try:
+        found = cache.get_many(keys)
+    except Exception:  # noqa: BLE001 - the cache is a shortcut: the database still answers
+        token = _live_token(ApiToken.objects, key_hash, now)
+        return _signed_in(token, now) if token else None
+    if (entry := found.get(keys[0])) is not None:
+        user, token_id, level, expires_at, last_used_at = entry
+        if expires_at <= now:
+            return None
+        if now - last_used_at > TOKEN_TOUCH_EVERY:
+            ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+            _cache_quietly(cache.delete, keys[0])  # the next request reads it afresh
+        user.auth_level, user.api_token_id = level, token_id
+        return user
+    # Not cached: read the primary (a replica may not have the revocation yet), keep what was
+    # read, and drop it again if the token's generation moved meanwhile: a change that
+    # committed while we read must not be outlived by what we read before it.
+    token = _live_token(ApiToken.objects.using(DEFAULT_DB_ALIAS), key_hash, now)
     if token is None:
         return None
-    if token.last_used_at is None or (now - token.last_used_at) > timedelta(minutes=5):
+    user = _signed_in(token, now)
+    user._grants_cache = list(user.grants.using(DEFAULT_DB_ALIAS)
+                              .select_related("area", "department"))
+    entry = (user, token.pk, token.auth_level, token.expires_at, token.last_used_at)
+    if _cache_quietly(cache.set, keys[0], entry, ttl) is not False and \
+            _cache_quietly(cache.get, keys[1]) != found.get(keys[1]):
+        _cache_quietly(cache.delete, keys[0])
+    return user
+
+
+def _live_token(tokens, key_hash: str, now: datetime) -> ApiToken | None:
+    return (tokens.select_related("user")
+            .filter(key_hash=key_hash, revoked_at=None, expires_at__gt=now, user__is_active=True)
+            .first())
+
+
+def _signed_in(token: ApiToken, now: datetime) -> User:
+    if token.last_used_at is None or (now - token.last_used_at) > TOKEN_TOUCH_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # throttled write
+        token.last_used_at = now
     user = token.user
     user.auth_level = token.auth_level
     user.api_token_id = token.pk
     return user
+
+
+def _cache_quietly(op, *args):
+    """A cache call whose failure only costs speed; False when the cache did not answer."""
+    try:
+        return op(*args)
+    except Exception:  # noqa: BLE001 - Redis down: the database answers instead
+        logger.warning("auth cache: %s failed", getattr(op, "__name__", op), exc_info=True)
+        return False
+
+
+def api_principals_forget(user_id: int, *, also: list[str] = ()) -> None:
+    """Forget the cached sign-ins of this person's tokens in every process, once the current
+    transaction commits (at once outside one). Called on every change to a person, their grants
+    or their tokens (accounts/signals.py), and by the bulk updates that send no signal. `also`:
+    hashes of tokens being deleted, which the person's tokens will no longer list."""
+    if settings.API_TOKEN_CACHE_SECONDS:
+        transaction.on_commit(lambda: _forget_now(user_id, also), robust=True)
+
+
+def _forget_now(user_id: int, also: list[str]) -> None:
+    hashes = {*also, *ApiToken.objects.using(DEFAULT_DB_ALIAS).filter(user_id=user_id)
+              .values_list("key_hash", flat=True)}
+    if not hashes:
+        return
+    moved = secrets.token_hex(8)
+    # The generation first: a request reading the old rows right now sees it move and drops
+    # what it read; then the entries themselves. A failure is logged: if the cache is down,
+    # entries cached before it went down live at most API_TOKEN_CACHE_SECONDS (ADR 0018).
+    if _cache_quietly(cache.set_many, {_GEN_KEY + h: moved for h in hashes},
+                      max(600, 10 * settings.API_TOKEN_CACHE_SECONDS)) is False or \
+            _cache_quietly(cache.delete_many, [_TOKEN_KEY + h for h in hashes]) is False:
+        logger.error("auth cache: the sign-ins of user %s could not be forgotten; they expire "
+                     "within %s s", user_id, settings.API_TOKEN_CACHE_SECONDS)
 
 
 def api_token_revoke(*, user: User, token_id: int, request: HttpRequest | None = None) -> None:
@@ -372,6 +456,7 @@ def api_token_revoke(*, user: User, token_id: int, request: HttpRequest | None =
         revoked_at=timezone.now()
     )
     if updated:
+        api_principals_forget(user.pk)
         audit_record("auth.token_revoke", actor=user, object_type="accounts.apitoken",
                      object_id=token_id, request=request)
 

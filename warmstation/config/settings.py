@@ -263,6 +263,11 @@ STAFF_LOCKOUT_THRESHOLD = 5
 STAFF_LOCKOUT_SECONDS = 15 * 60
 TOTP_ISSUER = "37°C+ 暖心驿站"
 API_TOKEN_DAYS = 30
+# Seconds a bearer token's person and grants stay in the cache (accounts/services.py, ADR 0018);
+# forgotten in every process on any change, so this only bounds a cache that missed a change
+# while it was down. Needs a cache all processes share: off (0) without REDIS_URL.
+API_TOKEN_CACHE_SECONDS = int(os.environ.get("API_TOKEN_CACHE_SECONDS",
+                                             "60" if os.environ.get("REDIS_URL") else "0"))
 
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
