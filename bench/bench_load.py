@@ -46,6 +46,7 @@ from bench.common import (  # noqa: E402
     descendants,
     free_port,
     load_avg,
+    redis_env,
     status_kb,
     write_section,
     wrk_run,
@@ -286,7 +287,7 @@ def server_env(var: Path, **extra: str) -> dict:
            if k not in {"DJANGO_SETTINGS_MODULE", "TASKS_BACKEND", "DATABASE_URL"}}
     env.update(DJANGO_SETTINGS_MODULE="warmstation.config.settings", WARMSTATION_VAR_DIR=str(var),
                SMS_BACKEND="console", DEBUG="0", PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING",
-               **NO_LIMITS, **extra)
+               **NO_LIMITS, **redis_env(), **extra)
     return env
 
 

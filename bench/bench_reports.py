@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, status_kb, write_section  # noqa: E402
+from bench.common import free_port, redis_env, status_kb, write_section  # noqa: E402
 
 PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
 PG_USER = os.environ.get("PGUSER", "postgres")
@@ -261,7 +261,8 @@ def through_server(url: str, tokens: list[str], photos: list[bytes], per_client:
     env = os.environ | {"DATABASE_URL": url, "DEBUG": "0", "LOG_LEVEL": "WARNING",
                         "ALLOWED_HOSTS": "127.0.0.1,localhost",
                         "DJANGO_SETTINGS_MODULE": "bench_settings",
-                        "PYTHONPATH": f"{workdir}:{ROOT}", "MEDIA_ROOT": str(workdir / "media")}
+                        "PYTHONPATH": f"{workdir}:{ROOT}", "MEDIA_ROOT": str(workdir / "media"),
+                        **redis_env()}
     (workdir / "bench_settings.py").write_text(
         "from warmstation.config.settings import *  # noqa: F403\nROOT_URLCONF = 'bench_urls'\n")
     cmd = [str(ROOT / ".venv" / "bin" / "granian"), "--interface", "wsgi",

@@ -11,6 +11,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
+# Production runs with Redis (`make serve` requires REDIS_URL): rate limits, the SMS-code lock and
+# bearer-token sign-ins (ADR 0018) live there. The benches use a Redis database of their own,
+# emptied when they start; BENCH_REDIS_URL= (empty) runs them on local memory instead.
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def redis_env() -> dict[str, str]:
+    """REDIS_URL for a bench's server, on a Redis database emptied now ({} without one)."""
+    if not BENCH_REDIS_URL:
+        return {}
+    import redis
+
+    redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
+    return {"REDIS_URL": BENCH_REDIS_URL}
 
 
 def free_port() -> int:

@@ -3,6 +3,7 @@ worker registration, and the worker's privacy rights (export, close)."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import logging
@@ -355,6 +356,8 @@ TOKEN_TOUCH_EVERY = timedelta(minutes=5)  # how stale `last_used_at` may get (a 
 # The shared cache's keys, each + the token's hash: the person the token signs in, as last read;
 # and the token's generation, changed whenever that person's sign-ins are forgotten.
 _TOKEN_KEY, _GEN_KEY = "auth:token:", "auth:token-gen:"
+# Never written to the cache: read from the database if a request needs them (deferred fields).
+_NOT_CACHED = ("password", "totp_secret")
 
 
 def api_token_authenticate(raw: str) -> User | None:
@@ -371,10 +374,9 @@ def api_token_authenticate(raw: str) -> User | None:
         token = _live_token(ApiToken.objects, key_hash, now)
         return _signed_in(token, now) if token else None
     keys = (_TOKEN_KEY + key_hash, _GEN_KEY + key_hash)
-    try:
-        found = cache.get_many(keys)
-    except Exception:  # noqa: BLE001 - the cache is a shortcut: the database still answers
-        token = _live_token(ApiToken.objects, key_hash, now)
+    found = _cache_quietly(cache.get_many, keys)
+    if found is False:  # the cache is a shortcut: the database still answers (the primary's)
+        token = _live_token(ApiToken.objects.using(DEFAULT_DB_ALIAS), key_hash, now)
         return _signed_in(token, now) if token else None
     if (entry := found.get(keys[0])) is not None:
         user, token_id, level, expires_at, last_used_at = entry
@@ -386,17 +388,20 @@ def api_token_authenticate(raw: str) -> User | None:
         user.auth_level, user.api_token_id = level, token_id
         return user
     # Not cached: read the primary (a replica may not have the revocation yet), keep what was
-    # read, and drop it again if the token's generation moved meanwhile: a change that
-    # committed while we read must not be outlived by what we read before it.
+    # read, and drop it again unless the token's generation is still the one read with the
+    # entry: a change that committed while we read must not be outlived by what we read before.
     token = _live_token(ApiToken.objects.using(DEFAULT_DB_ALIAS), key_hash, now)
     if token is None:
         return None
     user = _signed_in(token, now)
     user._grants_cache = list(user.grants.using(DEFAULT_DB_ALIAS)
                               .select_related("area", "department"))
-    entry = (user, token.pk, token.auth_level, token.expires_at, token.last_used_at)
-    if _cache_quietly(cache.set, keys[0], entry, ttl) is not False and \
-            _cache_quietly(cache.get, keys[1]) != found.get(keys[1]):
+    kept = copy.copy(user)
+    for name in _NOT_CACHED:
+        kept.__dict__.pop(User._meta.get_field(name).attname, None)
+    _cache_quietly(cache.set, keys[0],
+                   (kept, token.pk, token.auth_level, token.expires_at, token.last_used_at), ttl)
+    if _cache_quietly(cache.get, keys[1]) != found.get(keys[1]):  # moved, or no answer
         _cache_quietly(cache.delete, keys[0])
     return user
 
@@ -426,18 +431,32 @@ def _cache_quietly(op, *args):
         return False
 
 
+def _cache_shared() -> bool:
+    """Whether other processes read this cache (Redis), so what we change must reach them even
+    if this process does not cache sign-ins itself."""
+    return "locmem" not in settings.CACHES["default"]["BACKEND"].lower() and \
+        "dummy" not in settings.CACHES["default"]["BACKEND"].lower()
+
+
 def api_principals_forget(user_id: int, *, also: list[str] = ()) -> None:
     """Forget the cached sign-ins of this person's tokens in every process, once the current
     transaction commits (at once outside one). Called on every change to a person, their grants
     or their tokens (accounts/signals.py), and by the bulk updates that send no signal. `also`:
-    hashes of tokens being deleted, which the person's tokens will no longer list."""
-    if settings.API_TOKEN_CACHE_SECONDS:
+    hashes of tokens being deleted, which the person's tokens will no longer list. Runs whenever
+    the cache is shared, whatever this process's own API_TOKEN_CACHE_SECONDS (a task worker or
+    shell may have it off while the web processes cache)."""
+    if settings.API_TOKEN_CACHE_SECONDS or _cache_shared():
         transaction.on_commit(lambda: _forget_now(user_id, also), robust=True)
 
 
 def _forget_now(user_id: int, also: list[str]) -> None:
-    hashes = {*also, *ApiToken.objects.using(DEFAULT_DB_ALIAS).filter(user_id=user_id)
-              .values_list("key_hash", flat=True)}
+    try:
+        hashes = {*also, *ApiToken.objects.using(DEFAULT_DB_ALIAS).filter(user_id=user_id)
+                  .values_list("key_hash", flat=True)}
+    except Exception:
+        logger.exception("auth cache: the tokens of user %s could not be read to forget them; "
+                         "their sign-ins expire within API_TOKEN_CACHE_SECONDS", user_id)
+        raise
     if not hashes:
         return
     moved = secrets.token_hex(8)
@@ -448,7 +467,7 @@ def _forget_now(user_id: int, also: list[str]) -> None:
                       max(600, 10 * settings.API_TOKEN_CACHE_SECONDS)) is False or \
             _cache_quietly(cache.delete_many, [_TOKEN_KEY + h for h in hashes]) is False:
         logger.error("auth cache: the sign-ins of user %s could not be forgotten; they expire "
-                     "within %s s", user_id, settings.API_TOKEN_CACHE_SECONDS)
+                     "within API_TOKEN_CACHE_SECONDS", user_id)
 
 
 def api_token_revoke(*, user: User, token_id: int, request: HttpRequest | None = None) -> None:

@@ -268,6 +268,9 @@ API_TOKEN_DAYS = 30
 # while it was down. Needs a cache all processes share: off (0) without REDIS_URL.
 API_TOKEN_CACHE_SECONDS = int(os.environ.get("API_TOKEN_CACHE_SECONDS",
                                              "60" if os.environ.get("REDIS_URL") else "0"))
+if API_TOKEN_CACHE_SECONDS and not os.environ.get("REDIS_URL"):
+    raise ImproperlyConfigured("API_TOKEN_CACHE_SECONDS needs REDIS_URL: a local-memory cache is "
+                               "per process, so a token revoked in one would work in the others")
 
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")

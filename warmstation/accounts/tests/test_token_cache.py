@@ -3,6 +3,10 @@ next requests skip the token and grants queries, and every change to the person,
 their tokens is seen on the very next request, in every process (the cache is the one they
 share). The local-memory cache here stands for Redis: one cache, as every process sees it."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -209,3 +213,34 @@ def test_the_database_answers_when_the_cache_does_not(worker, settings):
     # then
     assert response.status_code == 200
     assert response.json()["mobile"] == "13812340001"
+
+
+def test_no_password_hash_or_totp_secret_is_written_to_the_cache(cached, tree):
+    # given: a steward with a password and a TOTP secret, signed in by token
+    user = make_worker([tree["ylj"]], mobile="13812340002")
+    user.set_password("a long pass phrase 2026")
+    user.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    user.save()
+    raw = api_token_issue(user=user, auth_level=AuthLevel.CODE)
+    assert me(raw).status_code == 200
+
+    # when
+    kept = cache.get(_TOKEN_KEY + _token_hash(raw))[0]
+    signed_in = services.api_token_authenticate(raw)
+
+    # then: neither is in the cached copy; a request that needs one reads it from the database
+    assert {"password", "totp_secret"} <= kept.get_deferred_fields()
+    assert signed_in.totp_secret == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    assert signed_in.check_password("a long pass phrase 2026")
+
+
+def test_caching_sign_ins_without_a_shared_cache_is_refused():
+    """A local-memory cache is per process: a token revoked in one would work in the others."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env | {"API_TOKEN_CACHE_SECONDS": "60",
+                   "DJANGO_SETTINGS_MODULE": "warmstation.config.settings"},
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "API_TOKEN_CACHE_SECONDS needs REDIS_URL" in result.stderr
