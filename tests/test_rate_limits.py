@@ -16,7 +16,7 @@ from tests.factories import PASSWORD, as_level, build_area_tree, make_user, make
 from warmstation.accounts.models import AuthLevel, Role
 from warmstation.core.audit import client_ip
 from warmstation.core.errors import RateLimited
-from warmstation.core.ratelimit import rate_limit
+from warmstation.core.ratelimit import rate_limit, rate_limit_count
 
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 # A port nothing listens on: "Redis is down" without stopping the shared Redis.
@@ -257,6 +257,26 @@ def test_limits_are_shared_across_processes_through_redis(settings):
             with pytest.raises(RateLimited):
                 rate_limit(request, "sign_in")
             rate_limit(RequestFactory().post("/", REMOTE_ADDR="192.0.2.8"), "sign_in")
+        finally:
+            caches["default"].delete_pattern("*")  # our prefix only; never FLUSHALL
+
+
+@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
+def test_on_redis_hits_are_counted_with_the_window_as_their_lifetime(settings):
+    prefix = f"ws-test-{uuid.uuid4().hex[:8]}"
+    settings.RATE_LIMITS = _limits(search=(3, 60, "ip"))
+    with override_settings(CACHES=_redis_cache(REDIS, prefix)):
+        try:
+            cache = caches["default"]
+            request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.9")
+            rate_limit(request, "search")
+            rate_limit(request, "search")
+            assert rate_limit_count(request, "search") == 2
+            (key,) = cache.keys("rl:search:*")
+            assert 0 < cache.ttl(key) <= 61
+            rate_limit(request, "search")
+            with pytest.raises(RateLimited):
+                rate_limit(request, "search")
         finally:
             caches["default"].delete_pattern("*")  # our prefix only; never FLUSHALL
 

@@ -64,12 +64,7 @@ def rate_limit(request: HttpRequest | None, scope: str, *, ident: str | None = N
     slot = int(now // window)
     cache_key = f"rl:{scope}:{_who(request, key, ident)}:{slot}"
     try:
-        cache.add(cache_key, 0, timeout=window + 1)
-        try:
-            used = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.set(cache_key, 1, timeout=window + 1)
-            used = 1
+        used = _count_hit(cache_key, window + 1)
     except Exception as exc:  # noqa: BLE001 — any cache failure: decide by the scope's rule
         if scope in settings.RATE_LIMIT_FAIL_CLOSED:
             logger.error(
@@ -92,6 +87,24 @@ def rate_limit(request: HttpRequest | None, scope: str, *, ident: str | None = N
             params={"seconds": retry_after},
             extra={"retry_after": retry_after},
         )
+
+
+def _count_hit(cache_key: str, timeout: int) -> int:
+    """The window's count after this hit. On Redis one round trip (SET NX EX and INCR in a
+    pipeline, which any Redis version runs); on another cache its add and incr."""
+    client = getattr(cache, "client", None)
+    if hasattr(client, "get_client") and hasattr(client, "make_key"):  # django-redis
+        key = client.make_key(cache_key)
+        pipe = client.get_client(write=True).pipeline(transaction=False)
+        pipe.set(key, 0, ex=timeout, nx=True)
+        pipe.incr(key)
+        return int(pipe.execute()[1])
+    cache.add(cache_key, 0, timeout=timeout)
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=timeout)
+        return 1
 
 
 def rate_limit_count(request: HttpRequest | None, scope: str, *, ident: str | None = None) -> int:
