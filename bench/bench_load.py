@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
+    BENCH_REDIS_URL,
     cmdline,
     descendants,
     free_port,
@@ -465,7 +466,9 @@ def render(results, memory, kinds, args, steps, seconds, fixtures, elapsed) -> s
     out = [SECTION, "",
            f"`bench/bench_load.py` (issue 18, item 7), {time.strftime('%Y-%m-%d %H:%M')} UTC, "
            f"{os.cpu_count()} CPUs, Python {platform.python_version()}, private PostgreSQL 15 "
-           f"clusters (fsync off) on this machine, wrk -t2 on the same CPUs. Command: "
+           f"clusters (fsync off) on this machine, "
+           f"{'Redis (a database of its own, as production runs)' if BENCH_REDIS_URL else 'no Redis'}"
+           f", wrk -t2 on the same CPUs. Command: "
            f"`.venv/bin/python bench/bench_load.py{' --quick' if args.quick else ''}` "
            f"({elapsed / 60:.0f} min). The demo plus {args.workers} workers; "
            f"{len(fixtures['codes'])} live codes and {len(fixtures['photos'])} photos made "
