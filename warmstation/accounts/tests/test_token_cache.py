@@ -86,60 +86,36 @@ def test_without_the_setting_every_request_reads_the_token(worker, settings):
     assert cache.get(_TOKEN_KEY + _token_hash(raw)) is None
 
 
-def test_a_revoked_token_is_refused_on_the_next_request(cached, worker,
-                                                        django_capture_on_commit_callbacks):
-    # given
-    _user, raw = worker
-    assert me(raw).status_code == 200
-
-    # when
-    with django_capture_on_commit_callbacks(execute=True):
-        assert Client().post("/api/v1/auth/revoke",
-                             HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 204
-
-    # then
-    assert me(raw).status_code == 401
+def _revoke(user, raw):  # the worker signs out
+    assert Client().post("/api/v1/auth/revoke",
+                         HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 204
 
 
-def test_a_closed_account_is_refused_on_the_next_request(cached, worker,
-                                                         django_capture_on_commit_callbacks):
-    # given
-    _user, raw = worker
-    assert me(raw).status_code == 200
-
-    # when
-    with django_capture_on_commit_callbacks(execute=True):
-        assert Client().post("/api/v1/me/close",
-                             HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 204
-
-    # then
-    assert me(raw).status_code == 401
+def _close(user, raw):  # the worker closes their account (the erasure revokes in bulk)
+    assert Client().post("/api/v1/me/close",
+                         HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 204
 
 
-def test_a_deactivated_person_is_refused_on_the_next_request(cached, worker,
+def _deactivate(user, raw):  # as the Django admin does it
+    user.is_active = False
+    user.save()
+
+
+def _delete_token(user, raw):
+    ApiToken.objects.get(key_hash=_token_hash(raw)).delete()
+
+
+@pytest.mark.parametrize("change", [_revoke, _close, _deactivate, _delete_token],
+                         ids=["revoked", "account closed", "deactivated", "token deleted"])
+def test_a_cached_token_is_refused_on_the_next_request_after(change, cached, worker,
                                                              django_capture_on_commit_callbacks):
     # given
     user, raw = worker
     assert me(raw).status_code == 200
 
-    # when (as the Django admin does it)
-    with django_capture_on_commit_callbacks(execute=True):
-        user.is_active = False
-        user.save()
-
-    # then
-    assert me(raw).status_code == 401
-
-
-def test_a_deleted_token_is_refused_on_the_next_request(cached, worker,
-                                                        django_capture_on_commit_callbacks):
-    # given
-    _user, raw = worker
-    assert me(raw).status_code == 200
-
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        ApiToken.objects.get(key_hash=_token_hash(raw)).delete()
+        change(user, raw)
 
     # then
     assert me(raw).status_code == 401
