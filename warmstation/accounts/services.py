@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -357,7 +358,7 @@ TOKEN_TOUCH_EVERY = timedelta(minutes=5)  # how stale `last_used_at` may get (a 
 # and the token's generation, changed whenever that person's sign-ins are forgotten.
 _TOKEN_KEY, _GEN_KEY = "auth:token:", "auth:token-gen:"
 # Never written to the cache: read from the database if a request needs them (deferred fields).
-_NOT_CACHED = ("password", "totp_secret")
+_NOT_CACHED = ("password", "totp_secret")  # attribute names as stored on the instance
 
 
 def api_token_authenticate(raw: str) -> User | None:
@@ -379,6 +380,7 @@ def api_token_authenticate(raw: str) -> User | None:
         token = _live_token(ApiToken.objects.using(DEFAULT_DB_ALIAS), key_hash, now)
         return _signed_in(token, now) if token else None
     if (entry := found.get(keys[0])) is not None:
+        user: User
         user, token_id, level, expires_at, last_used_at = entry
         if expires_at <= now:
             return None
@@ -398,7 +400,7 @@ def api_token_authenticate(raw: str) -> User | None:
                               .select_related("area", "department"))
     kept = copy.copy(user)
     for name in _NOT_CACHED:
-        kept.__dict__.pop(User._meta.get_field(name).attname, None)
+        kept.__dict__.pop(name, None)
     _cache_quietly(cache.set, keys[0],
                    (kept, token.pk, token.auth_level, token.expires_at, token.last_used_at), ttl)
     if _cache_quietly(cache.get, keys[1]) != found.get(keys[1]):  # moved, or no answer
@@ -406,10 +408,11 @@ def api_token_authenticate(raw: str) -> User | None:
     return user
 
 
-def _live_token(tokens, key_hash: str, now: datetime) -> ApiToken | None:
-    return (tokens.select_related("user")
+def _live_token(tokens: Any, key_hash: str, now: datetime) -> ApiToken | None:
+    token: ApiToken | None = (tokens.select_related("user")
             .filter(key_hash=key_hash, revoked_at=None, expires_at__gt=now, user__is_active=True)
             .first())
+    return token
 
 
 def _signed_in(token: ApiToken, now: datetime) -> User:
@@ -422,7 +425,7 @@ def _signed_in(token: ApiToken, now: datetime) -> User:
     return user
 
 
-def _cache_quietly(op, *args):
+def _cache_quietly(op: Callable[..., Any], *args: Any) -> Any:
     """A cache call whose failure only costs speed; False when the cache did not answer."""
     try:
         return op(*args)
@@ -434,11 +437,11 @@ def _cache_quietly(op, *args):
 def _cache_shared() -> bool:
     """Whether other processes read this cache (Redis), so what we change must reach them even
     if this process does not cache sign-ins itself."""
-    return "locmem" not in settings.CACHES["default"]["BACKEND"].lower() and \
-        "dummy" not in settings.CACHES["default"]["BACKEND"].lower()
+    backend = str(settings.CACHES["default"]["BACKEND"]).lower()
+    return "locmem" not in backend and "dummy" not in backend
 
 
-def api_principals_forget(user_id: int, *, also: list[str] = ()) -> None:
+def api_principals_forget(user_id: int, *, also: Iterable[str] = ()) -> None:
     """Forget the cached sign-ins of this person's tokens in every process, once the current
     transaction commits (at once outside one). Called on every change to a person, their grants
     or their tokens (accounts/signals.py), and by the bulk updates that send no signal. `also`:
@@ -449,7 +452,7 @@ def api_principals_forget(user_id: int, *, also: list[str] = ()) -> None:
         transaction.on_commit(lambda: _forget_now(user_id, also), robust=True)
 
 
-def _forget_now(user_id: int, also: list[str]) -> None:
+def _forget_now(user_id: int, also: Iterable[str]) -> None:
     try:
         hashes = {*also, *ApiToken.objects.using(DEFAULT_DB_ALIAS).filter(user_id=user_id)
                   .values_list("key_hash", flat=True)}

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -92,7 +93,7 @@ def rate_limit(request: HttpRequest | None, scope: str, *, ident: str | None = N
 def _count_hit(cache_key: str, timeout: int) -> int:
     """The window's count after this hit. On Redis one round trip (SET NX EX and INCR in a
     pipeline, which any Redis version runs); on another cache its add and incr."""
-    client = getattr(cache, "client", None)
+    client: Any = getattr(cache, "client", None)
     if hasattr(client, "get_client") and hasattr(client, "make_key"):  # django-redis
         key = client.make_key(cache_key)
         pipe = client.get_client(write=True).pipeline(transaction=False)
