@@ -66,7 +66,11 @@ def access_area_by_id(user, area_id: int, *, for_change: bool = False) -> Area:
         area = Area.objects.select_related("parent").get(pk=area_id)
     except (Area.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    if for_change and not area_in_scope(user, area):
+    return _checked(user, area, for_change=for_change)
+
+
+def _checked(user, area: Area | None, *, for_change: bool) -> Area:
+    if area is None or (for_change and not area_in_scope(user, area)):
         raise NotFound()
     return area
 
@@ -74,7 +78,5 @@ def access_area_by_id(user, area_id: int, *, for_change: bool = False) -> Area:
 def access_area_by_code(user, code: str, *, for_change: bool = False) -> Area:
     if not code or "\x00" in code or len(code) > 32:  # PostgreSQL refuses NUL in a literal
         raise NotFound()
-    area_id = Area.objects.filter(code=code).values_list("pk", flat=True).first()
-    if area_id is None:
-        raise NotFound()
-    return access_area_by_id(user, area_id, for_change=for_change)
+    area = Area.objects.select_related("parent").filter(code=code).first()  # one query
+    return _checked(user, area, for_change=for_change)

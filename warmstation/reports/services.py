@@ -261,11 +261,13 @@ def _event(problem: Problem, *, actor: User | None, action: str, from_status: st
     return event
 
 
-def _notify(problem: Problem, text: str) -> None:
+def _notify(problem: Problem, text: str, *, mobiles: Iterable[str] | None = None) -> None:
     """SMS to every follower with a mobile, in the caller's transaction (the outbox sends after
-    commit; nothing is sent for a rolled-back step)."""
-    mobiles = (Follower.objects.filter(problem=problem, user__closed_at=None)
-               .exclude(user__mobile="").values_list("user__mobile", flat=True))
+    commit; nothing is sent for a rolled-back step). `mobiles`: the followers' numbers when the
+    caller has them (a problem just filed: its reporter, or nobody for an Open311 client)."""
+    if mobiles is None:
+        mobiles = (Follower.objects.filter(problem=problem, user__closed_at=None)
+                   .exclude(user__mobile="").values_list("user__mobile", flat=True))
     for mobile in mobiles:
         if not mobile.isdigit():
             continue
@@ -326,7 +328,9 @@ def report_create(*, actor: User | None, category: ReportCategory, lat: float, l
                 Photo.objects.filter(pk=photo.pk, problem=None).update(problem=problem)
             _event(problem, actor=actor, action="create", from_status="", request=request,
                    detail={"source": problem.source, "client": client.pk if client else None})
-            _notify(problem, "已收到，等待指挥中心受理。")
+            # Its one follower is the reporter who just filed it (an open account).
+            _notify(problem, "已收到，等待指挥中心受理。",
+                    mobiles=[actor.mobile] if actor is not None and client is None else [])
     except IntegrityError:
         # The same client_key raced in from a second request: answer the first one.
         existing = Problem.objects.filter(reporter=actor, client_key=client_key).first() \

@@ -86,6 +86,7 @@ def test_dispatch_resolve_with_an_after_photo_close(w):
     texts = list(OutboxMessage.objects.filter(recipient=w["worker"].mobile)
                  .values_list("body", flat=True))
     assert any("已立案" in t for t in texts) and any("已处置" in t for t in texts)
+    assert sum("已收到" in t for t in texts) == 1  # the reporter, told once it was filed
 
 
 def test_not_fixed_within_seven_days_reopens_and_after_is_refused(w):
