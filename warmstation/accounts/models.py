@@ -144,13 +144,15 @@ class User(AbstractBaseUser):
             return []
         return [g for g in self.grants_held() if self.auth_level >= ROLE_MIN_LEVEL[g.role]]
 
-    def grants_held(self) -> list["RoleGrant"]:
+    def grants_held(self, *, using: str | None = None) -> list["RoleGrant"]:
         """Every grant this person holds, active at this session's level or not, with their
         areas and departments. Cached on the instance for the request (and with a cached
-        bearer-token sign-in, across requests: accounts/services.api_token_authenticate)."""
+        bearer-token sign-in, across requests: accounts/services.api_token_authenticate).
+        `using`: the database to read them from the first time (the router's choice otherwise)."""
         cache = getattr(self, "_grants_cache", None)
         if cache is None:
-            cache = list(self.grants.select_related("area", "department").all())
+            grants = self.grants.using(using) if using else self.grants.all()
+            cache = list(grants.select_related("area", "department"))
             self._grants_cache = cache
         return cache
 

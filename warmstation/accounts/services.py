@@ -372,13 +372,12 @@ def api_token_authenticate(raw: str) -> User | None:
     now = timezone.now()
     ttl = settings.API_TOKEN_CACHE_SECONDS
     if not ttl:
-        token = _live_token(ApiToken.objects, key_hash, now)
-        return _signed_in(token, now) if token else None
+        return _signed_in(_live_token(ApiToken.objects, key_hash, now), now)
     keys = (_TOKEN_KEY + key_hash, _GEN_KEY + key_hash)
     found = _cache_quietly(cache.get_many, keys)
     if found is False:  # the cache is a shortcut: the database still answers (the primary's)
-        token = _live_token(ApiToken.objects.using(DEFAULT_DB_ALIAS), key_hash, now)
-        return _signed_in(token, now) if token else None
+        return _signed_in(_live_token(ApiToken.objects.using(DEFAULT_DB_ALIAS), key_hash, now),
+                          now)
     if (entry := found.get(keys[0])) is not None:
         user: User
         user, token_id, level, expires_at, last_used_at = entry
@@ -393,19 +392,18 @@ def api_token_authenticate(raw: str) -> User | None:
     # read, and drop it again unless the token's generation is still the one read with the
     # entry: a change that committed while we read must not be outlived by what we read before.
     token = _live_token(ApiToken.objects.using(DEFAULT_DB_ALIAS), key_hash, now)
-    if token is None:
+    fresh = _signed_in(token, now)
+    if token is None or fresh is None:
         return None
-    user = _signed_in(token, now)
-    user._grants_cache = list(user.grants.using(DEFAULT_DB_ALIAS)
-                              .select_related("area", "department"))
-    kept = copy.copy(user)
+    fresh.grants_held(using=DEFAULT_DB_ALIAS)  # read now, so that the cached copy holds them
+    kept = copy.copy(fresh)
     for name in _NOT_CACHED:
         kept.__dict__.pop(name, None)
     _cache_quietly(cache.set, keys[0],
                    (kept, token.pk, token.auth_level, token.expires_at, token.last_used_at), ttl)
     if _cache_quietly(cache.get, keys[1]) != found.get(keys[1]):  # moved, or no answer
         _cache_quietly(cache.delete, keys[0])
-    return user
+    return fresh
 
 
 def _live_token(tokens: Any, key_hash: str, now: datetime) -> ApiToken | None:
@@ -415,7 +413,9 @@ def _live_token(tokens: Any, key_hash: str, now: datetime) -> ApiToken | None:
     return token
 
 
-def _signed_in(token: ApiToken, now: datetime) -> User:
+def _signed_in(token: ApiToken | None, now: datetime) -> User | None:
+    if token is None:
+        return None
     if token.last_used_at is None or (now - token.last_used_at) > TOKEN_TOUCH_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # throttled write
         token.last_used_at = now
@@ -434,13 +434,6 @@ def _cache_quietly(op: Callable[..., Any], *args: Any) -> Any:
         return False
 
 
-def _cache_shared() -> bool:
-    """Whether other processes read this cache (Redis), so what we change must reach them even
-    if this process does not cache sign-ins itself."""
-    backend = str(settings.CACHES["default"]["BACKEND"]).lower()
-    return "locmem" not in backend and "dummy" not in backend
-
-
 def api_principals_forget(user_id: int, *, also: Iterable[str] = ()) -> None:
     """Forget the cached sign-ins of this person's tokens in every process, once the current
     transaction commits (at once outside one). Called on every change to a person, their grants
@@ -448,7 +441,7 @@ def api_principals_forget(user_id: int, *, also: Iterable[str] = ()) -> None:
     hashes of tokens being deleted, which the person's tokens will no longer list. Runs whenever
     the cache is shared, whatever this process's own API_TOKEN_CACHE_SECONDS (a task worker or
     shell may have it off while the web processes cache)."""
-    if settings.API_TOKEN_CACHE_SECONDS or _cache_shared():
+    if settings.API_TOKEN_CACHE_SECONDS or settings.CACHE_SHARED:
         transaction.on_commit(lambda: _forget_now(user_id, also), robust=True)
 
 

@@ -268,9 +268,6 @@ API_TOKEN_DAYS = 30
 # while it was down. Needs a cache all processes share: off (0) without REDIS_URL.
 API_TOKEN_CACHE_SECONDS = int(os.environ.get("API_TOKEN_CACHE_SECONDS",
                                              "60" if os.environ.get("REDIS_URL") else "0"))
-if API_TOKEN_CACHE_SECONDS and not os.environ.get("REDIS_URL"):
-    raise ImproperlyConfigured("API_TOKEN_CACHE_SECONDS needs REDIS_URL: a local-memory cache is "
-                               "per process, so a token revoked in one would work in the others")
 
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
@@ -349,6 +346,11 @@ if REDIS_URL := os.environ.get("REDIS_URL"):
     }}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Whether every process reads the same cache (Redis): what one changes, the others see.
+CACHE_SHARED = bool(os.environ.get("REDIS_URL"))
+if API_TOKEN_CACHE_SECONDS and not CACHE_SHARED:
+    raise ImproperlyConfigured("API_TOKEN_CACHE_SECONDS needs REDIS_URL: a local-memory cache is "
+                               "per process, so a token revoked in one would work in the others")
 
 # /metrics (Prometheus): from these addresses or networks, or with this bearer token.
 METRICS_ALLOWED = [a.strip() for a in os.environ.get("METRICS_ALLOWED", "127.0.0.1,::1").split(",")
