@@ -47,6 +47,19 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+def cpu_seconds(*pids: int) -> float:
+    """CPU time (user + system) the processes have used so far, in seconds (0 for one gone)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / tick
+
+
 def status_kb(pid: int, key: str) -> int:
     """A /proc/<pid>/status figure in kB (VmHWM: peak resident memory), 0 if gone."""
     try:

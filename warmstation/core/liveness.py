@@ -49,9 +49,32 @@ def lower_priority() -> int:
     """A task worker runs below the web workers' CPU priority (`nice`, by
     settings.TASK_WORKER_NICE, 10 by default; 0 leaves it): a burst of photos to re-encode or a
     large import then waits for the requests of the moment instead of slowing them, and takes
-    every CPU nobody else wants. The new niceness."""
+    every CPU nobody else wants. The new niceness.
+
+    A niceness only weighs against processes of the same scheduling group. On Linux with
+    autogroups (the default on Debian and most distributions) every session is a group of its
+    own, and the supervisor starts each program in a new session: its own niceness alone would
+    then change nothing against the web workers. So a worker that leads its session also lowers
+    its session's group (`/proc/self/autogroup`) by the same step."""
     step = max(0, min(int(getattr(settings, "TASK_WORKER_NICE", 10)), 19))
-    return os.nice(step)
+    niceness = os.nice(step)
+    if step and os.getsid(0) == os.getpid():
+        lower_autogroup(step)
+    return niceness
+
+
+def lower_autogroup(step: int) -> int | None:
+    """Raise the niceness of this process's autogroup by `step` (at most 19); its new niceness,
+    or None where the kernel has no autogroups (or refuses: the worker then keeps its own
+    niceness only)."""
+    path = Path("/proc/self/autogroup")
+    try:
+        current = int(path.read_text().split("nice")[-1])
+        target = min(current + step, 19)
+        path.write_text(str(target))
+    except (OSError, ValueError):
+        return None
+    return target
 
 
 def heartbeat_dir() -> Path:

@@ -1,5 +1,6 @@
 """The task worker hands a task interrupted by a lost connection back to the queue."""
 
+import pytest
 from django.db import OperationalError
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -66,3 +67,35 @@ def test_a_task_worker_runs_below_the_web_workers_priority():
         out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                              text=True, check=True, timeout=60).stdout.split()
         assert [int(v) for v in out] == [base, expected]
+
+
+def _autogroup_nice(pid: str = "self") -> int:
+    from pathlib import Path
+
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split("nice")[-1])
+
+
+def test_a_task_worker_in_a_session_of_its_own_lowers_its_group_too():
+    """The supervisor starts every program in a new session, and with autogroups (Linux's
+    default) a session is a scheduling group of its own, where a process's own niceness weighs
+    only against its group: the worker lowers the group as well. A worker that shares its
+    session (started by hand beside a shell) leaves the group alone."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if not Path("/proc/self/autogroup").exists():
+        pytest.skip("this kernel has no autogroups (a niceness is then enough)")
+    script = ("import django, os; django.setup(); "
+              "from warmstation.core.liveness import lower_priority; lower_priority(); "
+              "print(open('/proc/self/autogroup').read().split('nice')[-1].strip())")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "warmstation.config.settings",
+           "TASK_WORKER_NICE": "10"}
+    mine = _autogroup_nice()
+    alone = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                           text=True, check=True, timeout=60, start_new_session=True)
+    assert int(alone.stdout) == 10  # a new session's group starts at 0
+    shared = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, check=True, timeout=60)
+    assert int(shared.stdout) == mine == _autogroup_nice()  # this session's group untouched
