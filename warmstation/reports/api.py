@@ -22,7 +22,7 @@ from warmstation.core.pagination import Rows
 from warmstation.core.permissions import require_roles
 from warmstation.core.schemas import AUTH_ERRORS, Id, Line, ProblemOut, Text
 from warmstation.reports import selectors, services, workflow
-from warmstation.reports.models import Photo, Problem, ReportCategory
+from warmstation.reports.models import Follower, Photo, Problem, ReportCategory
 from warmstation.reports.permissions import STAFF, access_problem_by_id
 
 router = Router(tags=["reports"])
@@ -181,17 +181,21 @@ def _out(problem: Problem, crs: str = "wgs84") -> dict:
     }
 
 
-def _detail(problem: Problem, viewer) -> dict:
+def _detail(problem: Problem, viewer, *, filed: services.Filed | None = None) -> dict:
+    """The problem as `viewer` sees it; `filed`: the problem just filed by `viewer`, whose
+    follower kind (reporter) and timeline are in hand, not read back."""
     from warmstation.reports.permissions import capacities
 
-    caps = capacities(viewer, problem)
+    caps = capacities(viewer, problem,
+                      follower_kind=Follower.Kind.REPORTER if filed else None)
+    events = filed.events if filed else selectors.problem_timeline(problem)
     return {**_out(problem), "following": "follower" in caps,
             "actions": selectors.available_actions(problem, viewer, caps),
             "photos": [_photo_out(p) for p in selectors.problem_photos(problem)],
             "timeline": [{"at": e.at, "action": e.action, "from_status": e.from_status,
                           "to_status": e.to_status, "note": e.note,
                           "department": e.department.code if e.department else None}
-                         for e in selectors.problem_timeline(problem)]}
+                         for e in events]}
 
 
 def category_by_code(code: str) -> ReportCategory:
@@ -269,15 +273,17 @@ def create_report(request, payload: ReportIn,
     """The same Idempotency-Key (the phone's offline queue resending) answers the first report
     again with 200 instead of creating a second."""
     area = access_area_by_code(request.user, payload.area_code) if payload.area_code else None
-    problem, created = services.report_create(
+    filed = services.report_file(
         actor=request.user, category=category_by_code(payload.category), lat=payload.lat,
         lng=payload.lng, crs=payload.crs, description=payload.description,
         address=payload.address, photo_ids=payload.photo_ids, client_key=idempotency_key,
         area=area, request=request)
     # A problem just filed is the reporter's own, answered from the rows in hand; a replay (the
     # first report again) is read through the choke point like any other.
-    shown = problem if created else access_problem_by_id(request.user, problem.pk)
-    return Status(201 if created else 200, _detail(shown, request.user))
+    if filed.created:
+        return Status(201, _detail(filed.problem, request.user, filed=filed))
+    return Status(200, _detail(access_problem_by_id(request.user, filed.problem.pk),
+                               request.user))
 
 
 @router.get("/mine", url_name="my_reports", operation_id="list_my_reports",

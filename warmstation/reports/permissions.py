@@ -49,13 +49,16 @@ def problem_visible_q(user: User | AnonymousUser | None) -> Q:
     return q
 
 
-def capacities(user: User | AnonymousUser | None, problem: Problem) -> set[str]:
-    """follower, reporter (the first one), department, triager."""
+def capacities(user: User | AnonymousUser | None, problem: Problem, *,
+               follower_kind: str | None = None) -> set[str]:
+    """follower, reporter (the first one), department, triager. `follower_kind`: how `user`
+    follows `problem` when the caller knows it already (the reporter of a problem just filed),
+    instead of reading it."""
     caps: set[str] = set()
     if user is None or not user.is_authenticated:
         return caps
-    kind = Follower.objects.filter(problem=problem, user=user).values_list("kind",
-                                                                           flat=True).first()
+    kind = follower_kind or Follower.objects.filter(problem=problem, user=user).values_list(
+        "kind", flat=True).first()
     if kind is not None:
         caps.add("follower")
         if kind == Follower.Kind.REPORTER:

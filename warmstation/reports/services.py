@@ -12,14 +12,17 @@ acceptance passes the row lock and the state check; the key guards everything el
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +66,7 @@ S = Problem.Status
 MAX_SIDE = 2048
 MAX_PHOTOS = 3
 PENDING_MAX = 30          # photos uploaded ahead and not yet in a report, per person per day
+NEAREST_FEW = 8           # nearest centres the database hands area_for_point to choose from
 FAR_M = 40_000            # a place this far from every area is not in the district
 DESCRIPTION_MAX = 1000
 
@@ -111,19 +115,24 @@ def point_to_wgs84(lat: float, lng: float, crs: str) -> tuple[float, float]:
 
 def area_for_point(lat: float, lng: float) -> Area:
     """The area whose centre is nearest (there are no street boundaries to test against: see
-    docs/decisions/0002); the deepest level wins between areas at the same centre."""
-    best: tuple[float, int, int] | None = None
-    for pk, clat, clng, depth in Area.objects.exclude(center_lat=None).exclude(
-            center_lng=None).values_list("pk", "center_lat", "center_lng", "depth"):
-        if clat is None or clng is None:
-            continue
-        d = geo.distance_m(lat, lng, clat, clng)
-        key = (round(d), -depth, pk)
-        if best is None or key < best:
-            best = key
-    if best is None or best[0] > FAR_M:
+    docs/decisions/0002); the deepest level wins between areas at the same centre.
+
+    One query: the database orders the centres by a flat-earth distance (good to a fraction of
+    a per cent across a district) and hands back the nearest few whole rows; the great-circle
+    distance then chooses among them."""
+    coslat = math.cos(math.radians(lat))
+    dlat, dlng = F("center_lat") - lat, (F("center_lng") - lng) * coslat
+    best: tuple[tuple[float, int, int], Area] | None = None
+    for area in Area.objects.filter(center_lat__isnull=False, center_lng__isnull=False) \
+            .alias(flat=dlat * dlat + dlng * dlng).order_by("flat", "-depth", "pk")[:NEAREST_FEW]:
+        assert area.center_lat is not None and area.center_lng is not None
+        d = geo.distance_m(lat, lng, area.center_lat, area.center_lng)
+        key = (round(d), -area.depth, area.pk)
+        if best is None or key < best[0]:
+            best = (key, area)
+    if best is None or best[0][0] > FAR_M:
         raise InvalidInput(_("该位置不在本区范围内。"), code="outside_district", field="lat")
-    return Area.objects.get(pk=best[2])
+    return best[1]
 
 
 # --- photos -----------------------------------------------------------------------------------
@@ -276,16 +285,33 @@ def _notify(problem: Problem, text: str, *, mobiles: Iterable[str] | None = None
                             f"（{problem.category.name_zh}）{text}")
 
 
-def report_create(*, actor: User | None, category: ReportCategory, lat: float, lng: float,
-                  crs: str = "wgs84", description: str = "", address: str = "",
-                  photo_ids: Iterable[int] = (), client_key: str = "",
-                  area: Area | None = None, client: Open311Client | None = None,
-                  attributes: dict[str, Any] | None = None, photos: Iterable[Photo] = (),
-                  request: HttpRequest | None = None) -> tuple[Problem, bool]:
-    """File a new problem; returns (problem, created). A worker reports with one to three
-    photos uploaded ahead; an Open311 client (`client`) may file without any. The same
-    `client_key` from the same person is the same report (the phone's offline queue resends):
-    the first one is answered again, nothing is created twice."""
+@dataclass(frozen=True)
+class Filed:
+    """What filing a report gives back: the problem; whether this call created it (False: the
+    same client key answered with the first report); and, when it did, the timeline as written
+    (its one "create" event), so that the answer need not read it back."""
+
+    problem: Problem
+    created: bool
+    events: tuple[ProblemEvent, ...] = ()
+
+
+def report_create(**kwargs: Any) -> tuple[Problem, bool]:
+    """`report_file`, as (problem, created)."""
+    filed = report_file(**kwargs)
+    return filed.problem, filed.created
+
+
+def report_file(*, actor: User | None, category: ReportCategory, lat: float, lng: float,
+                crs: str = "wgs84", description: str = "", address: str = "",
+                photo_ids: Iterable[int] = (), client_key: str = "",
+                area: Area | None = None, client: Open311Client | None = None,
+                attributes: dict[str, Any] | None = None, photos: Iterable[Photo] = (),
+                request: HttpRequest | None = None) -> Filed:
+    """File a new problem. A worker reports with one to three photos uploaded ahead; an
+    Open311 client (`client`) may file without any. The same `client_key` from the same person
+    is the same report (the phone's offline queue resends): the first one is answered again,
+    nothing is created twice."""
     if client is None:
         if actor is None or not actor.has_role(Role.WORKER):
             raise PermissionDenied()
@@ -294,7 +320,7 @@ def report_create(*, actor: User | None, category: ReportCategory, lat: float, l
                 raise InvalidInput(_("客户端标识无效。"), field="client_key")
             existing = Problem.objects.filter(reporter=actor, client_key=client_key).first()
             if existing is not None:
-                return existing, False
+                return Filed(existing, created=False)
         # After the replay check: a resent report is answered, not counted.
         rate_limit(request, "report")
     if not category.is_active:
@@ -326,8 +352,10 @@ def report_create(*, actor: User | None, category: ReportCategory, lat: float, l
                                         kind=Follower.Kind.REPORTER)
             for photo in photos:  # already stored by the caller (Open311 media_url)
                 Photo.objects.filter(pk=photo.pk, problem=None).update(problem=problem)
-            _event(problem, actor=actor, action="create", from_status="", request=request,
-                   detail={"source": problem.source, "client": client.pk if client else None})
+            event = _event(problem, actor=actor, action="create", from_status="",
+                           request=request,
+                           detail={"source": problem.source,
+                                   "client": client.pk if client else None})
             # Its one follower is the reporter who just filed it (an open account).
             _notify(problem, "已收到，等待指挥中心受理。",
                     mobiles=[actor.mobile] if actor is not None and client is None else [])
@@ -337,8 +365,8 @@ def report_create(*, actor: User | None, category: ReportCategory, lat: float, l
             if client_key and actor is not None else None
         if existing is None:
             raise
-        return existing, False
-    return problem, True
+        return Filed(existing, created=False)
+    return Filed(problem, created=True, events=(event,))
 
 
 def report_follow(*, actor: User, problem_id: int, lat: float, lng: float,

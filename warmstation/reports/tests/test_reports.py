@@ -138,3 +138,34 @@ def test_candidate_photos_are_seen_through_the_grant_only(w):
     third = signed_in(w["worker3"], w["worker3"].auth_level)
     assert third.get(f"/reports/photos/{photo.pk}/?g={found[0].grant}").status_code == 404
     assert Client().get(f"/reports/photos/{photo.pk}/").status_code == 404
+
+
+def test_the_area_of_a_place_is_the_nearest_centre_deepest_first(w):
+    """area_for_point asks the database for the nearest few centres by a flat-earth distance
+    and chooses by the great-circle one: the same area as measuring every centre, for places
+    all over the district, with centres shared by several levels (the deepest wins)."""
+    import random
+
+    from warmstation.areas.models import Area
+    from warmstation.areas.services import area_upsert
+
+    rng = random.Random(7)
+    parent = w["ylj"].parent
+    for i in range(60):
+        lat, lng = 39.55 + rng.random() * 0.4, 115.7 + rng.random() * 0.6
+        street = area_upsert(code=f"T{i:02d}", name_zh=f"测试{i}", level="street",
+                             parent=parent.parent, center_lat=lat, center_lng=lng)
+        if i % 5 == 0:  # a community at its street's very centre
+            area_upsert(code=f"T{i:02d}C", name_zh=f"测试社区{i}", level="community",
+                        parent=street, center_lat=lat, center_lng=lng)
+
+    def measured_all(lat, lng):
+        return min(Area.objects.exclude(center_lat=None),
+                   key=lambda a: (round(geo.distance_m(lat, lng, a.center_lat, a.center_lng)),
+                                  -a.depth, a.pk))
+
+    for _ in range(200):
+        lat, lng = 39.5 + rng.random() * 0.5, 115.65 + rng.random() * 0.7
+        assert services.area_for_point(lat, lng) == measured_all(lat, lng), (lat, lng)
+    centre = Area.objects.get(code="T05C")
+    assert services.area_for_point(centre.center_lat, centre.center_lng) == centre
