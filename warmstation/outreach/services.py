@@ -60,13 +60,29 @@ def outbox_enqueue(
     *, channel: str, recipient: str, body: str, purpose: str = "", sensitive: bool = False
 ) -> OutboxMessage:
     """Record a message in the caller's transaction; delivery is queued only once it commits."""
-    from warmstation.outreach.tasks import deliver_outbox_message
-
-    message = OutboxMessage.objects.create(
+    message = outbox_message(
         channel=channel, recipient=recipient, body=body, purpose=purpose, sensitive=sensitive
     )
-    transaction.on_commit(lambda: deliver_outbox_message.enqueue(message.pk))
+    message.save(force_insert=True)
+    outbox_deliver_on_commit(message.pk)
     return message
+
+
+def outbox_message(
+    *, channel: str, recipient: str, body: str, purpose: str = "", sensitive: bool = False
+) -> OutboxMessage:
+    """The message `outbox_enqueue` records, not yet written: for a caller that writes it with
+    other rows in one statement (ADR 0019) and then calls `outbox_deliver_on_commit`."""
+    return OutboxMessage(
+        channel=channel, recipient=recipient, body=body, purpose=purpose, sensitive=sensitive
+    )
+
+
+def outbox_deliver_on_commit(message_id: int) -> None:
+    """Queue the delivery of a recorded message once the caller's transaction commits."""
+    from warmstation.outreach.tasks import deliver_outbox_message
+
+    transaction.on_commit(lambda: deliver_outbox_message.enqueue(message_id))
 
 
 def outbox_enqueue_many(messages: list[OutboxMessage]) -> list[int]:

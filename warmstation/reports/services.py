@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
@@ -33,7 +34,7 @@ from warmstation.appeals.models import Department
 from warmstation.areas.models import Area
 from warmstation.areas.scoping import area_in_scope
 from warmstation.core import geo
-from warmstation.core.audit import audit_record
+from warmstation.core.audit import audit_event, audit_record
 from warmstation.core.errors import (
     ApplicationError,
     Conflict,
@@ -43,11 +44,17 @@ from warmstation.core.errors import (
 )
 from warmstation.core.images import blur_regions, check_image, fitted, reencode_image
 from warmstation.core.inputs import clean_text
+from warmstation.core.models import AuditEvent
 from warmstation.core.ratelimit import rate_limit
+from warmstation.core.sqlrows import reserve_ids, row_sql, saved
 from warmstation.outreach.models import OutboxMessage
-from warmstation.outreach.services import outbox_enqueue
+from warmstation.outreach.services import (
+    outbox_deliver_on_commit,
+    outbox_enqueue,
+    outbox_message,
+)
 from warmstation.points.services import points_award
-from warmstation.reports import workflow
+from warmstation.reports import filing_sql, workflow
 from warmstation.reports.models import (
     Follower,
     Open311Client,
@@ -69,6 +76,9 @@ PENDING_MAX = 30          # photos uploaded ahead and not yet in a report, per p
 NEAREST_FEW = 8           # nearest centres the database hands area_for_point to choose from
 FAR_M = 40_000            # a place this far from every area is not in the district
 DESCRIPTION_MAX = 1000
+# A worker's photo upload and report on PostgreSQL as one statement each (filing_sql.py);
+# False: through the ORM, as on SQLite (the tests compare the two).
+ONE_STATEMENT = True
 
 
 class BulkFailure(TypedDict):
@@ -152,27 +162,52 @@ def photo_upload(*, actor: User, data: bytes, kind: str = Photo.Kind.BEFORE,
     (most of a second of CPU for a phone photo) is left to a task (`photo_process`), so the
     worker's request answers at once. Until then the bytes are kept as they came under a name
     nothing serves, and the photo is "processing"."""
-    since = timezone.now() - timedelta(days=1)
-    if Photo.objects.filter(uploader=actor, problem=None, created_at__gte=since).count() \
-            >= PENDING_MAX:
-        raise Conflict(_("待提交的照片过多，请先提交上报或稍后再试。"), code="too_many_photos")
     probe = check_image(data)  # InvalidInput before anything is written
     width, height = fitted(probe, MAX_SIDE)
+    since = timezone.now() - timedelta(days=1)
+    connection = connections[router.db_for_write(Photo)]
+    one_statement = connection.vendor == "postgresql" and ONE_STATEMENT
+    if not one_statement and Photo.objects.filter(
+            uploader=actor, problem=None, created_at__gte=since).count() >= PENDING_MAX:
+        raise _too_many_photos()
     # A name of our own per upload (never shared: deleting it once processed cannot race with
     # another upload of the same bytes).
     incoming = default_storage.save(f"reports/incoming/{secrets.token_hex(16)}",
                                     ContentFile(data))
+    photo = Photo(uploader=actor, kind=kind, width=width, height=height,
+                  state=Photo.State.PROCESSING, incoming=incoming)
     try:
-        with transaction.atomic():
-            photo = Photo.objects.create(uploader=actor, kind=kind, width=width, height=height,
-                                         state=Photo.State.PROCESSING, incoming=incoming)
-            audit_record("report.photo_upload", actor=actor, obj=photo, request=request,
-                         detail={"bytes": len(data), "format": probe.format})
-            transaction.on_commit(lambda: _enqueue_processing(photo.pk))
+        if one_statement:
+            # The limit counted in the same statement (filing_sql.py, ADR 0019).
+            (photo.pk,) = reserve_ids(connection, Photo)
+            audit = _upload_audit(photo, actor, request, len(data), probe.format)
+            if not filing_sql.upload_in_one_statement(
+                    connection, photo=row_sql(photo, connection, with_pk=True),
+                    audit=row_sql(audit, connection), uploader_id=actor.pk, since=since,
+                    limit=PENDING_MAX):
+                raise _too_many_photos()
+            saved(photo, connection)
+            transaction.on_commit(lambda: _enqueue_processing(photo.pk), using=connection.alias)
+        else:
+            with transaction.atomic(using=connection.alias):
+                photo.save(force_insert=True)
+                _upload_audit(photo, actor, request, len(data), probe.format) \
+                    .save(force_insert=True)
+                transaction.on_commit(lambda: _enqueue_processing(photo.pk))
     except BaseException:
         default_storage.delete(incoming)  # no row names it: keep nothing
         raise
     return photo
+
+
+def _too_many_photos() -> Conflict:
+    return Conflict(_("待提交的照片过多，请先提交上报或稍后再试。"), code="too_many_photos")
+
+
+def _upload_audit(photo: Photo, actor: User, request: HttpRequest | None, size: int,
+                  fmt: str) -> AuditEvent:
+    return audit_event("report.photo_upload", actor=actor, obj=photo, request=request,
+                       detail={"bytes": size, "format": fmt})
 
 
 def _enqueue_processing(photo_id: int) -> None:
@@ -243,16 +278,25 @@ def _drop_incoming(name: str) -> None:
         default_storage.delete(name)
 
 
-def _claim_photos(actor: User, ids: Iterable[int], problem: Problem, kind: str) -> None:
-    """The actor's own unattached photos, attached to `problem` (a conditional UPDATE: a photo
-    can belong to one problem only, even under a race)."""
+def _photo_ids(ids: Iterable[int]) -> list[int]:
     ids = list(dict.fromkeys(int(i) for i in ids))
     if len(ids) > MAX_PHOTOS:
         raise InvalidInput(_("最多 %(n)s 张照片。"), params={"n": MAX_PHOTOS}, field="photos")
+    return ids
+
+
+def _photos_refused() -> InvalidInput:
+    return InvalidInput(_("照片无效或已使用，请重新上传。"), code="bad_photo", field="photos")
+
+
+def _claim_photos(actor: User, ids: Iterable[int], problem: Problem, kind: str) -> None:
+    """The actor's own unattached photos, attached to `problem` (a conditional UPDATE: a photo
+    can belong to one problem only, even under a race)."""
+    ids = _photo_ids(ids)
     claimed = Photo.objects.filter(pk__in=ids, uploader=actor, problem=None) \
         .exclude(state=Photo.State.FAILED).update(problem=problem, kind=kind)
     if claimed != len(ids):
-        raise InvalidInput(_("照片无效或已使用，请重新上传。"), code="bad_photo", field="photos")
+        raise _photos_refused()
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -260,14 +304,25 @@ def _claim_photos(actor: User, ids: Iterable[int], problem: Problem, kind: str) 
 def _event(problem: Problem, *, actor: User | None, action: str, from_status: str,
            note: str = "", public: bool = True, request: HttpRequest | None = None,
            detail: dict[str, Any] | None = None) -> ProblemEvent:
-    event = ProblemEvent.objects.create(
+    event, audit = _event_rows(problem, actor=actor, action=action, from_status=from_status,
+                               note=note, public=public, request=request, detail=detail)
+    event.save(force_insert=True)
+    audit.save(force_insert=True)
+    return event
+
+
+def _event_rows(problem: Problem, *, actor: User | None, action: str, from_status: str,
+                note: str = "", public: bool = True, request: HttpRequest | None = None,
+                detail: dict[str, Any] | None = None) -> tuple[ProblemEvent, AuditEvent]:
+    """A step on the problem's timeline and its audit line, not yet written."""
+    event = ProblemEvent(
         problem=problem, actor=actor if actor is not None and actor.is_authenticated else None,
         action=action, from_status=from_status, to_status=problem.status, note=note,
         department=problem.department, public=public)
-    audit_record(f"report.{action}", actor=actor, obj=problem, request=request,
-                 detail={"from": from_status, "to": problem.status,
-                         "department": problem.department_id, **(detail or {})})
-    return event
+    audit = audit_event(f"report.{action}", actor=actor, obj=problem, request=request,
+                        detail={"from": from_status, "to": problem.status,
+                                "department": problem.department_id, **(detail or {})})
+    return event, audit
 
 
 def _notify(problem: Problem, text: str, *, mobiles: Iterable[str] | None = None) -> None:
@@ -277,12 +332,20 @@ def _notify(problem: Problem, text: str, *, mobiles: Iterable[str] | None = None
     if mobiles is None:
         mobiles = (Follower.objects.filter(problem=problem, user__closed_at=None)
                    .exclude(user__mobile="").values_list("user__mobile", flat=True))
-    for mobile in mobiles:
-        if not mobile.isdigit():
-            continue
-        outbox_enqueue(channel=OutboxMessage.Channel.SMS, recipient=mobile, purpose="report",
-                       body=f"【37°C+暖心驿站】您上报的问题{problem.number}"
-                            f"（{problem.category.name_zh}）{text}")
+    for message in _sms(problem, text, mobiles):
+        outbox_enqueue(channel=message.channel, recipient=message.recipient,
+                       body=message.body, purpose=message.purpose)
+
+
+def _sms(problem: Problem, text: str, mobiles: Iterable[str]) -> list[OutboxMessage]:
+    """The SMS `_notify` records, one per mobile number, not yet written."""
+    return [outbox_message(channel=OutboxMessage.Channel.SMS, recipient=mobile, purpose="report",
+                           body=f"【37°C+暖心驿站】您上报的问题{problem.number}"
+                                f"（{problem.category.name_zh}）{text}")
+            for mobile in mobiles if mobile.isdigit()]
+
+
+RECEIVED = "已收到，等待指挥中心受理。"
 
 
 @dataclass(frozen=True)
@@ -336,16 +399,22 @@ def report_file(*, actor: User | None, category: ReportCategory, lat: float, lng
     if client is not None and not any(area.path.startswith(a.path) for a in client.areas.all()):
         raise PermissionDenied()
     cell_s, cell_l = geo.cells_of(wlat, wlng)
+    problem = Problem(
+        category=category, area=area, lat=wlat, lng=wlng, cell_s=cell_s, cell_l=cell_l,
+        address=address, description=description,
+        source=Problem.Source.OPEN311 if client else Problem.Source.WORKER,
+        reporter=actor if client is None else None, client=client,
+        client_key=client_key if client is None else "",
+        token=secrets.token_hex(8) if client is not None else "",
+        attributes=attributes or {})
+    connection = connections[router.db_for_write(Problem)]
     try:
-        with transaction.atomic():
-            problem = Problem.objects.create(
-                category=category, area=area, lat=wlat, lng=wlng, cell_s=cell_s, cell_l=cell_l,
-                address=address, description=description,
-                source=Problem.Source.OPEN311 if client else Problem.Source.WORKER,
-                reporter=actor if client is None else None, client=client,
-                client_key=client_key if client is None else "",
-                token=secrets.token_hex(8) if client is not None else "",
-                attributes=attributes or {})
+        if client is None and actor is not None and connection.vendor == "postgresql" \
+                and ONE_STATEMENT:
+            return _file_in_one_statement(problem, actor=actor, photo_ids=photo_ids,
+                                          connection=connection, request=request)
+        with transaction.atomic(using=connection.alias):
+            problem.save(force_insert=True)
             if actor is not None and client is None:
                 _claim_photos(actor, photo_ids, problem, Photo.Kind.BEFORE)
                 Follower.objects.create(problem=problem, user=actor,
@@ -353,11 +422,9 @@ def report_file(*, actor: User | None, category: ReportCategory, lat: float, lng
             for photo in photos:  # already stored by the caller (Open311 media_url)
                 Photo.objects.filter(pk=photo.pk, problem=None).update(problem=problem)
             event = _event(problem, actor=actor, action="create", from_status="",
-                           request=request,
-                           detail={"source": problem.source,
-                                   "client": client.pk if client else None})
+                           request=request, detail=_created_detail(problem))
             # Its one follower is the reporter who just filed it (an open account).
-            _notify(problem, "已收到，等待指挥中心受理。",
+            _notify(problem, RECEIVED,
                     mobiles=[actor.mobile] if actor is not None and client is None else [])
     except IntegrityError:
         # The same client_key raced in from a second request: answer the first one.
@@ -366,6 +433,42 @@ def report_file(*, actor: User | None, category: ReportCategory, lat: float, lng
         if existing is None:
             raise
         return Filed(existing, created=False)
+    return Filed(problem, created=True, events=(event,))
+
+
+def _created_detail(problem: Problem) -> dict[str, Any]:
+    return {"source": problem.source, "client": problem.client_id}
+
+
+def _file_in_one_statement(problem: Problem, *, actor: User, photo_ids: list[int],
+                           connection: BaseDatabaseWrapper,
+                           request: HttpRequest | None) -> Filed:
+    """`report_file`'s rows for a worker, written as one statement (filing_sql.py, ADR 0019)
+    inside the same transaction the ORM path opens."""
+    ids = _photo_ids(photo_ids)
+    problem.pk, event_id, message_id = reserve_ids(connection, Problem, ProblemEvent,
+                                                   OutboxMessage)
+    # The problem's row first: its created_at (auto_now_add) is set there, and its number,
+    # which the SMS quotes, is made of it.
+    head = row_sql(problem, connection, with_pk=True)
+    follower = Follower(problem=problem, user=actor, kind=Follower.Kind.REPORTER)
+    event, audit = _event_rows(problem, actor=actor, action="create", from_status="",
+                               request=request, detail=_created_detail(problem))
+    event.pk = event_id
+    messages = _sms(problem, RECEIVED, [actor.mobile])
+    for message in messages:
+        message.pk = message_id
+    with transaction.atomic(using=connection.alias):
+        if not filing_sql.file_in_one_statement(
+                connection, head=head, photo_ids=ids, uploader_id=actor.pk,
+                tail=[row_sql(follower, connection), row_sql(event, connection, with_pk=True),
+                      row_sql(audit, connection),
+                      *(row_sql(m, connection, with_pk=True) for m in messages)]):
+            raise _photos_refused()
+        for message in messages:
+            outbox_deliver_on_commit(message.pk)
+    for obj in (problem, follower, event, audit, *messages):
+        saved(obj, connection)
     return Filed(problem, created=True, events=(event,))
 
 

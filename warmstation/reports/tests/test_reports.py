@@ -4,7 +4,7 @@ same-problem prompt within the radius and not beyond, 我也遇到, the offline 
 import pytest
 
 from warmstation.core import geo
-from warmstation.core.errors import InvalidInput, NotFound, PermissionDenied
+from warmstation.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from warmstation.reports import selectors, services
 from warmstation.reports.models import Follower, Photo, Problem, ReportSettings
 from warmstation.reports.tests.factories import YLJ, file_report, jpeg
@@ -169,3 +169,23 @@ def test_the_area_of_a_place_is_the_nearest_centre_deepest_first(w):
         assert services.area_for_point(lat, lng) == measured_all(lat, lng), (lat, lng)
     centre = Area.objects.get(code="T05C")
     assert services.area_for_point(centre.center_lat, centre.center_lng) == centre
+
+
+def test_too_many_photos_waiting_are_refused_and_nothing_is_kept(w, monkeypatch, settings,
+                                                                  tmp_path):
+    """A day's photos not yet in a report are limited per person (PENDING_MAX): the next one is
+    refused with 409 and neither its row nor its bytes are kept; a photo filed in a report
+    frees its place."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    monkeypatch.setattr(services, "PENDING_MAX", 2)
+    first = services.photo_upload(actor=w["worker"], data=jpeg())
+    services.photo_upload(actor=w["worker"], data=jpeg(color="blue"))
+    with pytest.raises(Conflict) as refused:
+        services.photo_upload(actor=w["worker"], data=jpeg(color="red"))
+    assert refused.value.code == "too_many_photos"
+    assert Photo.objects.filter(uploader=w["worker"]).count() == 2
+    assert len(list((tmp_path / "reports" / "incoming").iterdir())) == 2
+    services.report_create(actor=w["worker"], category=w["garbage"], lat=YLJ[0], lng=YLJ[1],
+                           photo_ids=[first.pk])
+    assert services.photo_upload(actor=w["worker2"], data=jpeg()).pk  # another person's own
+    assert services.photo_upload(actor=w["worker"], data=jpeg(color="red")).pk

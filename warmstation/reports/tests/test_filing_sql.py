@@ -1,0 +1,111 @@
+"""A worker's report on PostgreSQL is one statement (filing_sql.py, ADR 0019): it writes the
+same rows as the ORM path, column by column, and nothing at all when a photo cannot be claimed."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from warmstation.core.errors import InvalidInput
+from warmstation.core.models import AuditEvent
+from warmstation.outreach.models import OutboxMessage
+from warmstation.reports import services
+from warmstation.reports.models import Follower, Photo, Problem, ProblemEvent
+from warmstation.reports.tests.factories import YLJ, jpeg
+
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's path")]
+
+# Columns that differ between any two reports (their ids, their clocks) or name the problem.
+VARYING = {"id", "problem", "problem_id", "created_at", "updated_at", "at", "object_id",
+           "next_attempt_at"}
+
+
+def _rows(problem: Problem) -> dict[str, list[dict]]:
+    def strip(rows):
+        return [{k: v for k, v in row.items() if k not in VARYING} for row in rows]
+
+    sms = list(OutboxMessage.objects.filter(body__contains=problem.number).values())
+    for row in sms:
+        row["body"] = row["body"].replace(problem.number, "<number>")
+    return {
+        "problem": strip(Problem.objects.filter(pk=problem.pk).values()),
+        "photos": strip(Photo.objects.filter(problem=problem).values()),
+        "followers": strip(Follower.objects.filter(problem=problem).values()),
+        "events": strip(ProblemEvent.objects.filter(problem=problem).values()),
+        "audit": strip(AuditEvent.objects.filter(object_type="reports.problem",
+                                                 object_id=str(problem.pk)).values()),
+        "sms": strip(sms),
+    }
+
+
+def _file(w, monkeypatch, *, one_statement: bool, key: str):
+    """A report as the API files it; and the statements filing it sent."""
+    monkeypatch.setattr(services, "ONE_STATEMENT", one_statement)
+    photo = services.photo_upload(actor=w["worker"], data=jpeg())
+    Photo.objects.filter(pk=photo.pk).update(incoming="same", width=64, height=48)
+    with CaptureQueriesContext(connection) as captured:
+        filed = services.report_file(actor=w["worker"], category=w["garbage"], lat=YLJ[0],
+                                     lng=YLJ[1], description="路边垃圾\n两袋",
+                                     address="伊林郡东门", photo_ids=[photo.pk], client_key=key)
+    return filed, [q["sql"] for q in captured.captured_queries]
+
+
+def test_one_statement_writes_what_the_orm_writes(w, monkeypatch):
+    one, statements = _file(w, monkeypatch, one_statement=True, key="k-one")
+    orm, _ = _file(w, monkeypatch, one_statement=False, key="k-orm")
+    assert sum(s.startswith("WITH claim") for s in statements) == 1
+    assert not any(s.startswith(("INSERT INTO \"reports_problem\"",
+                                 "INSERT INTO \"reports_follower\"",
+                                 "INSERT INTO \"core_auditevent\"")) for s in statements)
+    a, b = _rows(one.problem), _rows(orm.problem)
+    for rows in (a, b):
+        assert len(rows["problem"]) == len(rows["photos"]) == len(rows["followers"]) == 1
+        assert len(rows["events"]) == len(rows["audit"]) == len(rows["sms"]) == 1
+        rows["problem"][0].pop("client_key")
+    assert a == b
+    # The instance handed back is the row as written (the answer is made from it).
+    stored = Problem.objects.get(pk=one.problem.pk)
+    assert (stored.created_at, stored.number) == (one.problem.created_at, one.problem.number)
+    assert ProblemEvent.objects.get(problem=stored).at == one.events[0].at
+    assert not one.problem._state.adding
+
+
+@pytest.mark.parametrize("photo_of", ["someone_else", "used", "failed"])
+def test_nothing_at_all_is_written_when_a_photo_cannot_be_claimed(w, photo_of):
+    owner = w["worker2"] if photo_of == "someone_else" else w["worker"]
+    photo = services.photo_upload(actor=owner, data=jpeg())
+    if photo_of == "used":
+        services.report_create(actor=w["worker"], category=w["garbage"], lat=YLJ[0],
+                               lng=YLJ[1], photo_ids=[photo.pk])
+    if photo_of == "failed":
+        Photo.objects.filter(pk=photo.pk).update(state=Photo.State.FAILED)
+    fresh = services.photo_upload(actor=w["worker"], data=jpeg(color="blue"))
+    tables = (Problem, Follower, ProblemEvent, AuditEvent, OutboxMessage)
+    before = [m.objects.count() for m in tables]
+    with pytest.raises(InvalidInput) as refused:
+        services.report_create(actor=w["worker"], category=w["garbage"], lat=YLJ[0],
+                               lng=YLJ[1], photo_ids=[fresh.pk, photo.pk])
+    assert refused.value.code == "bad_photo"
+    assert [m.objects.count() for m in tables] == before
+    assert Photo.objects.get(pk=fresh.pk).problem_id is None  # still free for the next try
+
+
+def test_an_upload_in_one_statement_writes_what_the_orm_writes(w, monkeypatch):
+    def upload(one_statement):
+        monkeypatch.setattr(services, "ONE_STATEMENT", one_statement)
+        with CaptureQueriesContext(connection) as captured:
+            photo = services.photo_upload(actor=w["worker"], data=jpeg())
+        row = Photo.objects.filter(pk=photo.pk).values().get()
+        audit = AuditEvent.objects.filter(object_type="reports.photo",
+                                          object_id=str(photo.pk)).values().get()
+        vary = VARYING | {"incoming"}
+        return ({k: v for k, v in row.items() if k not in vary},
+                {k: v for k, v in audit.items() if k not in vary},
+                [q["sql"] for q in captured.captured_queries])
+
+    one, one_audit, statements = upload(True)
+    orm, orm_audit, _ = upload(False)
+    assert (one, one_audit) == (orm, orm_audit)
+    assert sum(s.startswith("WITH c AS") for s in statements) == 1
+    assert not any(s.startswith(("INSERT", "BEGIN", "SELECT COUNT")) for s in statements
+                   if "dbtaskresult" not in s)
