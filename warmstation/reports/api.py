@@ -183,7 +183,7 @@ def _out(problem: Problem, crs: str = "wgs84") -> dict:
 
 def _detail(problem: Problem, viewer, *, filed: services.Filed | None = None) -> dict:
     """The problem as `viewer` sees it; `filed`: the problem just filed by `viewer`, whose
-    follower kind (reporter) and timeline are in hand, not read back."""
+    follower kind (reporter), timeline and (on PostgreSQL) photos are in hand, not read back."""
     from warmstation.reports.permissions import capacities
 
     caps = capacities(viewer, problem,
@@ -191,7 +191,9 @@ def _detail(problem: Problem, viewer, *, filed: services.Filed | None = None) ->
     events = filed.events if filed else selectors.problem_timeline(problem)
     return {**_out(problem), "following": "follower" in caps,
             "actions": selectors.available_actions(problem, viewer, caps),
-            "photos": [_photo_out(p) for p in selectors.problem_photos(problem)],
+            "photos": [_photo_out(p) for p in (
+                filed.photos if filed and filed.photos is not None
+                else selectors.problem_photos(problem))],
             "timeline": [{"at": e.at, "action": e.action, "from_status": e.from_status,
                           "to_status": e.to_status, "note": e.note,
                           "department": e.department.code if e.department else None}

@@ -20,13 +20,17 @@ from warmstation.core.sqlrows import RowSQL
 from warmstation.reports.models import Photo
 
 T_PHOTO = Photo._meta.db_table
+PHOTO_FIELDS = [f.attname for f in Photo._meta.concrete_fields]
+PHOTO_COLUMNS = ", ".join(f"{T_PHOTO}.{f.column}" for f in Photo._meta.concrete_fields)
 
 
 def file_in_one_statement(connection: BaseDatabaseWrapper, *, head: RowSQL,
-                          photo_ids: list[int], uploader_id: int, tail: list[RowSQL]) -> bool:
+                          photo_ids: list[int], uploader_id: int,
+                          tail: list[RowSQL]) -> list[Photo]:
     """Write the problem's row (`head`, its id reserved) and the rows naming it (`tail`: the
-    follower, event, audit line and SMS) once the photos are claimed. False, with nothing
-    written, when a photo is not the uploader's own, unattached and not failed.
+    follower, event, audit line and SMS) once the photos are claimed; the photos as claimed, in
+    id order. None of them (an empty list), with nothing written, when a photo is not the
+    uploader's own, unattached and not failed.
 
     Table and column names come from the models' metadata and every value is a parameter."""
     ctes = [f"claim AS (SELECT id FROM {T_PHOTO} WHERE id = ANY(%s) AND uploader_id = %s"  # noqa: S608
@@ -34,7 +38,7 @@ def file_in_one_statement(connection: BaseDatabaseWrapper, *, head: RowSQL,
             f"p AS (INSERT INTO {head.table} ({head.columns}) SELECT {head.values}"  # noqa: S608
             " WHERE (SELECT count(*) FROM claim) = %s RETURNING id)",
             f"ph AS (UPDATE {T_PHOTO} SET problem_id = p.id, kind = %s FROM p"  # noqa: S608
-            f" WHERE {T_PHOTO}.id IN (SELECT id FROM claim))"]
+            f" WHERE {T_PHOTO}.id IN (SELECT id FROM claim) RETURNING {PHOTO_COLUMNS})"]
     params: list = [photo_ids, uploader_id, Photo.State.FAILED, *head.params, len(photo_ids),
                     Photo.Kind.BEFORE]
     for i, row in enumerate(tail):
@@ -42,9 +46,9 @@ def file_in_one_statement(connection: BaseDatabaseWrapper, *, head: RowSQL,
                     f" SELECT {row.values} FROM p)")
         params += row.params
     with connection.cursor() as cursor:
-        cursor.execute("WITH " + ", ".join(ctes) + " SELECT count(*) FROM p", params)  # noqa: S608
-        (written,) = cursor.fetchone()
-    return bool(written)
+        cursor.execute("WITH " + ", ".join(ctes) + " SELECT * FROM ph ORDER BY id", params)  # noqa: S608
+        rows = cursor.fetchall()
+    return [Photo.from_db(connection.alias, PHOTO_FIELDS, row) for row in rows]
 
 
 def upload_in_one_statement(connection: BaseDatabaseWrapper, *, photo: RowSQL, audit: RowSQL,

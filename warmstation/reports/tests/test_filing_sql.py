@@ -12,8 +12,8 @@ from warmstation.reports import services
 from warmstation.reports.models import Follower, Photo, Problem, ProblemEvent
 from warmstation.reports.tests.factories import YLJ, jpeg
 
-pytestmark = [pytest.mark.django_db,
-              pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's path")]
+pytestmark = pytest.mark.django_db
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's path")
 
 # Columns that differ between any two reports (their ids, their clocks) or name the problem.
 VARYING = {"id", "problem", "problem_id", "created_at", "updated_at", "at", "object_id",
@@ -50,6 +50,7 @@ def _file(w, monkeypatch, *, one_statement: bool, key: str):
     return filed, [q["sql"] for q in captured.captured_queries]
 
 
+@on_postgresql
 def test_one_statement_writes_what_the_orm_writes(w, monkeypatch):
     one, statements = _file(w, monkeypatch, one_statement=True, key="k-one")
     orm, _ = _file(w, monkeypatch, one_statement=False, key="k-orm")
@@ -68,8 +69,12 @@ def test_one_statement_writes_what_the_orm_writes(w, monkeypatch):
     assert (stored.created_at, stored.number) == (one.problem.created_at, one.problem.number)
     assert ProblemEvent.objects.get(problem=stored).at == one.events[0].at
     assert not one.problem._state.adding
+    assert [(p.pk, p.problem_id, p.kind, p.state, p.width) for p in one.photos] == \
+        [(p.pk, p.problem_id, p.kind, p.state, p.width)
+         for p in Photo.objects.filter(problem=one.problem)]
 
 
+@on_postgresql
 @pytest.mark.parametrize("photo_of", ["someone_else", "used", "failed"])
 def test_nothing_at_all_is_written_when_a_photo_cannot_be_claimed(w, photo_of):
     owner = w["worker2"] if photo_of == "someone_else" else w["worker"]
@@ -90,6 +95,7 @@ def test_nothing_at_all_is_written_when_a_photo_cannot_be_claimed(w, photo_of):
     assert Photo.objects.get(pk=fresh.pk).problem_id is None  # still free for the next try
 
 
+@on_postgresql
 def test_an_upload_in_one_statement_writes_what_the_orm_writes(w, monkeypatch):
     def upload(one_statement):
         monkeypatch.setattr(services, "ONE_STATEMENT", one_statement)
@@ -109,3 +115,29 @@ def test_an_upload_in_one_statement_writes_what_the_orm_writes(w, monkeypatch):
     assert sum(s.startswith("WITH c AS") for s in statements) == 1
     assert not any(s.startswith(("INSERT", "BEGIN", "SELECT COUNT")) for s in statements
                    if "dbtaskresult" not in s)
+
+
+@pytest.mark.parametrize("one_statement", [True, False])
+def test_the_answer_to_a_report_just_filed_is_what_reading_it_gives(w, monkeypatch,
+                                                                    one_statement):
+    """POST answers from the rows in hand (follower kind, timeline, photos); GET reads them:
+    the two must be the same, on either path."""
+    from django.test import Client
+
+    from warmstation.accounts.models import AuthLevel
+    from warmstation.accounts.services import api_token_issue
+
+    monkeypatch.setattr(services, "ONE_STATEMENT", one_statement)
+    client = Client(headers={"authorization": "Bearer " + api_token_issue(
+        user=w["worker"], auth_level=AuthLevel.CODE)})
+    photos = [services.photo_upload(actor=w["worker"], data=jpeg(color=c)).pk
+              for c in ("red", "blue")]
+    posted = client.post("/api/v1/reports", {"category": "exposed_garbage", "lat": YLJ[0],
+                                             "lng": YLJ[1], "photo_ids": photos[::-1],
+                                             "description": "两袋垃圾"},
+                         content_type="application/json")
+    assert posted.status_code == 201, posted.content
+    read = client.get(f"/api/v1/reports/{posted.json()['id']}")
+    assert read.status_code == 200
+    assert posted.json() == read.json()
+    assert [p["id"] for p in read.json()["photos"]] == sorted(photos)
