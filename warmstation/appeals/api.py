@@ -12,7 +12,14 @@ from ninja.pagination import paginate
 from warmstation.accounts.models import Brand, Role
 from warmstation.accounts.selectors import worker_by_mobile
 from warmstation.appeals import policy, rates, rules, selectors, services, workflow
-from warmstation.appeals.models import Appeal, Category, Department, PolicyAnswer, RoutingRule
+from warmstation.appeals.models import (
+    Appeal,
+    AppealEvent,
+    Category,
+    Department,
+    PolicyAnswer,
+    RoutingRule,
+)
 from warmstation.appeals.permissions import (
     DISPATCHERS,
     access_case_by_id,
@@ -223,7 +230,10 @@ class BoardOut(Schema):
     overdue: int
 
 
-def _out(appeal: Appeal, viewer, *, detail: bool = False) -> dict:
+def _out(appeal: Appeal, viewer, *, detail: bool = False,
+         events: tuple[AppealEvent, ...] | None = None) -> dict:
+    """The case as `viewer` sees it; `events`: its timeline when the caller has it in hand (a
+    need just taken in), instead of reading it."""
     who = selectors.submitter_label(appeal, viewer)
     now = timezone.now()
     data = {
@@ -249,7 +259,8 @@ def _out(appeal: Appeal, viewer, *, detail: bool = False) -> dict:
                           "to_status": e.to_status, "note": e.note,
                           "department": e.department.code if e.department else None,
                           "actor": _actor_label(e, appeal, viewer)}
-                         for e in selectors.appeal_timeline(appeal)],
+                         for e in (selectors.appeal_timeline(appeal) if events is None
+                                   else events)],
         })
     return data
 
@@ -343,17 +354,21 @@ def create_appeal(request, payload: AppealIn,
     need again, with the same 201, and creates nothing."""
     area = access_area_by_code(request.user, payload.area_code)
     submitter = worker_by_mobile(payload.worker_mobile) if payload.worker_mobile else None
-    appeal = services.appeal_create(
+    filed = services.appeal_file(
         actor=request.user, category=_category(payload.category), area=area,
         title=payload.title, body=payload.body, submitter=submitter,
         anonymous_public=payload.anonymous_public,
         hide_from_department=payload.hide_from_department, urgent=payload.urgent,
         complex=payload.complex, client_key=idempotency_key, request=request)
-    # A worker's own need is theirs to see: answered from the row in hand. One recorded for
-    # someone else is read back through the choke point (which case a recorder sees is its rule).
-    own = appeal.submitter_id == request.user.pk
-    return Status(201, _out(appeal if own else access_case_by_id(request.user, appeal.pk),
-                            request.user, detail=True))
+    appeal = filed.appeal
+    # A worker's own need is theirs to see: answered from the rows in hand (just taken in: its
+    # timeline too). One recorded for someone else is read back through the choke point (which
+    # case a recorder sees is its rule).
+    if appeal.submitter_id != request.user.pk:
+        return Status(201, _out(access_case_by_id(request.user, appeal.pk), request.user,
+                                detail=True))
+    return Status(201, _out(appeal, request.user, detail=True,
+                            events=filed.events if filed.created else None))
 
 
 @router.post("/meetings", url_name="appeal_meetings", operation_id="record_meeting",

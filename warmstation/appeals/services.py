@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -41,7 +43,7 @@ from warmstation.appeals.workflow import (
 )
 from warmstation.areas.models import Area
 from warmstation.areas.scoping import area_in_scope
-from warmstation.core.audit import audit_record
+from warmstation.core.audit import audit_event, audit_record
 from warmstation.core.errors import (
     ApplicationError,
     Conflict,
@@ -50,9 +52,15 @@ from warmstation.core.errors import (
     PermissionDenied,
 )
 from warmstation.core.inputs import check_date, clean_text
+from warmstation.core.models import AuditEvent
 from warmstation.core.ratelimit import rate_limit
+from warmstation.core.sqlrows import insert_rows, reserve_ids, row_sql, saved
 from warmstation.outreach.models import OutboxMessage
-from warmstation.outreach.services import outbox_enqueue
+from warmstation.outreach.services import (
+    outbox_deliver_on_commit,
+    outbox_enqueue,
+    outbox_message,
+)
 
 if TYPE_CHECKING:
     from warmstation.accounts.models import Brand, User
@@ -112,11 +120,18 @@ def _street_of(area: Area) -> Area:
 
 def _notify(appeal: Appeal, text: str) -> None:
     """SMS to the submitter, in the caller's transaction (the outbox sends after commit)."""
+    for message in _sms(appeal, text):
+        outbox_enqueue(channel=message.channel, recipient=message.recipient, body=message.body,
+                       purpose=message.purpose)
+
+
+def _sms(appeal: Appeal, text: str) -> list[OutboxMessage]:
+    """The SMS `_notify` records (none without a submitter's mobile), not yet written."""
     if appeal.submitter is None or not appeal.submitter.mobile:
-        return
-    outbox_enqueue(channel=OutboxMessage.Channel.SMS, recipient=appeal.submitter.mobile,
-                   body=f"【37°C+暖心驿站】您的诉求{appeal.number}“{appeal.title[:20]}”{text}",
-                   purpose="appeal")
+        return []
+    return [outbox_message(
+        channel=OutboxMessage.Channel.SMS, recipient=appeal.submitter.mobile, purpose="appeal",
+        body=f"【37°C+暖心驿站】您的诉求{appeal.number}“{appeal.title[:20]}”{text}")]
 
 
 def _refresh_after_commit(*buckets: Bucket) -> None:
@@ -136,16 +151,28 @@ def _event(appeal: Appeal, *, actor: User, action: str, from_status: str, note: 
            department: Department | None = None, files: Iterable[UploadedFile[bytes]] = (),
            request: HttpRequest | None = None,
            detail: dict[str, Any] | None = None) -> AppealEvent:
-    event = AppealEvent.objects.create(
+    event, audit = _event_rows(appeal, actor=actor, action=action, from_status=from_status,
+                               note=note, department=department, request=request,
+                               detail=detail)
+    event.save(force_insert=True)
+    for upload in files:
+        _attach(event, upload)
+    audit.save(force_insert=True)
+    return event
+
+
+def _event_rows(appeal: Appeal, *, actor: User, action: str, from_status: str, note: str = "",
+                department: Department | None = None, request: HttpRequest | None = None,
+                detail: dict[str, Any] | None = None) -> tuple[AppealEvent, AuditEvent]:
+    """A step on the case's timeline and its audit line, not yet written."""
+    event = AppealEvent(
         appeal=appeal, actor=actor if actor.is_authenticated else None,
         action=action, from_status=from_status, to_status=appeal.status, note=note,
         department=department or appeal.department)
-    for upload in files:
-        _attach(event, upload)
-    audit_record(f"appeal.{action}", actor=actor, obj=appeal, request=request,
-                 detail={"from": from_status, "to": appeal.status,
-                         "department": appeal.department_id, **(detail or {})})
-    return event
+    audit = audit_event(f"appeal.{action}", actor=actor, obj=appeal, request=request,
+                        detail={"from": from_status, "to": appeal.status,
+                                "department": appeal.department_id, **(detail or {})})
+    return event, audit
 
 
 def _attach(event: AppealEvent, upload: UploadedFile[bytes]) -> None:
@@ -161,12 +188,28 @@ def _attach(event: AppealEvent, upload: UploadedFile[bytes]) -> None:
 
 # --- intake -----------------------------------------------------------------------------------
 
-def appeal_create(*, actor: User, category: Category, area: Area, title: str, body: str,
-                  submitter: User | None = None, company: Brand | None = None, meeting: Meeting | None = None,
-                  anonymous_public: bool = False, hide_from_department: bool = False,
-                  urgent: bool = False, complex: bool = False,
-                  files: Iterable[UploadedFile[bytes]] = (), client_key: str = "",
-                  request: HttpRequest | None = None) -> Appeal:
+@dataclass(frozen=True)
+class Filed:
+    """What taking in a need gives back: the case; whether this call created it (False: the
+    same client key answered with the first one); and, when it did, its timeline as written
+    (the one "create" event), so that the answer need not read it back."""
+
+    appeal: Appeal
+    created: bool
+    events: tuple[AppealEvent, ...] = ()
+
+
+def appeal_create(**kwargs: Any) -> Appeal:
+    """`appeal_file`'s case."""
+    return appeal_file(**kwargs).appeal
+
+
+def appeal_file(*, actor: User, category: Category, area: Area, title: str, body: str,
+                submitter: User | None = None, company: Brand | None = None,
+                meeting: Meeting | None = None, anonymous_public: bool = False,
+                hide_from_department: bool = False, urgent: bool = False,
+                complex: bool = False, files: Iterable[UploadedFile[bytes]] = (),
+                client_key: str = "", request: HttpRequest | None = None) -> Filed:
     """Take in a need. A worker raises their own; a steward or an admin records one for a
     worker (`submitter`); a meeting's needs have no submitter and carry the company.
 
@@ -178,7 +221,7 @@ def appeal_create(*, actor: User, category: Category, area: Area, title: str, bo
             raise InvalidInput(_("客户端标识无效。"), field="client_key")
         existing = Appeal.objects.filter(recorded_by=actor, client_key=client_key).first()
         if existing is not None:
-            return existing
+            return Filed(existing, created=False)
     if meeting is None:  # a meeting is one record of many needs: not a client's burst
         # After the replay check: a resent need is answered, not counted.
         rate_limit(request, "need")
@@ -209,19 +252,29 @@ def appeal_create(*, actor: User, category: Category, area: Area, title: str, bo
     dispatch_due = deadlines.add_clock(now, minutes=conf.dispatch_urgent_minutes) if urgent \
         else deadlines.add_working_day_hours(now, conf.dispatch_general_hours, cal)
     days = conf.complex_resolve_days if complex else category.resolve_days
+    # In UTC, as a case read back from the database has them: the answer to a need just taken
+    # in is the same as reading it (the deadlines are reckoned in local working hours).
+    dispatch_due = dispatch_due.astimezone(UTC)
+    resolve_due = deadlines.add_working_days(now, days, cal).astimezone(UTC)
+    appeal = Appeal(
+        submitter=submitter, recorded_by=actor, channel=channel, company=company,
+        meeting=meeting, category=category, area=area, street=_street_of(area),
+        title=title, body=body, anonymous_public=anonymous_public,
+        hide_from_department=hide_from_department, urgent=urgent, complex=complex,
+        month=timezone.localdate(now).replace(day=1), dispatch_due=dispatch_due,
+        current_due=dispatch_due,
+        resolve_due=resolve_due, client_key=client_key)
+    files = list(files)
+    connection = connections[router.db_for_write(Appeal)]
     try:
-        with transaction.atomic():
-            appeal = Appeal.objects.create(
-                submitter=submitter, recorded_by=actor, channel=channel, company=company,
-                meeting=meeting, category=category, area=area, street=_street_of(area),
-                title=title, body=body, anonymous_public=anonymous_public,
-                hide_from_department=hide_from_department, urgent=urgent, complex=complex,
-                month=timezone.localdate(now).replace(day=1), dispatch_due=dispatch_due,
-                current_due=dispatch_due,
-                resolve_due=deadlines.add_working_days(now, days, cal), client_key=client_key)
-            _event(appeal, actor=actor, action="create", from_status="", files=files,
-                   request=request, detail={"channel": channel})
-            _notify(appeal, "已受理，我们会尽快派给相关部门办理。")
+        if connection.vendor == "postgresql" and ONE_STATEMENT and not files:
+            return _file_in_one_statement(appeal, actor=actor, connection=connection,
+                                          request=request)
+        with transaction.atomic(using=connection.alias):
+            appeal.save(force_insert=True)
+            event = _event(appeal, actor=actor, action="create", from_status="", files=files,
+                           request=request, detail={"channel": channel})
+            _notify(appeal, RECEIVED)
             _refresh_after_commit(_bucket(appeal))
     except IntegrityError:
         # The same key, committed meanwhile by a request that arrived together with this one.
@@ -229,8 +282,41 @@ def appeal_create(*, actor: User, category: Category, area: Area, title: str, bo
             if client_key else None
         if existing is None:
             raise
-        return existing
-    return appeal
+        return Filed(existing, created=False)
+    return Filed(appeal, created=True, events=(event,))
+
+
+RECEIVED = "已受理，我们会尽快派给相关部门办理。"
+# A need without attachments on PostgreSQL as one statement (ADR 0019); False: through the ORM,
+# as on SQLite (the tests compare the two).
+ONE_STATEMENT = True
+
+
+def _file_in_one_statement(appeal: Appeal, *, actor: User, connection: BaseDatabaseWrapper,
+                           request: HttpRequest | None) -> Filed:
+    """`appeal_file`'s rows — the case, its create event, the audit line and the SMS — as one
+    statement (core/sqlrows.py), in the same transaction the ORM path opens."""
+    appeal.pk, event_id, message_id = reserve_ids(connection, Appeal, AppealEvent,
+                                                  OutboxMessage)
+    # The case's row first: its created_at (auto_now_add) is set there, and its number, which
+    # the SMS quotes, is made of it.
+    head = row_sql(appeal, connection, with_pk=True)
+    event, audit = _event_rows(appeal, actor=actor, action="create", from_status="",
+                               request=request, detail={"channel": appeal.channel})
+    event.pk = event_id
+    messages = _sms(appeal, RECEIVED)
+    for message in messages:
+        message.pk = message_id
+    with transaction.atomic(using=connection.alias):
+        insert_rows(connection, [head, row_sql(event, connection, with_pk=True),
+                                 row_sql(audit, connection),
+                                 *(row_sql(m, connection, with_pk=True) for m in messages)])
+        for message in messages:
+            outbox_deliver_on_commit(message.pk)
+        _refresh_after_commit(_bucket(appeal))
+    for obj in (appeal, event, audit, *messages):
+        saved(obj, connection)
+    return Filed(appeal, created=True, events=(event,))
 
 
 def meeting_record(*, actor: User, title: str, held_on: date, area: Area,
