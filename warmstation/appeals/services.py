@@ -60,6 +60,7 @@ from warmstation.outreach.services import (
     outbox_deliver_on_commit,
     outbox_enqueue,
     outbox_message,
+    outbox_record,
 )
 
 if TYPE_CHECKING:
@@ -121,8 +122,7 @@ def _street_of(area: Area) -> Area:
 def _notify(appeal: Appeal, text: str) -> None:
     """SMS to the submitter, in the caller's transaction (the outbox sends after commit)."""
     for message in _sms(appeal, text):
-        outbox_enqueue(channel=message.channel, recipient=message.recipient, body=message.body,
-                       purpose=message.purpose)
+        outbox_record(message)
 
 
 def _sms(appeal: Appeal, text: str) -> list[OutboxMessage]:
@@ -296,8 +296,9 @@ def _file_in_one_statement(appeal: Appeal, *, actor: User, connection: BaseDatab
                            request: HttpRequest | None) -> Filed:
     """`appeal_file`'s rows — the case, its create event, the audit line and the SMS — as one
     statement (core/sqlrows.py), in the same transaction the ORM path opens."""
-    appeal.pk, event_id, message_id = reserve_ids(connection, Appeal, AppealEvent,
-                                                  OutboxMessage)
+    # One message id for the submitter's SMS (unused when there is none).
+    appeal.pk, event_id, *message_ids = reserve_ids(connection, Appeal, AppealEvent,
+                                                    OutboxMessage)
     # The case's row first: its created_at (auto_now_add) is set there, and its number, which
     # the SMS quotes, is made of it.
     head = row_sql(appeal, connection, with_pk=True)
@@ -305,7 +306,8 @@ def _file_in_one_statement(appeal: Appeal, *, actor: User, connection: BaseDatab
                                request=request, detail={"channel": appeal.channel})
     event.pk = event_id
     messages = _sms(appeal, RECEIVED)
-    for message in messages:
+    assert len(messages) <= len(message_ids)
+    for message, message_id in zip(messages, message_ids, strict=False):
         message.pk = message_id
     with transaction.atomic(using=connection.alias):
         insert_rows(connection, [head, row_sql(event, connection, with_pk=True),

@@ -60,9 +60,16 @@ def outbox_enqueue(
     *, channel: str, recipient: str, body: str, purpose: str = "", sensitive: bool = False
 ) -> OutboxMessage:
     """Record a message in the caller's transaction; delivery is queued only once it commits."""
-    message = outbox_message(
-        channel=channel, recipient=recipient, body=body, purpose=purpose, sensitive=sensitive
+    return outbox_record(
+        outbox_message(
+            channel=channel, recipient=recipient, body=body, purpose=purpose, sensitive=sensitive
+        )
     )
+
+
+def outbox_record(message: OutboxMessage) -> OutboxMessage:
+    """Write a message made by `outbox_message` in the caller's transaction, delivered once it
+    commits (`outbox_enqueue` in two steps)."""
     message.save(force_insert=True)
     outbox_deliver_on_commit(message.pk)
     return message

@@ -49,8 +49,8 @@ from warmstation.core.sqlrows import reserve_ids, row_sql, saved
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import (
     outbox_deliver_on_commit,
-    outbox_enqueue,
     outbox_message,
+    outbox_record,
 )
 from warmstation.points.services import points_award
 from warmstation.reports import filing_sql, workflow
@@ -338,8 +338,7 @@ def _notify(problem: Problem, text: str, *, mobiles: Iterable[str] | None = None
         mobiles = (Follower.objects.filter(problem=problem, user__closed_at=None)
                    .exclude(user__mobile="").values_list("user__mobile", flat=True))
     for message in _sms(problem, text, mobiles):
-        outbox_enqueue(channel=message.channel, recipient=message.recipient,
-                       body=message.body, purpose=message.purpose)
+        outbox_record(message)
 
 
 def _sms(problem: Problem, text: str, mobiles: Iterable[str]) -> list[OutboxMessage]:
@@ -453,8 +452,9 @@ def _file_in_one_statement(problem: Problem, *, actor: User, photo_ids: list[int
     """`report_file`'s rows for a worker, written as one statement (filing_sql.py, ADR 0019)
     inside the same transaction the ORM path opens."""
     ids = _photo_ids(photo_ids)
-    problem.pk, event_id, message_id = reserve_ids(connection, Problem, ProblemEvent,
-                                                   OutboxMessage)
+    # One message id per number the SMS may go to (the reporter's): surplus ones stay unused.
+    problem.pk, event_id, *message_ids = reserve_ids(connection, Problem, ProblemEvent,
+                                                     OutboxMessage)
     # The problem's row first: its created_at (auto_now_add) is set there, and its number,
     # which the SMS quotes, is made of it.
     head = row_sql(problem, connection, with_pk=True)
@@ -463,7 +463,8 @@ def _file_in_one_statement(problem: Problem, *, actor: User, photo_ids: list[int
                                request=request, detail=_created_detail(problem))
     event.pk = event_id
     messages = _sms(problem, RECEIVED, [actor.mobile])
-    for message in messages:
+    assert len(messages) <= len(message_ids)
+    for message, message_id in zip(messages, message_ids, strict=False):
         message.pk = message_id
     with transaction.atomic(using=connection.alias):
         photos = filing_sql.file_in_one_statement(
