@@ -17,11 +17,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from warmstation.benefits import code_sql
 from warmstation.benefits.counter_sql import redeem_inline
 from warmstation.benefits.models import Merchant, MerchantStaff, Offer, Redemption
 from warmstation.benefits.selectors import offer_served_now, schedule_of
 from warmstation.core import geo
-from warmstation.core.audit import audit_record, client_ip
+from warmstation.core.audit import audit_event, audit_record, client_ip
 from warmstation.core.crypto import decrypt, encrypt
 from warmstation.core.errors import (
     ApplicationError,
@@ -35,6 +36,7 @@ from warmstation.core.errors import (
 )
 from warmstation.core.inputs import nfkc, normalise_optional_phone
 from warmstation.core.ratelimit import rate_limit, rate_limit_count
+from warmstation.core.sqlrows import reserve_ids, row_sql
 from warmstation.core.time import LOCAL
 from warmstation.points import services as points
 from warmstation.points.idempotency import (
@@ -44,7 +46,7 @@ from warmstation.points.idempotency import (
     replay,
     request_hash,
 )
-from warmstation.points.models import IdempotencyKey, PointsAccount
+from warmstation.points.models import Hold, IdempotencyKey, PointsAccount
 
 if TYPE_CHECKING:
     from warmstation.accounts.models import User
@@ -53,6 +55,10 @@ CODE_TTL = timedelta(minutes=getattr(settings, "BENEFITS_CODE_TTL_MINUTES", 10))
 # A hold outlives its code a little, so the hold sweeper never races a redemption in progress.
 HOLD_GRACE = timedelta(minutes=1)
 QR_PREFIX = "WS37:"
+CODE_SCOPE = "benefits.code"
+# A worker's meal code is one statement on PostgreSQL (code_sql.py, ADR 0019); the tests turn it
+# off to compare it with the ORM path.
+ONE_STATEMENT = True
 VERIFY_FAILURES_PER_10_MIN = settings.RATE_LIMITS["redeem_fail"][0]
 
 
@@ -164,14 +170,8 @@ def redemption_code_issue(*, user: User, offer: Offer, idempotency_key: str,
     body = {"offer": offer.pk, "user": user.pk}
 
     def work() -> dict[str, Any]:
-        if not offer.is_active or not offer.merchant.is_active:
-            raise NotFound()
-        _check_eligible(user, offer)
         now = timezone.now()
-        if not _served_now(offer, now):
-            raise Conflict(_("现在不在该套餐的供应时间。"), code="not_served_now")
-        if not schedule_of(offer.merchant).is_open(now):
-            raise Conflict(_("商户现在休息，营业时再来。"), code="merchant_closed")
+        _check_issuable(user, offer, now)
         for old in Redemption.objects.filter(worker=user, offer=offer,
                                              status=Redemption.Status.ISSUED):
             _cancel(old, status=Redemption.Status.CANCELLED)
@@ -188,30 +188,101 @@ def redemption_code_issue(*, user: User, offer: Offer, idempotency_key: str,
             digits, token = _new_code()
             try:
                 with transaction.atomic():
-                    redemption = Redemption.objects.create(
-                        offer=offer, merchant_id=offer.merchant_id, worker=user,
-                        digits_hash=digits_hash(offer.merchant_id, digits),
-                        token_hash=token_hash(token), expires_at=expires, title=offer.title,
-                        price=offer.price, normal_price=offer.normal_price, points=offer.points
-                        if offer.kind == Offer.Kind.POINTS else None, hold=hold)
+                    redemption = _new_redemption(user, offer, digits, token, expires, hold)
+                    redemption.save(force_insert=True)
                 break
             except IntegrityError:
                 continue
         else:
             raise ServiceUnavailable(_("请稍后再试。"), code="busy", extra={"retry_after": 1})
         audit_record("redemption.issue", actor=user, obj=redemption, request=request,
-                     detail={"offer": offer.pk, "points": redemption.points})
-        # The code itself is kept (encrypted) only so that a retried request can show it
-        # again; the redemption row holds nothing but hashes.
-        return {"redemption_id": redemption.pk, "offer_id": offer.pk, "title": offer.title,
-                "merchant": offer.merchant.name, "points": redemption.points,
-                "price": str(offer.price) if offer.price is not None else None,
-                "expires_at": expires.isoformat(), "secret": encrypt(f"{digits}:{token}")}
+                     detail=_issue_detail(redemption))
+        return _issued(redemption, offer, digits, token)
 
-    response, _replayed = idempotent(scope="benefits.code", owner_id=user.pk,
-                                     key=idempotency_key, body=body, work=work)
+    response = None
+    if offer.kind == Offer.Kind.MEAL and connection.vendor == "postgresql" and ONE_STATEMENT:
+        response = _issue_in_one_statement(user, offer, idempotency_key, body, request)
+    if response is None:
+        response, _replayed = idempotent(scope=CODE_SCOPE, owner_id=user.pk,
+                                         key=idempotency_key, body=body, work=work)
     digits, token = decrypt(response.pop("secret")).split(":", 1)
     return response | {"digits": digits, "qr_payload": f"{QR_PREFIX}{token}"}
+
+
+def _check_issuable(user: User, offer: Offer, now: datetime) -> None:
+    if not offer.is_active or not offer.merchant.is_active:
+        raise NotFound()
+    _check_eligible(user, offer)
+    if not _served_now(offer, now):
+        raise Conflict(_("现在不在该套餐的供应时间。"), code="not_served_now")
+    if not schedule_of(offer.merchant).is_open(now):
+        raise Conflict(_("商户现在休息，营业时再来。"), code="merchant_closed")
+
+
+def _new_redemption(user: User, offer: Offer, digits: str, token: str, expires: datetime,
+                    hold: Hold | None) -> Redemption:
+    return Redemption(offer=offer, merchant_id=offer.merchant_id, worker=user,
+                      digits_hash=digits_hash(offer.merchant_id, digits),
+                      token_hash=token_hash(token), expires_at=expires, title=offer.title,
+                      price=offer.price, normal_price=offer.normal_price,
+                      points=offer.points if offer.kind == Offer.Kind.POINTS else None, hold=hold)
+
+
+def _issue_detail(redemption: Redemption) -> dict[str, Any]:
+    return {"offer": redemption.offer_id, "points": redemption.points}
+
+
+def _issued(redemption: Redemption, offer: Offer, digits: str, token: str) -> dict[str, Any]:
+    """The answer to an issue, as its key keeps it. The code itself is kept (encrypted) only so
+    that a retried request can show it again; the redemption row holds nothing but hashes."""
+    return {"redemption_id": redemption.pk, "offer_id": offer.pk, "title": offer.title,
+            "merchant": offer.merchant.name, "points": redemption.points,
+            "price": str(offer.price) if offer.price is not None else None,
+            "expires_at": redemption.expires_at.isoformat(),
+            "secret": encrypt(f"{digits}:{token}")}
+
+
+def _issue_in_one_statement(user: User, offer: Offer, idempotency_key: str, body: dict[str, Any],
+                            request: HttpRequest | None) -> dict[str, Any] | None:
+    """`redemption_code_issue`'s rows for a meal code, written as one statement (code_sql.py,
+    ADR 0019); its answer, or a replay of the key's. None when the ORM path must take the
+    request: a refusal (which it remembers under the key), a code holding points to release,
+    or six digits that kept colliding."""
+    key = check_key(idempotency_key)
+    digest = request_hash(body)
+    now = timezone.now()
+    try:
+        _check_issuable(user, offer, now)
+    except ApplicationError:
+        return None
+    (code_id,) = reserve_ids(connection, Redemption)
+    for _attempt in range(8):  # a live code with the same six digits at this merchant
+        digits, token = _new_code()
+        redemption = _new_redemption(user, offer, digits, token, now + CODE_TTL, None)
+        redemption.pk = code_id
+        response = canonical(_issued(redemption, offer, digits, token))
+        record = IdempotencyKey(scope=CODE_SCOPE, owner_id=user.pk, key=key, request_hash=digest,
+                                status_code=200, response=response)
+        audit = audit_event("redemption.issue", actor=user, obj=redemption, request=request,
+                            detail=_issue_detail(redemption))
+        rows = {"key": row_sql(record, connection), "audit": row_sql(audit, connection),
+                "code": row_sql(redemption, connection, with_pk=True)}
+        try:
+            # Inside a caller's transaction a savepoint keeps a collision from breaking it;
+            # otherwise the statement is its own transaction, one round trip.
+            with transaction.atomic() if connection.in_atomic_block \
+                    else contextlib.nullcontext():
+                outcome = code_sql.issue_in_one_statement(connection, **rows, worker_id=user.pk,
+                                                          offer_id=offer.pk)
+        except IntegrityError:
+            continue
+        if outcome.written:
+            return response
+        if outcome.hand_back:
+            return None
+        return replay(IdempotencyKey.objects.get(scope=CODE_SCOPE, owner_id=user.pk, key=key),
+                      digest)
+    return None
 
 
 def _find_code(merchant: Merchant, code: str) -> Redemption | None:
