@@ -337,7 +337,8 @@ def peaks(root_pid: int, clusters: list) -> dict[str, float]:
     found: dict[str, float] = {}
     for pid in descendants(root_pid):
         line = cmdline(pid)
-        name = ("web" if "granian" in line else "task worker" if "db_worker" in line
+        name = ("web" if "granian" in line else "bulk worker" if "db_worker" in line
+                and "bulk" in line else "task worker" if "db_worker" in line
                 else "periodic" if "run_periodic" in line else None)
         if name:
             found[name] = max(found.get(name, 0.0), status_kb(pid, "VmHWM") / 1024)

@@ -30,6 +30,7 @@ import traceback
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
@@ -69,6 +70,7 @@ def backend_settings() -> dict[str, Any]:
     a stream, and a short claim timeout."""
     return {"default": {
         "BACKEND": "tests.brokered.DrainingRedisBackend",
+        "QUEUES": settings.TASK_QUEUES,
         "OPTIONS": {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": f"wstest:{uuid.uuid4().hex}",
                     "REDIS_BLOCK_TIMEOUT": 0, "REDIS_CLAIM_TIMEOUT": 30},
     }}

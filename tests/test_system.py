@@ -109,7 +109,7 @@ def test_idle_and_slow_clients_cannot_starve_it_and_sigterm_still_stops_it(syste
         assert max(t for _, _, t in answers) < 1.0, answers
         # And SIGTERM (what systemd sends) ends every process within 10 s, connections held
         groups = system.groups()
-        assert len(groups) == 3, system.log()
+        assert len(groups) == 4, system.log()  # web, task worker, bulk worker, periodic
         sent_at = time.monotonic()
         system.process.send_signal(signal.SIGTERM)
         print(f"SIGTERM with idle connections held: stopped in "
@@ -128,7 +128,7 @@ def test_ctrl_c_stops_every_process_and_frees_the_port(system):
              and request(system.port, "GET", "/readyz")[0] == 200,
              timeout=30, what=f"/readyz ready\n{system.log()[-3000:]}")
     groups = system.groups()
-    assert len(groups) == 3
+    assert len(groups) == 4  # web, task worker, bulk worker, periodic
     # When Ctrl-C reaches the terminal's foreground group (the supervisor; its programs run
     # in their own groups)
     sent_at = time.monotonic()

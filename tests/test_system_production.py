@@ -103,17 +103,17 @@ def test_make_serve_processes(tmp_path):
         status, _, body = _request(port, "GET", "/metrics")
         assert status == 200
         assert b"django_http_requests_total_by_method_total" in body
-        # /readyz expects both task workers and the periodic jobs.
+        # /readyz expects both task workers, the bulk queue's and the periodic jobs.
         wait_for(
             lambda: _request(port, "GET", "/readyz")[0] == 200,
             timeout=40,
             what=f"/readyz ready\n{_request(port, 'GET', '/readyz')[2][:800]!r}",
         )
         ready = __import__("json").loads(_request(port, "GET", "/readyz")[2])
-        assert set(ready["processes"]) == {"worker", "worker-2", "periodic"}
+        assert set(ready["processes"]) == {"worker", "worker-2", "worker-bulk", "periodic"}
         assert ready["cache"]["state"] == "ok"
         groups = system.groups()
-        assert len(groups) == 4, system.log()  # web, two task workers, periodic
+        assert len(groups) == 5, system.log()  # web, two task workers, bulk worker, periodic
         sent_at = time.monotonic()
         system.process.send_signal(signal.SIGTERM)
         system.process.wait(timeout=15)

@@ -40,7 +40,8 @@ def _settings_in_a_fresh_process(**env: str) -> subprocess.CompletedProcess[str]
 def test_the_database_backend_is_the_default_and_redis_is_one_setting_away():
     default = _settings_in_a_fresh_process()
     assert json.loads(default.stdout) == [
-        {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}, False]
+        {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
+                     "QUEUES": ["default", "bulk"]}}, False]
 
     redis = _settings_in_a_fresh_process(TASKS_BACKEND="redis",
                                          REDIS_URL="redis://127.0.0.1:6379/3")
@@ -48,6 +49,7 @@ def test_the_database_backend_is_the_default_and_redis_is_one_setting_away():
     assert tasks["default"]["BACKEND"] == "django_tasks_redis.RedisTaskBackend"
     assert tasks["default"]["OPTIONS"]["REDIS_URL"] == "redis://127.0.0.1:6379/3"
     assert tasks["default"]["OPTIONS"]["REDIS_KEY_PREFIX"] == "ws:tasks"
+    assert tasks["default"]["QUEUES"] == ["default", "bulk"]
     assert app_installed
 
     own = _settings_in_a_fresh_process(TASKS_BACKEND="redis", REDIS_URL="redis://a:6379/0",
@@ -69,10 +71,30 @@ def test_supervise_starts_the_worker_of_the_configured_backend(settings):
                                              periodic_every=30, task_workers=2)
                 if p.name.startswith("worker")]
 
-    assert workers() == [["db_worker", "--interval", "1", "--no-reload"]] * 2
+    db = ["db_worker", "--interval", "1", "--no-reload", "--queue-name"]
+    assert workers() == [[*db, "default"], [*db, "default"], [*db, "bulk"]]
     settings.TASKS = {"default": {"BACKEND": "django_tasks_redis.RedisTaskBackend",
                                   "OPTIONS": {"REDIS_URL": brokered.REDIS_URL}}}
-    assert workers() == [["redis_worker", "--continuous", "--claim-interval", "30"]] * 2
+    redis = ["redis_worker", "--continuous", "--claim-interval", "30", "--queue"]
+    assert workers() == [[*redis, "default"], [*redis, "default"], [*redis, "bulk"]]
+
+
+def test_the_bulk_queue_has_a_worker_of_its_own_further_below_the_web_workers(settings):
+    """ADR 0020: photos to re-encode wait in their own queue, for a worker that takes only the
+    CPU the requests leave; the SMS of a sign-in never waits behind them."""
+    from warmstation.core.management.commands.supervise import programs
+    from warmstation.dashboard.tasks import refresh_figures
+    from warmstation.documents.tasks import regenerate_handbook
+    from warmstation.outreach.tasks import deliver_outbox_message
+    from warmstation.reports.tasks import process_photo
+
+    assert {t.queue_name for t in (process_photo, refresh_figures, regenerate_handbook)} == \
+        {"bulk"}
+    assert deliver_outbox_message.queue_name == "default"
+    (bulk,) = [p for p in programs(host="127.0.0.1", port=8111, web_workers=1,
+                                   periodic_every=30) if p.name == "worker-bulk"]
+    assert bulk.env == {"WARMSTATION_HEARTBEAT": "worker-bulk"}
+    assert bulk.argv[-2:] == ["--queue-name", "bulk"]
 
 
 @pytest.fixture

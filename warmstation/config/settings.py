@@ -382,13 +382,21 @@ RATE_LIMIT_FAIL_CLOSED = {"sign_in", "sms_code", "redeem_fail"}
 # (db_worker or redis_worker). The task code is the same either way.
 # Task workers run this much below the web workers' CPU priority (nice; 0: the same).
 TASK_WORKER_NICE = int(os.environ.get("TASK_WORKER_NICE", "10"))
+# Two queues (ADR 0020): "default", what a person waits on by the second (an SMS sign-in code, a
+# notice); "bulk", CPU-heavy work nobody waits on by the second (photos to re-encode, imports,
+# handbooks, the dashboard's figures), taken by a worker of its own (`worker-bulk`) that runs
+# this much below the web workers: a burst of photos never holds an SMS back, and takes only
+# the CPU the requests leave.
+TASK_QUEUES = ["default", "bulk"]
+TASK_BULK_WORKER_NICE = int(os.environ.get("TASK_BULK_WORKER_NICE", "19"))
 TASK_BACKEND_ALIASES = {
     "db": "django_tasks_db.DatabaseBackend",
     "redis": "django_tasks_redis.RedisTaskBackend",
 }
 _task_backend = os.environ.get("TASKS_BACKEND", "db")
 TASKS: dict[str, dict[str, Any]] = {
-    "default": {"BACKEND": TASK_BACKEND_ALIASES.get(_task_backend, _task_backend)},
+    "default": {"BACKEND": TASK_BACKEND_ALIASES.get(_task_backend, _task_backend),
+                "QUEUES": TASK_QUEUES},
 }
 if TASKS["default"]["BACKEND"] == TASK_BACKEND_ALIASES["redis"]:
     _tasks_redis_url = os.environ.get("TASKS_REDIS_URL") or REDIS_URL

@@ -2,7 +2,8 @@
 
 from warmstation.config.settings import *  # noqa: F403
 
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+                     "QUEUES": TASK_QUEUES}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite serves static files as production does (hashed, compressed): collected once into
 # their own folder, again only when a source changed (conftest.py, core/staticfiles.py).

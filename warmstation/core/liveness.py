@@ -45,18 +45,27 @@ def is_database_down(exc: BaseException) -> bool:
     return False
 
 
-def lower_priority() -> int:
+# The queue of CPU-heavy tasks nobody waits on by the second (settings.TASK_QUEUES, ADR 0020).
+BULK_QUEUE = "bulk"
+BULK_WORKER = "worker-bulk"  # its worker's heartbeat
+
+
+def lower_priority(queues: list[str] | None = None) -> int:
     """A task worker runs below the web workers' CPU priority (`nice`, by
-    settings.TASK_WORKER_NICE, 10 by default; 0 leaves it): a burst of photos to re-encode or a
-    large import then waits for the requests of the moment instead of slowing them, and takes
-    every CPU nobody else wants. The new niceness.
+    settings.TASK_WORKER_NICE, 10 by default; 0 leaves it): a burst of work then waits for the
+    requests of the moment instead of slowing them, and takes every CPU nobody else wants. The
+    bulk queue's worker (`queues` only the bulk queue, ADR 0020) runs further below, by
+    settings.TASK_BULK_WORKER_NICE (19). The new niceness.
 
     A niceness only weighs against processes of the same scheduling group. On Linux with
     autogroups (the default on Debian and most distributions) every session is a group of its
     own, and the supervisor starts each program in a new session: its own niceness alone would
     then change nothing against the web workers. So a worker that leads its session also lowers
     its session's group (`/proc/self/autogroup`) by the same step."""
-    step = max(0, min(int(getattr(settings, "TASK_WORKER_NICE", 10)), 19))
+    bulk = bool(queues) and set(queues) == {BULK_QUEUE}
+    wanted = getattr(settings, "TASK_BULK_WORKER_NICE", 19) if bulk \
+        else getattr(settings, "TASK_WORKER_NICE", 10)
+    step = max(0, min(int(wanted), 19))
     niceness = os.nice(step)
     if step and os.getsid(0) == os.getpid():
         lower_autogroup(step)

@@ -82,9 +82,10 @@ def redis_tasks_check() -> dict[str, Any]:
 
 
 def expected_processes() -> list[str]:
-    """The heartbeats this machine should have (READINESS_PROCESSES, default both): on a web-only
-    host, set READINESS_PROCESSES= (empty) or to what runs there."""
-    raw = os.environ.get("READINESS_PROCESSES", "worker,periodic")
+    """The heartbeats this machine should have (READINESS_PROCESSES, default the task worker, the
+    bulk queue's worker and the periodic jobs): on a web-only host, set READINESS_PROCESSES=
+    (empty) or to what runs there."""
+    raw = os.environ.get("READINESS_PROCESSES", "worker,worker-bulk,periodic")
     return [name.strip() for name in raw.split(",") if name.strip()]
 
 

@@ -103,10 +103,12 @@ def test_readyz_waits_for_the_background_processes_then_is_ready(db, settings, t
     # Given no task worker and no periodic loop have ever run here
     body = Client().get("/readyz").json()
     assert body["status"] == "waiting"
-    assert body["waiting_for"] == ["worker", "periodic"]
+    assert body["waiting_for"] == ["worker", "worker-bulk", "periodic"]
     assert body["processes"]["worker"] == {"state": "missing"}
-    # When the worker waits for the database and the periodic loop runs
+    # When the worker waits for the database, and the bulk queue's worker and the periodic loop
+    # run
     Heartbeat("worker").set("waiting", error="connection refused")
+    Heartbeat("worker-bulk").set("running")
     Heartbeat("periodic").set("running", rounds=3)
     response = Client().get("/readyz")
     assert response.status_code == 503

@@ -57,16 +57,22 @@ def test_a_task_worker_runs_below_the_web_workers_priority():
     import subprocess
     import sys
 
-    script = ("import django, os; django.setup(); "
+    script = ("import django, os, sys; django.setup(); "
               "from warmstation.core.liveness import lower_priority; "
-              "print(os.nice(0), lower_priority())")
+              "print(os.nice(0), lower_priority(sys.argv[1:] or None))")
     base = os.nice(0)
-    for setting, expected in (("10", min(base + 10, 19)), ("0", base)):
+    # The default queue's worker by TASK_WORKER_NICE; the bulk queue's by TASK_BULK_WORKER_NICE
+    # (ADR 0020), and one taking both queues as the default queue's.
+    for setting, queues, expected in (("10", [], min(base + 10, 19)), ("0", [], base),
+                                      ("10", ["default"], min(base + 10, 19)),
+                                      ("10", ["bulk"], min(base + 15, 19)),
+                                      ("10", ["default", "bulk"], min(base + 10, 19))):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "warmstation.config.settings",
-               "TASK_WORKER_NICE": setting}
-        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                             text=True, check=True, timeout=60).stdout.split()
-        assert [int(v) for v in out] == [base, expected]
+               "TASK_WORKER_NICE": setting, "TASK_BULK_WORKER_NICE": "15"}
+        out = subprocess.run([sys.executable, "-c", script, *queues], env=env,
+                             capture_output=True, text=True, check=True,
+                             timeout=60).stdout.split()
+        assert [int(v) for v in out] == [base, expected], queues
 
 
 def _autogroup_nice(pid: str = "self") -> int | None:

@@ -47,7 +47,7 @@ class Worker(upstream.Worker):
         self.tasks_run = 0
 
     def run(self) -> None:
-        lower_priority()
+        lower_priority(self.queue_names)
         self.heartbeat.start()
         self.heartbeat.set("running", worker_id=self.worker_id)
         try:

@@ -47,7 +47,7 @@ class Command(upstream.Command):  # type: ignore[misc]  # the package ships no t
                 "keeps a heartbeat for /readyz")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        lower_priority()
+        lower_priority([options["queue_name"]] if options.get("queue_name") else None)
         self.heartbeat = Heartbeat(os.environ.get("WARMSTATION_HEARTBEAT", "worker"))
         self.tasks_run = 0
         self.heartbeat.start()

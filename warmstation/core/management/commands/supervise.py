@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from warmstation.core.liveness import BULK_QUEUE, BULK_WORKER
 from warmstation.core.supervisor import Program, Supervisor
 
 WEB_OPTIONS = [
@@ -42,14 +43,16 @@ def web_argv(*, host: str, port: int, workers: int) -> list[str]:
             "--host", host, "--port", str(port), "--workers", str(workers), *WEB_OPTIONS]
 
 
-def task_worker_argv(manage: list[str]) -> list[str]:
-    """The worker of the configured task backend (settings.TASKS, ADR 0014). Either way any
-    number share one queue without taking a task twice: django-tasks-db claims with SELECT …
-    FOR UPDATE SKIP LOCKED; django-tasks-redis reads through one Redis Streams consumer group
-    and claims each task READY → RUNNING in one script."""
+def task_worker_argv(manage: list[str], queue: str = "default") -> list[str]:
+    """The worker of the configured task backend (settings.TASKS, ADR 0014) for one queue
+    (ADR 0020). Either way any number share a queue without taking a task twice:
+    django-tasks-db claims with SELECT … FOR UPDATE SKIP LOCKED; django-tasks-redis reads
+    through one Redis Streams consumer group and claims each task READY → RUNNING in one
+    script."""
     if settings.TASKS["default"]["BACKEND"] == settings.TASK_BACKEND_ALIASES["redis"]:
-        return [*manage, "redis_worker", "--continuous", "--claim-interval", "30"]
-    return [*manage, "db_worker", "--interval", "1", "--no-reload"]
+        return [*manage, "redis_worker", "--continuous", "--claim-interval", "30",
+                "--queue", queue]
+    return [*manage, "db_worker", "--interval", "1", "--no-reload", "--queue-name", queue]
 
 
 def programs(*, host: str, port: int, web_workers: int, periodic_every: int,
@@ -59,15 +62,20 @@ def programs(*, host: str, port: int, web_workers: int, periodic_every: int,
         Program(name, task_worker_argv(manage), env={"WARMSTATION_HEARTBEAT": name})
         for name in task_worker_names(task_workers)
     ]
+    # The bulk queue's worker, which runs further below the web workers (ADR 0020).
+    bulk = Program(BULK_WORKER, task_worker_argv(manage, BULK_QUEUE),
+                   env={"WARMSTATION_HEARTBEAT": BULK_WORKER})
     return [
         Program("web", web_argv(host=host, port=port, workers=web_workers)),
         *workers,
+        bulk,
         Program("periodic", [*manage, "run_periodic", "--loop", str(periodic_every)]),
     ]
 
 
 def task_worker_names(count: int) -> list[str]:
-    """`worker`, `worker-2`, … : the heartbeat names /readyz expects."""
+    """`worker`, `worker-2`, … : the default queue's workers, by the heartbeat names /readyz
+    expects (the bulk queue's is BULK_WORKER)."""
     return ["worker" if i == 1 else f"worker-{i}" for i in range(1, max(count, 1) + 1)]
 
 
@@ -78,7 +86,7 @@ def production_environment(task_workers: int) -> dict[str, str]:
     metrics_dir = Path(settings.VAR_DIR) / "prometheus"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
-    processes = ",".join([*task_worker_names(task_workers), "periodic"])
+    processes = ",".join([*task_worker_names(task_workers), BULK_WORKER, "periodic"])
     return {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "READINESS_PROCESSES": processes}
 
 
