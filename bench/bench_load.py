@@ -4,9 +4,10 @@ street reports with a photo, the notice inbox, their own lists — at increasing
 through the real server on PostgreSQL, beside the trivial endpoint (`/healthz`) at the same
 concurrency in the same run, once on each setup:
 
-- **single**: one web process (granian, 1 worker) and one task worker, straight to PostgreSQL;
-- **city**: two web processes and two task workers, writes through PgBouncer (transaction
-  mode), reads from a streaming replica (core/dbrouting.py, ADR 0013).
+- **single**: one web process (granian, 1 worker) and one task worker (and the bulk queue's,
+  ADR 0020), straight to PostgreSQL;
+- **city**: two web processes and two task workers (and the bulk queue's), writes through
+  PgBouncer (transaction mode), reads from a streaming replica (core/dbrouting.py, ADR 0013).
 
 Both run on private PostgreSQL clusters on free ports (tests/pgcluster.py: Debian's binaries as
 the postgres user; the primary is a copy of the demo with extra workers), so the shared server is
@@ -478,8 +479,8 @@ def render(results, memory, kinds, args, steps, seconds, fixtures, elapsed) -> s
            f"connections; rate limits lifted (one address, a few hundred people).", ""]
     for setup, rows in results.items():
         out += [f"**{setup}** ("
-                + ("1 web process, 1 task worker, PostgreSQL direct" if setup == "single" else
-                   "2 web processes, 2 task workers, PgBouncer (transaction) to the primary, "
+                + ("1 web process, 1 task worker and the bulk queue's, PostgreSQL direct" if setup == "single" else
+                   "2 web processes, 2 task workers and the bulk queue's, PgBouncer (transaction) to the primary, "
                    "reads from a streaming replica") + ")", "",
                 "| connections | load avg | /healthz req/s | mix req/s | ratio | mix p50 ms | "
                 "mix p99 ms | bad answers |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
