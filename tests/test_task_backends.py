@@ -157,8 +157,10 @@ def test_a_worker_process_delivers_from_the_outbox_and_stops_on_sigterm(
                TASKS_BACKEND="redis", TASKS_REDIS_URL=redis_backend["REDIS_URL"],
                TASKS_REDIS_PREFIX=redis_backend["REDIS_KEY_PREFIX"], SMS_BACKEND="console",
                WARMSTATION_VAR_DIR=str(tmp_path), WARMSTATION_HEARTBEAT="worker")
+    # The default queue's worker, as supervise starts it (ADR 0020).
     worker = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "redis_worker",
-                               "--continuous", "--claim-interval", "5"], env=env, cwd=ROOT,
+                               "--continuous", "--claim-interval", "5", "--queue", "default"],
+                              env=env, cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         # when: a message is written and committed; its delivery task goes to Redis
