@@ -62,7 +62,7 @@ def lower_priority(queues: list[str] | None = None) -> int:
     own, and the supervisor starts each program in a new session: its own niceness alone would
     then change nothing against the web workers. So a worker that leads its session also lowers
     its session's group (`/proc/self/autogroup`) by the same step."""
-    bulk = bool(queues) and set(queues) == {BULK_QUEUE}
+    bulk = set(queues or ()) == {BULK_QUEUE}
     wanted = getattr(settings, "TASK_BULK_WORKER_NICE", 19) if bulk \
         else getattr(settings, "TASK_WORKER_NICE", 10)
     step = max(0, min(int(wanted), 19))
