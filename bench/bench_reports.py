@@ -272,8 +272,8 @@ def through_server(url: str, tokens: list[str], photos: list[bytes], per_client:
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     # The task workers, as `make serve` runs them (manage.py supervise, ADR 0020): the bulk
-    # queue's, which re-encodes the photos after the requests answered at TASK_BULK_WORKER_NICE
-    # (19), and the default queue's, which delivers the reporters' SMS at TASK_WORKER_NICE (10).
+    # queue's, which re-encodes the photos after the requests answered at TASK_BULK_WORKER_NICE,
+    # and the default queue's, which delivers the reporters' SMS at TASK_WORKER_NICE (both 10).
     # Each lowers its own CPU priority, and its session's group.
     def task_worker(queue: str) -> subprocess.Popen:
         return subprocess.Popen(
@@ -404,9 +404,9 @@ def main() -> int:
         f" {peak['process_mb']:.0f} MB | {peak['added_mb']:.0f} MB |", "",
         f"**Through the server** (granian `--workers 2 --blocking-threads 2`, {CLIENTS} clients"
         " on keep-alive connections; a report = the photo upload + the report naming it;"
-        " the bulk queue's task worker, `nice 19` in a session of its own (its group lowered too),"
-        " re-encodes the photos after the upload has answered, and the default queue's, `nice 10`,"
-        " delivers the SMS; ADR 0020):", "",
+        f" the bulk queue's task worker, `nice {os.environ.get('TASK_BULK_WORKER_NICE', '10')}` in a"
+        " session of its own (its group lowered too), re-encodes the photos after the upload has"
+        " answered, and the default queue's, `nice 10`, delivers the SMS; ADR 0020):", "",
         "| request | done | per s | p50 s | p99 s | web CPU ms per request | task workers' CPU ms"
         " meanwhile, per request |", "|---|---|---|---|---|---|---|",
         f"| plain upload, bytes stored untouched | {srv['plain']['n']} |"

@@ -54,8 +54,8 @@ def lower_priority(queues: list[str] | None = None) -> int:
     """A task worker runs below the web workers' CPU priority (`nice`, by
     settings.TASK_WORKER_NICE, 10 by default; 0 leaves it): a burst of work then waits for the
     requests of the moment instead of slowing them, and takes every CPU nobody else wants. The
-    bulk queue's worker (`queues` only the bulk queue, ADR 0020) runs further below, by
-    settings.TASK_BULK_WORKER_NICE (19). The new niceness.
+    bulk queue's worker (`queues` only the bulk queue, ADR 0020) runs by
+    settings.TASK_BULK_WORKER_NICE instead (10 by default too). The new niceness.
 
     A niceness only weighs against processes of the same scheduling group. On Linux with
     autogroups (the default on Debian and most distributions) every session is a group of its
@@ -63,7 +63,7 @@ def lower_priority(queues: list[str] | None = None) -> int:
     then change nothing against the web workers. So a worker that leads its session also lowers
     its session's group (`/proc/self/autogroup`) by the same step."""
     bulk = set(queues or ()) == {BULK_QUEUE}
-    wanted = getattr(settings, "TASK_BULK_WORKER_NICE", 19) if bulk \
+    wanted = getattr(settings, "TASK_BULK_WORKER_NICE", 10) if bulk \
         else getattr(settings, "TASK_WORKER_NICE", 10)
     step = max(0, min(int(wanted), 19))
     niceness = os.nice(step)
