@@ -256,6 +256,7 @@ def _issue_in_one_statement(user: User, offer: Offer, idempotency_key: str, body
     except ApplicationError:
         return None
     (code_id,) = reserve_ids(connection, Redemption)
+    audit = None  # names only the code's id and the offer: the same line for every draw
     for _attempt in range(8):  # a live code with the same six digits at this merchant
         digits, token = _new_code()
         redemption = _new_redemption(user, offer, digits, token, now + CODE_TTL, None)
@@ -263,9 +264,10 @@ def _issue_in_one_statement(user: User, offer: Offer, idempotency_key: str, body
         response = canonical(_issued(redemption, offer, digits, token))
         record = IdempotencyKey(scope=CODE_SCOPE, owner_id=user.pk, key=key, request_hash=digest,
                                 status_code=200, response=response)
-        audit = audit_event("redemption.issue", actor=user, obj=redemption, request=request,
-                            detail=_issue_detail(redemption))
-        rows = {"key": row_sql(record, connection), "audit": row_sql(audit, connection),
+        audit = audit or row_sql(audit_event("redemption.issue", actor=user, obj=redemption,
+                                             request=request, detail=_issue_detail(redemption)),
+                                 connection)
+        rows = {"key": row_sql(record, connection), "audit": audit,
                 "code": row_sql(redemption, connection, with_pk=True)}
         try:
             # Inside a caller's transaction a savepoint keeps a collision from breaking it;
