@@ -55,9 +55,10 @@ from warmstation.core.inputs import check_date, clean_text
 from warmstation.core.models import AuditEvent
 from warmstation.core.ratelimit import rate_limit
 from warmstation.core.sqlrows import insert_rows, reserve_ids, row_sql, saved
+from warmstation.core.taskrows import Queued, queue_with_statement
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import (
-    outbox_deliver_on_commit,
+    outbox_deliveries,
     outbox_enqueue,
     outbox_message,
     outbox_record,
@@ -137,10 +138,20 @@ def _sms(appeal: Appeal, text: str) -> list[OutboxMessage]:
 def _refresh_after_commit(*buckets: Bucket) -> None:
     from warmstation.appeals.tasks import refresh_rollup
 
-    keys = {(b[0].isoformat(), b[1], b[2]) for b in buckets}
-    for month, dept_id, street_id in keys:
+    for month, dept_id, street_id in _rollup_calls(*buckets):
         transaction.on_commit(functools.partial(refresh_rollup.enqueue, month, dept_id,
                                                 street_id))
+
+
+def _refreshes(connection: BaseDatabaseWrapper, *buckets: Bucket) -> Queued:
+    """`_refresh_after_commit`'s tasks as rows of the caller's one statement (core/taskrows)."""
+    from warmstation.appeals.tasks import refresh_rollup
+
+    return queue_with_statement(connection, refresh_rollup, *_rollup_calls(*buckets))
+
+
+def _rollup_calls(*buckets: Bucket) -> list[tuple[str, int | None, int]]:
+    return list({(b[0].isoformat(), b[1], b[2]) for b in buckets})
 
 
 def _bucket(appeal: Appeal) -> Bucket:
@@ -309,13 +320,15 @@ def _file_in_one_statement(appeal: Appeal, *, actor: User, connection: BaseDatab
     assert len(messages) <= len(message_ids)
     for message, message_id in zip(messages, message_ids, strict=False):
         message.pk = message_id
+    # The SMS's delivery and the figures' refresh commit with the case (core/taskrows.py).
+    tasks = [outbox_deliveries(connection, messages), _refreshes(connection, _bucket(appeal))]
     with transaction.atomic(using=connection.alias):
         insert_rows(connection, [head, row_sql(event, connection, with_pk=True),
                                  row_sql(audit, connection),
-                                 *(row_sql(m, connection, with_pk=True) for m in messages)])
-        for message in messages:
-            outbox_deliver_on_commit(message.pk)
-        _refresh_after_commit(_bucket(appeal))
+                                 *(row_sql(m, connection, with_pk=True) for m in messages),
+                                 *(row for queued in tasks for row in queued.rows)])
+        for queued in tasks:
+            queued.written()
     for obj in (appeal, event, audit, *messages):
         saved(obj, connection)
     return Filed(appeal, created=True, events=(event,))

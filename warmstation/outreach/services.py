@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,7 @@ from warmstation.areas.scoping import area_in_scope
 from warmstation.core.audit import audit_record
 from warmstation.core.errors import Conflict, InvalidInput
 from warmstation.core.inputs import clean_text
+from warmstation.core.taskrows import Queued, queue_with_statement
 from warmstation.outreach.channels import (
     ROBOT_PER_MINUTE,
     DeliveryError,
@@ -79,7 +81,7 @@ def outbox_message(
     *, channel: str, recipient: str, body: str, purpose: str = "", sensitive: bool = False
 ) -> OutboxMessage:
     """The message `outbox_enqueue` records, not yet written: for a caller that writes it with
-    other rows in one statement (ADR 0019) and then calls `outbox_deliver_on_commit`."""
+    other rows in one statement (ADR 0019) with the rows of `outbox_deliveries`."""
     return OutboxMessage(
         channel=channel, recipient=recipient, body=body, purpose=purpose, sensitive=sensitive
     )
@@ -90,6 +92,15 @@ def outbox_deliver_on_commit(message_id: int) -> None:
     from warmstation.outreach.tasks import deliver_outbox_message
 
     transaction.on_commit(lambda: deliver_outbox_message.enqueue(message_id))
+
+
+def outbox_deliveries(connection: BaseDatabaseWrapper, messages: list[OutboxMessage]) -> Queued:
+    """The delivery tasks of messages (ids reserved) that a caller writes in one statement
+    (ADR 0019): rows for that statement with the database task backend, so each delivery
+    commits with its message (`core/taskrows.py`); call `.written()` after the statement."""
+    from warmstation.outreach.tasks import deliver_outbox_message
+
+    return queue_with_statement(connection, deliver_outbox_message, *((m.pk,) for m in messages))
 
 
 def outbox_enqueue_many(messages: list[OutboxMessage]) -> list[int]:

@@ -52,10 +52,14 @@ def file_in_one_statement(connection: BaseDatabaseWrapper, *, head: RowSQL,
 
 
 def upload_in_one_statement(connection: BaseDatabaseWrapper, *, photo: RowSQL, audit: RowSQL,
-                            uploader_id: int, since: datetime, limit: int) -> bool:
-    """Write a photo uploaded ahead (its id reserved) and its audit line, unless the uploader
-    already has `limit` photos since `since` not yet in a report: then False, nothing written.
-    As in the ORM path, two uploads at the same instant may both pass the count."""
+                            tasks: list[RowSQL], uploader_id: int, since: datetime,
+                            limit: int) -> bool:
+    """Write a photo uploaded ahead (its id reserved), its audit line and `tasks` (the task
+    rows that re-encode it, core/taskrows.py), unless the uploader already has `limit` photos
+    since `since` not yet in a report: then False, nothing written. As in the ORM path, two
+    uploads at the same instant may both pass the count."""
+    rest = "".join(f", t{i} AS (INSERT INTO {t.table} ({t.columns})"  # noqa: S608
+                   f" SELECT {t.values} FROM p)" for i, t in enumerate(tasks))
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH c AS (SELECT count(*) AS n FROM {T_PHOTO} WHERE uploader_id = %s"  # noqa: S608
@@ -63,7 +67,8 @@ def upload_in_one_statement(connection: BaseDatabaseWrapper, *, photo: RowSQL, a
             f" p AS (INSERT INTO {photo.table} ({photo.columns}) SELECT {photo.values}"
             " WHERE (SELECT n FROM c) < %s RETURNING id),"
             f" a AS (INSERT INTO {audit.table} ({audit.columns}) SELECT {audit.values} FROM p)"
-            " SELECT count(*) FROM p",
-            [uploader_id, since, *photo.params, limit, *audit.params])
+            f"{rest} SELECT count(*) FROM p",
+            [uploader_id, since, *photo.params, limit, *audit.params,
+             *(v for t in tasks for v in t.params)])
         (written,) = cursor.fetchone()
     return bool(written)

@@ -46,9 +46,10 @@ from warmstation.core.inputs import clean_text
 from warmstation.core.models import AuditEvent
 from warmstation.core.ratelimit import rate_limit
 from warmstation.core.sqlrows import reserve_ids, row_sql, saved
+from warmstation.core.taskrows import Queued, queue_with_statement
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import (
-    outbox_deliver_on_commit,
+    outbox_deliveries,
     outbox_message,
     outbox_record,
 )
@@ -186,13 +187,14 @@ def photo_upload(*, actor: User, data: bytes, kind: str = Photo.Kind.BEFORE,
             # The limit counted in the same statement (filing_sql.py, ADR 0019).
             (photo.pk,) = reserve_ids(connection, Photo)
             audit = _upload_audit(photo, actor, request, len(data), probe.format)
+            processing = _processing(connection, photo.pk)  # commits with the photo
             if not filing_sql.upload_in_one_statement(
                     connection, photo=row_sql(photo, connection, with_pk=True),
-                    audit=row_sql(audit, connection), uploader_id=actor.pk, since=since,
-                    limit=PENDING_MAX):
+                    audit=row_sql(audit, connection), tasks=processing.rows,
+                    uploader_id=actor.pk, since=since, limit=PENDING_MAX):
                 raise _too_many_photos()
             saved(photo, connection)
-            transaction.on_commit(lambda: _enqueue_processing(photo.pk), using=connection.alias)
+            processing.written()
         else:
             with transaction.atomic(using=connection.alias):
                 photo.save(force_insert=True)
@@ -219,6 +221,13 @@ def _enqueue_processing(photo_id: int) -> None:
     from warmstation.reports.tasks import process_photo
 
     process_photo.enqueue(photo_id)
+
+
+def _processing(connection: BaseDatabaseWrapper, photo_id: int) -> Queued:
+    """The re-encoding task of a photo written in one statement, as rows of that statement."""
+    from warmstation.reports.tasks import process_photo
+
+    return queue_with_statement(connection, process_photo, (photo_id,))
 
 
 def photo_process(photo_id: int) -> Photo | None:
@@ -466,16 +475,17 @@ def _file_in_one_statement(problem: Problem, *, actor: User, photo_ids: list[int
     assert len(messages) <= len(message_ids)
     for message, message_id in zip(messages, message_ids, strict=False):
         message.pk = message_id
+    deliveries = outbox_deliveries(connection, messages)  # commit with their messages
     with transaction.atomic(using=connection.alias):
         photos = filing_sql.file_in_one_statement(
             connection, head=head, photo_ids=ids, uploader_id=actor.pk,
             tail=[row_sql(follower, connection), row_sql(event, connection, with_pk=True),
                   row_sql(audit, connection),
-                  *(row_sql(m, connection, with_pk=True) for m in messages)])
+                  *(row_sql(m, connection, with_pk=True) for m in messages),
+                  *deliveries.rows])
         if not photos:
             raise _photos_refused()
-        for message in messages:
-            outbox_deliver_on_commit(message.pk)
+        deliveries.written()
     for obj in (problem, follower, event, audit, *messages):
         saved(obj, connection)
     return Filed(problem, created=True, events=(event,), photos=tuple(photos))

@@ -79,3 +79,37 @@ def test_the_answer_to_a_need_just_raised_is_what_reading_it_gives(s, monkeypatc
     read = client.get(f"/api/v1/appeals/{posted.json()['id']}")
     assert read.status_code == 200
     assert posted.json() == read.json()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's path")
+def test_the_tasks_commit_with_the_need(s, monkeypatch, settings,
+                                        django_capture_on_commit_callbacks):
+    """With django-tasks' database backend the need's tasks — its SMS's delivery and its
+    figures' refresh — are rows of the need's own statement (core/taskrows.py): the rows the
+    ORM path queues once committed, and no statement of their own."""
+    from django_tasks_db.models import DBTaskResult
+
+    from warmstation.core.tests.test_taskrows import DATABASE_TASKS, TABLE
+
+    settings.TASKS = DATABASE_TASKS
+
+    def queued(one_statement: bool):
+        with CaptureQueriesContext(connection) as captured, \
+                django_capture_on_commit_callbacks(execute=True):
+            filed, _ = _file(s, monkeypatch, one_statement=one_statement,
+                             key=f"k-{one_statement}")
+        sms = OutboxMessage.objects.get(body__contains=filed.appeal.number)
+        rows = list(DBTaskResult.objects.order_by("task_path").values(
+            "task_path", "args_kwargs", "queue_name", "priority", "run_after", "status",
+            "backend_name"))
+        DBTaskResult.objects.all().delete()
+        assert [r["task_path"].rsplit(".", 1)[1] for r in rows] == ["refresh_rollup",
+                                                                   "deliver_outbox_message"]
+        assert rows[1].pop("args_kwargs") == {"args": [sms.pk], "kwargs": {}}
+        alone = [q for q in captured.captured_queries
+                 if q["sql"].startswith(f'INSERT INTO "{TABLE}"')]
+        return rows, len(alone)
+
+    (one, one_alone), (orm, orm_alone) = queued(True), queued(False)
+    assert one == orm
+    assert (one_alone, orm_alone) == (0, 2)

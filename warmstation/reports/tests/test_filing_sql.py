@@ -141,3 +141,42 @@ def test_the_answer_to_a_report_just_filed_is_what_reading_it_gives(w, monkeypat
     assert read.status_code == 200
     assert posted.json() == read.json()
     assert [p["id"] for p in read.json()["photos"]] == sorted(photos)
+
+
+@on_postgresql
+def test_the_tasks_commit_with_the_rows_they_work_on(w, monkeypatch, settings,
+                                                     django_capture_on_commit_callbacks):
+    """With django-tasks' database backend, the photo's re-encoding and the reporter's SMS are
+    queued by the upload's and the report's own statements (core/taskrows.py): the same task
+    rows the ORM path queues once it has committed, and no statement of their own."""
+    from django_tasks_db.models import DBTaskResult
+
+    from warmstation.core.tests.test_taskrows import DATABASE_TASKS, TABLE
+
+    settings.TASKS = DATABASE_TASKS
+
+    def queued(one_statement: bool):
+        monkeypatch.setattr(services, "ONE_STATEMENT", one_statement)
+        DBTaskResult.objects.all().delete()
+        with CaptureQueriesContext(connection) as captured, \
+                django_capture_on_commit_callbacks(execute=True):
+            photo = services.photo_upload(actor=w["worker"], data=jpeg())
+            filed = services.report_file(actor=w["worker"], category=w["garbage"], lat=YLJ[0],
+                                         lng=YLJ[1], photo_ids=[photo.pk],
+                                         client_key=f"k-{one_statement}")
+        sms = OutboxMessage.objects.get(body__contains=filed.problem.number)
+        rows = list(DBTaskResult.objects.order_by("enqueued_at").values(
+            "task_path", "args_kwargs", "queue_name", "priority", "run_after", "status",
+            "backend_name"))
+        alone = [q["sql"] for q in captured.captured_queries
+                 if q["sql"].startswith(f'INSERT INTO "{TABLE}"')]
+        return rows, [[photo.pk], [sms.pk]], alone
+
+    one, one_args, one_alone = queued(True)
+    orm, orm_args, orm_alone = queued(False)
+    assert [r.pop("args_kwargs") for r in one] == [{"args": a, "kwargs": {}} for a in one_args]
+    assert [r.pop("args_kwargs") for r in orm] == [{"args": a, "kwargs": {}} for a in orm_args]
+    assert one == orm
+    assert [r["task_path"].rsplit(".", 1)[1] for r in one] == ["process_photo",
+                                                               "deliver_outbox_message"]
+    assert (len(one_alone), len(orm_alone)) == (0, 2)
