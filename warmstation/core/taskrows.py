@@ -54,7 +54,8 @@ def queue_with_statement(connection: BaseDatabaseWrapper, task: Task[..., Any],
 
     backend = task.get_backend()
     alias = connection.alias
-    if not isinstance(backend, DatabaseBackend) or router.db_for_write(DBTaskResult) != alias:
+    # Exactly the library's backend: a subclass may enqueue otherwise (its own rows, a notify).
+    if type(backend) is not DatabaseBackend or router.db_for_write(DBTaskResult) != alias:
         def enqueue() -> None:
             for args in calls:
                 task.enqueue(*args)

@@ -182,6 +182,7 @@ def photo_upload(*, actor: User, data: bytes, kind: str = Photo.Kind.BEFORE,
                                     ContentFile(data))
     photo = Photo(uploader=actor, kind=kind, width=width, height=height,
                   state=Photo.State.PROCESSING, incoming=incoming)
+    processing: Queued | None = None
     try:
         if one_statement:
             # The limit counted in the same statement (filing_sql.py, ADR 0019).
@@ -194,16 +195,20 @@ def photo_upload(*, actor: User, data: bytes, kind: str = Photo.Kind.BEFORE,
                     uploader_id=actor.pk, since=since, limit=PENDING_MAX):
                 raise _too_many_photos()
             saved(photo, connection)
-            processing.written()
         else:
             with transaction.atomic(using=connection.alias):
                 photo.save(force_insert=True)
                 _upload_audit(photo, actor, request, len(data), probe.format) \
                     .save(force_insert=True)
-                transaction.on_commit(lambda: _enqueue_processing(photo.pk))
     except BaseException:
         default_storage.delete(incoming)  # no row names it: keep nothing
         raise
+    # Only once the row is in: a queue that fails now (a broker down) must not take the bytes
+    # of a photo that is kept; the periodic sweep re-queues a photo still processing.
+    if processing is not None:
+        processing.written()
+    else:
+        transaction.on_commit(lambda: _enqueue_processing(photo.pk), using=connection.alias)
     return photo
 
 

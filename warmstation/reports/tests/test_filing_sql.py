@@ -165,7 +165,7 @@ def test_the_tasks_commit_with_the_rows_they_work_on(w, monkeypatch, settings,
                                          lng=YLJ[1], photo_ids=[photo.pk],
                                          client_key=f"k-{one_statement}")
         sms = OutboxMessage.objects.get(body__contains=filed.problem.number)
-        rows = list(DBTaskResult.objects.order_by("enqueued_at").values(
+        rows = list(DBTaskResult.objects.order_by("-task_path").values(
             "task_path", "args_kwargs", "queue_name", "priority", "run_after", "status",
             "backend_name"))
         alone = [q["sql"] for q in captured.captured_queries
@@ -180,3 +180,26 @@ def test_the_tasks_commit_with_the_rows_they_work_on(w, monkeypatch, settings,
     assert [r["task_path"].rsplit(".", 1)[1] for r in one] == ["process_photo",
                                                                "deliver_outbox_message"]
     assert (len(one_alone), len(orm_alone)) == (0, 2)
+
+
+@on_postgresql
+def test_a_refused_upload_or_report_queues_nothing(w, monkeypatch, settings):
+    """With the database task backend: over the pending-photo limit, and with a photo that
+    cannot be claimed, the statement writes no task row either."""
+    from django_tasks_db.models import DBTaskResult
+
+    from warmstation.core.errors import Conflict
+    from warmstation.core.tests.test_taskrows import DATABASE_TASKS
+
+    settings.TASKS = DATABASE_TASKS
+    monkeypatch.setattr(services, "PENDING_MAX", 1)
+    photo = services.photo_upload(actor=w["worker2"], data=jpeg())
+    assert list(DBTaskResult.objects.values_list("args_kwargs", flat=True)) == \
+        [{"args": [photo.pk], "kwargs": {}}]
+    messages = OutboxMessage.objects.count()
+    with pytest.raises(Conflict):
+        services.photo_upload(actor=w["worker2"], data=jpeg(color="blue"))
+    with pytest.raises(InvalidInput):  # someone else's photo
+        services.report_create(actor=w["worker"], category=w["garbage"], lat=YLJ[0],
+                               lng=YLJ[1], photo_ids=[photo.pk])
+    assert (DBTaskResult.objects.count(), OutboxMessage.objects.count()) == (1, messages)
