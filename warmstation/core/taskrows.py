@@ -56,10 +56,7 @@ def queue_with_statement(connection: BaseDatabaseWrapper, task: Task[..., Any],
     alias = connection.alias
     # Exactly the library's backend: a subclass may enqueue otherwise (its own rows, a notify).
     if type(backend) is not DatabaseBackend or router.db_for_write(DBTaskResult) != alias:
-        def enqueue() -> None:
-            for args in calls:
-                task.enqueue(*args)
-        return Queued([], lambda: transaction.on_commit(enqueue, using=alias))
+        return queue_on_commit(connection, task, *calls)
     backend.validate_task(task)
     results: list[DBTaskResult[..., Any]] = [DBTaskResult(
         id=backend._get_id(), args_kwargs=normalize_json({"args": list(args), "kwargs": {}}),
@@ -74,3 +71,13 @@ def queue_with_statement(connection: BaseDatabaseWrapper, task: Task[..., Any],
             result._state.adding, result._state.db = False, alias
             task_enqueued.send(type(backend), task_result=result.task_result)
     return Queued(rows, lambda: transaction.on_commit(announce, using=alias))
+
+
+def queue_on_commit(connection: BaseDatabaseWrapper, task: Task[..., Any],
+                    *calls: tuple[Any, ...]) -> Queued:
+    """The same runs with no rows: enqueued once the transaction on `connection` commits (the
+    ORM path, and every backend but the database one)."""
+    def enqueue() -> None:
+        for args in calls:
+            task.enqueue(*args)
+    return Queued([], lambda: transaction.on_commit(enqueue, using=connection.alias))

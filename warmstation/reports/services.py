@@ -46,7 +46,7 @@ from warmstation.core.inputs import clean_text
 from warmstation.core.models import AuditEvent
 from warmstation.core.ratelimit import rate_limit
 from warmstation.core.sqlrows import reserve_ids, row_sql, saved
-from warmstation.core.taskrows import Queued, queue_with_statement
+from warmstation.core.taskrows import Queued, queue_on_commit, queue_with_statement
 from warmstation.outreach.models import OutboxMessage
 from warmstation.outreach.services import (
     outbox_deliveries,
@@ -182,7 +182,6 @@ def photo_upload(*, actor: User, data: bytes, kind: str = Photo.Kind.BEFORE,
                                     ContentFile(data))
     photo = Photo(uploader=actor, kind=kind, width=width, height=height,
                   state=Photo.State.PROCESSING, incoming=incoming)
-    processing: Queued | None = None
     try:
         if one_statement:
             # The limit counted in the same statement (filing_sql.py, ADR 0019).
@@ -200,15 +199,13 @@ def photo_upload(*, actor: User, data: bytes, kind: str = Photo.Kind.BEFORE,
                 photo.save(force_insert=True)
                 _upload_audit(photo, actor, request, len(data), probe.format) \
                     .save(force_insert=True)
+            processing = _processing(connection, photo.pk, on_commit=True)
     except BaseException:
         default_storage.delete(incoming)  # no row names it: keep nothing
         raise
     # Only once the row is in: a queue that fails now (a broker down) must not take the bytes
     # of a photo that is kept; the periodic sweep re-queues a photo still processing.
-    if processing is not None:
-        processing.written()
-    else:
-        transaction.on_commit(lambda: _enqueue_processing(photo.pk), using=connection.alias)
+    processing.written()
     return photo
 
 
@@ -222,17 +219,14 @@ def _upload_audit(photo: Photo, actor: User, request: HttpRequest | None, size: 
                        detail={"bytes": size, "format": fmt})
 
 
-def _enqueue_processing(photo_id: int) -> None:
+def _processing(connection: BaseDatabaseWrapper, photo_id: int, *,
+                on_commit: bool = False) -> Queued:
+    """The re-encoding task of a photo: rows of the statement that writes it (ADR 0019), or,
+    `on_commit` (the ORM path), queued once its row has committed."""
     from warmstation.reports.tasks import process_photo
 
-    process_photo.enqueue(photo_id)
-
-
-def _processing(connection: BaseDatabaseWrapper, photo_id: int) -> Queued:
-    """The re-encoding task of a photo written in one statement, as rows of that statement."""
-    from warmstation.reports.tasks import process_photo
-
-    return queue_with_statement(connection, process_photo, (photo_id,))
+    queue = queue_on_commit if on_commit else queue_with_statement
+    return queue(connection, process_photo, (photo_id,))
 
 
 def photo_process(photo_id: int) -> Photo | None:
